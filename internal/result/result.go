@@ -1,0 +1,80 @@
+// Package result holds the values passed between the layers: a query's table
+// of rows, what the weighting did to it, and the outcome of one query of a
+// call. It does no I/O. The JSON form of [Result] and [Multi] is the
+// structuredContent the MCP tools return, so field names follow SPEC §4.
+package result
+
+// Column describes one result column. Type is the database's type name in
+// lower case (for example "bigint", "text", "double precision", "date").
+type Column struct {
+	Name string `json:"name" jsonschema:"column name as the database returned it"`
+	Type string `json:"type" jsonschema:"database type name, lower case"`
+}
+
+// Table is a capped result set. Each value in Rows is one of nil, bool,
+// int64, float64 or string: the source layer converts dates and times to ISO
+// 8601 strings and decimals to float64, so the table marshals to JSON and
+// renders without knowing the database it came from.
+type Table struct {
+	Columns []Column
+	Rows    [][]any
+	// Truncated reports that the database had more rows than Rows holds.
+	Truncated bool
+}
+
+// Weighting says what the survey-weighting step did to a query.
+type Weighting struct {
+	Applied bool `json:"applied" jsonschema:"true when the SQL was rewritten to add weighted figures"`
+	// WeightColumn is the weight column of the dataset, qualified by its
+	// table (users.weight), or empty when the dataset has none.
+	WeightColumn string `json:"weight_column,omitempty" jsonschema:"the dataset's weight column as table.column"`
+	// ReasonIfNot explains why weights were not applied.
+	ReasonIfNot string `json:"reason_if_not,omitempty" jsonschema:"why weights were not applied"`
+	// WeightScale multiplies weighted counts into people (1 when unset).
+	WeightScale float64 `json:"weight_scale,omitempty" jsonschema:"factor that turns weighted counts into people"`
+	NCCSMerged  bool    `json:"nccs_merged,omitempty" jsonschema:"true when NCCS classes were merged through the merge map"`
+	// Notes say, in words for the analyst, exactly what was done.
+	Notes []string `json:"notes,omitempty" jsonschema:"what the weighting step did, in words"`
+	// AddedColumns names the columns the rewrite added to the result.
+	AddedColumns []string `json:"added_columns,omitempty" jsonschema:"columns the rewrite added beside those the SQL asked for"`
+}
+
+// Result is the outcome of one query of a call, successful or not.
+type Result struct {
+	Label     string   `json:"label,omitempty" jsonschema:"the caller's label for this query"`
+	DatasetID int64    `json:"dataset_id" jsonschema:"dataset the query ran on"`
+	Dataset   string   `json:"dataset,omitempty" jsonschema:"dataset name"`
+	OK        bool     `json:"ok" jsonschema:"true when the query ran"`
+	Error     string   `json:"error,omitempty" jsonschema:"what went wrong and how to fix it, when ok is false"`
+	Query     string   `json:"query,omitempty" jsonschema:"the SQL as sent"`
+	SQL       string   `json:"sql,omitempty" jsonschema:"the SQL that actually ran, when show_sql was requested"`
+	Columns   []Column `json:"columns" jsonschema:"result columns in order"`
+	Rows      [][]any  `json:"rows" jsonschema:"result rows; each row is an array of values in column order"`
+	RowCount  int      `json:"row_count" jsonschema:"number of rows returned"`
+	Truncated bool     `json:"truncated" jsonschema:"true when the database had more rows than the cap allowed"`
+	RowLimit  int      `json:"row_limit,omitempty" jsonschema:"the row cap that applied to this query"`
+	// Aggregated reports the parse-tree classification of the query.
+	Aggregated bool      `json:"aggregated" jsonschema:"true when the query aggregates (GROUP BY or aggregate functions)"`
+	TimeMS     float64   `json:"time_ms" jsonschema:"this query's own time in milliseconds"`
+	Weighting  Weighting `json:"weighting" jsonschema:"what survey weighting did"`
+	// Notes are further remarks for the analyst (rows capped, low bases...).
+	Notes []string `json:"notes,omitempty" jsonschema:"remarks about this result"`
+}
+
+// SetTable copies a table into the result.
+func (r *Result) SetTable(t *Table) {
+	r.Columns = t.Columns
+	r.Rows = t.Rows
+	r.RowCount = len(t.Rows)
+	r.Truncated = t.Truncated
+}
+
+// Multi is the outcome of an execute_multi_query call.
+type Multi struct {
+	Results   []Result `json:"results" jsonschema:"one entry per query, in request order"`
+	Total     int      `json:"total" jsonschema:"number of queries"`
+	Succeeded int      `json:"succeeded" jsonschema:"queries that ran"`
+	Failed    int      `json:"failed" jsonschema:"queries that failed"`
+	TotalMS   float64  `json:"total_ms" jsonschema:"wall time of the whole call in milliseconds"`
+	Parallel  bool     `json:"parallel" jsonschema:"true when the queries ran concurrently"`
+}
