@@ -1,0 +1,107 @@
+// Package catalog holds what mcp-analytics knows about its datasets: where
+// they live, their survey roles and their limits. Stores (catalog/sqlitestore
+// by default) persist it; the dataset registry reads it and follows changes
+// made by other processes.
+package catalog
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Drivers the catalog accepts.
+const (
+	DriverPostgres = "postgres"
+	DriverDuckDB   = "duckdb"
+)
+
+// ErrNotFound is returned for a dataset id the store does not hold.
+var ErrNotFound = errors.New("dataset not found")
+
+// Dataset is one registered dataset.
+type Dataset struct {
+	ID          int64
+	Name        string
+	Description string
+	Driver      string // DriverPostgres or DriverDuckDB
+	DSN         string // connection string; a file path for DuckDB
+	Settings    Settings
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Settings are a dataset's overrides. Zero values mean "detect" (roles) or
+// "use the server's default" (limits).
+type Settings struct {
+	Roles  Roles  `json:"roles,omitzero"`
+	Limits Limits `json:"limits,omitzero"`
+}
+
+// Roles name the columns that carry survey meaning (SPEC §5). Any left empty
+// is detected from whole column names.
+type Roles struct {
+	WeightColumn  string            `json:"weight_column,omitempty"`
+	WeightsTable  string            `json:"weights_table,omitempty"`
+	RespondentKey string            `json:"respondent_key,omitempty"`
+	NCCSColumn    string            `json:"nccs_column,omitempty"`
+	NCCSPreset    string            `json:"nccs_preset,omitempty"` // "default" or "12-grade"
+	NCCSMap       map[string]string `json:"nccs_map,omitempty"`
+	WeightScale   float64           `json:"weight_scale,omitempty"`
+	MinBase       int               `json:"min_base,omitempty"`
+}
+
+// Limits override the server's limits for one dataset.
+type Limits struct {
+	RawRows        int           `json:"raw_rows,omitempty"`
+	AggregatedRows int           `json:"aggregated_rows,omitempty"`
+	QueryTimeout   time.Duration `json:"query_timeout,omitempty"`
+	PoolMaxConns   int           `json:"pool_max_conns,omitempty"`
+}
+
+var nameRE = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N} _.,()&'/-]{0,99}$`)
+
+// Validate checks a dataset before it is stored.
+func (d Dataset) Validate() error {
+	var errs []error
+	if !nameRE.MatchString(d.Name) {
+		errs = append(errs, errors.New("name must be 1 to 100 letters, digits, spaces or _.,()&'/- and start with a letter or digit"))
+	}
+	switch d.Driver {
+	case DriverPostgres:
+		if !strings.HasPrefix(d.DSN, "postgres://") && !strings.HasPrefix(d.DSN, "postgresql://") && !strings.Contains(d.DSN, "=") {
+			errs = append(errs, errors.New("a postgres dataset needs a postgres:// URL or a key=value connection string"))
+		}
+	case DriverDuckDB:
+		if d.DSN == "" {
+			errs = append(errs, errors.New("a duckdb dataset needs the path of its database file"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("driver must be %q or %q, not %q", DriverPostgres, DriverDuckDB, d.Driver))
+	}
+	if d.Settings.Roles.NCCSPreset != "" && d.Settings.Roles.NCCSPreset != "default" && d.Settings.Roles.NCCSPreset != "12-grade" {
+		errs = append(errs, fmt.Errorf("nccs preset must be \"default\" or \"12-grade\", not %q", d.Settings.Roles.NCCSPreset))
+	}
+	if d.Settings.Roles.WeightScale < 0 {
+		errs = append(errs, errors.New("weight scale must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// RedactDSN hides the password of a connection string, for listings and
+// logs: postgres://user:***@host/db.
+func RedactDSN(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" && u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxx")
+			return strings.Replace(u.String(), ":xxx@", ":***@", 1)
+		}
+		return u.String()
+	}
+	return passwordRE.ReplaceAllString(dsn, "${1}***")
+}
+
+var passwordRE = regexp.MustCompile(`(?i)(password\s*=\s*)('[^']*'|\S+)`)

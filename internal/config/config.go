@@ -1,0 +1,302 @@
+// Package config holds the server's settings. They are layered: Default,
+// then a YAML file (unknown keys are errors), then MCPA_* environment
+// variables, then command-line flags (applied by the cli package). ${VAR}
+// references in the YAML file are expanded from the environment so secrets
+// need not be written into it. Validate reports every problem at once.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole configuration of one server process.
+type Config struct {
+	// Listen is the HTTP address; loopback unless configured otherwise.
+	Listen string `yaml:"listen"`
+	// DataDir holds the catalog, the demo databases and other local state.
+	DataDir string `yaml:"data_dir"`
+	// Stateless serves Streamable HTTP without sessions, so several replicas
+	// can sit behind a load balancer.
+	Stateless bool `yaml:"stateless"`
+	// Demo generates the demo datasets into DuckDB on first start.
+	Demo bool `yaml:"demo"`
+	// Log configures log/slog.
+	Log Log `yaml:"log"`
+	// Limits are the defaults for every dataset (SPEC §3).
+	Limits Limits `yaml:"limits"`
+	// CatalogPoll is how often the catalog is checked for changes made by
+	// other processes (datasets added, changed or removed).
+	CatalogPoll time.Duration `yaml:"catalog_poll"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text or json
+}
+
+// Limits bound what one query may cost and return (SPEC §3).
+type Limits struct {
+	RawRows        int           `yaml:"raw_rows"`
+	AggregatedRows int           `yaml:"aggregated_rows"`
+	MaxQueries     int           `yaml:"max_queries"`
+	MaxConcurrent  int           `yaml:"max_concurrent"`
+	PoolMinConns   int           `yaml:"pool_min_conns"`
+	PoolMaxConns   int           `yaml:"pool_max_conns"`
+	PoolIdle       time.Duration `yaml:"pool_idle"`
+	QueryTimeout   time.Duration `yaml:"query_timeout"`
+	ConnectTimeout time.Duration `yaml:"connect_timeout"`
+	MaxQueryBytes  int           `yaml:"max_query_bytes"`
+	MaxAnswerBytes int           `yaml:"max_answer_bytes"`
+	MaxCellChars   int           `yaml:"max_cell_chars"`
+}
+
+// Default returns the configuration used when nothing is configured.
+func Default() Config {
+	return Config{
+		Listen:      "127.0.0.1:8000",
+		DataDir:     defaultDataDir(),
+		Demo:        true,
+		Log:         Log{Level: "info", Format: "text"},
+		Limits:      DefaultLimits(),
+		CatalogPoll: 2 * time.Second,
+	}
+}
+
+// DefaultLimits returns SPEC §3's defaults.
+func DefaultLimits() Limits {
+	return Limits{
+		RawRows:        5,
+		AggregatedRows: 1000,
+		MaxQueries:     30,
+		MaxConcurrent:  10,
+		PoolMinConns:   2,
+		PoolMaxConns:   10,
+		PoolIdle:       300 * time.Second,
+		QueryTimeout:   60 * time.Second,
+		ConnectTimeout: 30 * time.Second,
+		MaxQueryBytes:  100 * 1024,
+		MaxAnswerBytes: 256 * 1024,
+		MaxCellChars:   200,
+	}
+}
+
+func defaultDataDir() string {
+	if home, err := os.UserHomeDir(); err == nil && home != "" {
+		return filepath.Join(home, ".mcp-analytics")
+	}
+	return ".mcp-analytics"
+}
+
+// Load returns Default overlaid with the YAML file at path (when path is not
+// empty) and then with the MCPA_* variables of environ.
+func Load(path string, environ []string) (Config, error) {
+	cfg := Default()
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("read config: %w", err)
+		}
+		if err := Decode(data, &cfg, environ); err != nil {
+			return cfg, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if err := ApplyEnv(&cfg, environ); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+// Decode decodes YAML over cfg after expanding ${VAR} references from
+// environ. Unknown keys are errors.
+func Decode(data []byte, cfg *Config, environ []string) error {
+	env := envMap(environ)
+	var missing []string
+	expanded := os.Expand(string(data), func(name string) string {
+		v, ok := env[name]
+		if !ok {
+			missing = append(missing, name)
+		}
+		return v
+	})
+	if len(missing) > 0 {
+		return fmt.Errorf("environment variables referenced but not set: %s", strings.Join(missing, ", "))
+	}
+	dec := yaml.NewDecoder(bytes.NewReader([]byte(expanded)))
+	dec.KnownFields(true)
+	// An empty file decodes to io.EOF: nothing to overlay.
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("decode yaml: %w", err)
+	}
+	return nil
+}
+
+// envVar binds one MCPA_* variable to a setting.
+type envVar struct {
+	name string
+	set  func(c *Config, v string) error
+}
+
+func envVars() []envVar {
+	str := func(p func(*Config) *string) func(*Config, string) error {
+		return func(c *Config, v string) error { *p(c) = v; return nil }
+	}
+	integer := func(p func(*Config) *int) func(*Config, string) error {
+		return func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("not a whole number: %q", v)
+			}
+			*p(c) = n
+			return nil
+		}
+	}
+	boolean := func(p func(*Config) *bool) func(*Config, string) error {
+		return func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("not true or false: %q", v)
+			}
+			*p(c) = b
+			return nil
+		}
+	}
+	duration := func(p func(*Config) *time.Duration) func(*Config, string) error {
+		return func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("not a duration such as 60s: %q", v)
+			}
+			*p(c) = d
+			return nil
+		}
+	}
+	return []envVar{
+		{"MCPA_LISTEN", str(func(c *Config) *string { return &c.Listen })},
+		{"MCPA_DATA_DIR", str(func(c *Config) *string { return &c.DataDir })},
+		{"MCPA_STATELESS", boolean(func(c *Config) *bool { return &c.Stateless })},
+		{"MCPA_DEMO", boolean(func(c *Config) *bool { return &c.Demo })},
+		{"MCPA_LOG_LEVEL", str(func(c *Config) *string { return &c.Log.Level })},
+		{"MCPA_LOG_FORMAT", str(func(c *Config) *string { return &c.Log.Format })},
+		{"MCPA_CATALOG_POLL", duration(func(c *Config) *time.Duration { return &c.CatalogPoll })},
+		{"MCPA_RAW_ROWS", integer(func(c *Config) *int { return &c.Limits.RawRows })},
+		{"MCPA_AGGREGATED_ROWS", integer(func(c *Config) *int { return &c.Limits.AggregatedRows })},
+		{"MCPA_MAX_QUERIES", integer(func(c *Config) *int { return &c.Limits.MaxQueries })},
+		{"MCPA_MAX_CONCURRENT", integer(func(c *Config) *int { return &c.Limits.MaxConcurrent })},
+		{"MCPA_POOL_MIN_CONNS", integer(func(c *Config) *int { return &c.Limits.PoolMinConns })},
+		{"MCPA_POOL_MAX_CONNS", integer(func(c *Config) *int { return &c.Limits.PoolMaxConns })},
+		{"MCPA_POOL_IDLE", duration(func(c *Config) *time.Duration { return &c.Limits.PoolIdle })},
+		{"MCPA_QUERY_TIMEOUT", duration(func(c *Config) *time.Duration { return &c.Limits.QueryTimeout })},
+		{"MCPA_CONNECT_TIMEOUT", duration(func(c *Config) *time.Duration { return &c.Limits.ConnectTimeout })},
+		{"MCPA_MAX_QUERY_BYTES", integer(func(c *Config) *int { return &c.Limits.MaxQueryBytes })},
+		{"MCPA_MAX_ANSWER_BYTES", integer(func(c *Config) *int { return &c.Limits.MaxAnswerBytes })},
+		{"MCPA_MAX_CELL_CHARS", integer(func(c *Config) *int { return &c.Limits.MaxCellChars })},
+	}
+}
+
+// EnvNames lists the MCPA_* variables ApplyEnv understands.
+func EnvNames() []string {
+	var names []string
+	for _, v := range envVars() {
+		names = append(names, v.name)
+	}
+	return names
+}
+
+// ApplyEnv overlays the MCPA_* variables of environ on cfg.
+func ApplyEnv(cfg *Config, environ []string) error {
+	env := envMap(environ)
+	var errs []error
+	for _, v := range envVars() {
+		val, ok := env[v.name]
+		if !ok || val == "" {
+			continue
+		}
+		if err := v.set(cfg, val); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", v.name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Validate reports every setting that is out of range.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(name string, format string, args ...any) {
+		errs = append(errs, &Error{Setting: name, Problem: fmt.Sprintf(format, args...)})
+	}
+	if c.Listen == "" {
+		bad("listen", "must not be empty")
+	}
+	if c.DataDir == "" {
+		bad("data_dir", "must not be empty")
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "must be debug, info, warn or error, not %q", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		bad("log.format", "must be text or json, not %q", c.Log.Format)
+	}
+	if c.CatalogPoll < 100*time.Millisecond {
+		bad("catalog_poll", "must be at least 100ms")
+	}
+	l := c.Limits
+	positive := []struct {
+		name string
+		v    int
+	}{
+		{"limits.raw_rows", l.RawRows}, {"limits.aggregated_rows", l.AggregatedRows},
+		{"limits.max_queries", l.MaxQueries}, {"limits.max_concurrent", l.MaxConcurrent},
+		{"limits.pool_max_conns", l.PoolMaxConns}, {"limits.max_query_bytes", l.MaxQueryBytes},
+		{"limits.max_answer_bytes", l.MaxAnswerBytes}, {"limits.max_cell_chars", l.MaxCellChars},
+	}
+	for _, p := range positive {
+		if p.v <= 0 {
+			bad(p.name, "must be greater than 0, not %d", p.v)
+		}
+	}
+	if l.PoolMinConns < 0 || l.PoolMinConns > l.PoolMaxConns {
+		bad("limits.pool_min_conns", "must be between 0 and pool_max_conns (%d), not %d", l.PoolMaxConns, l.PoolMinConns)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"limits.query_timeout", l.QueryTimeout}, {"limits.connect_timeout", l.ConnectTimeout}, {"limits.pool_idle", l.PoolIdle}} {
+		if d.v < time.Millisecond {
+			bad(d.name, "must be at least 1ms, not %s", d.v)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Error is one invalid setting.
+type Error struct {
+	Setting string
+	Problem string
+}
+
+func (e *Error) Error() string { return e.Setting + ": " + e.Problem }
+
+func envMap(environ []string) map[string]string {
+	m := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}

@@ -1,0 +1,320 @@
+// Package postgres is the [source.Source] for PostgreSQL and anything that
+// speaks its protocol (Citus, managed PostgreSQL, warehouses with a
+// PostgreSQL endpoint), built on pgxpool.
+//
+// Every session is read-only and time-limited by connection runtime
+// parameters (default_transaction_read_only, statement_timeout,
+// idle_in_transaction_session_timeout), so a query costs one round trip: no
+// per-query BEGIN or SET. Queries use pgx's QueryExecModeExec: the extended
+// protocol with an unnamed statement, sent as Parse/Bind/Execute in one
+// round trip, never prepared twice and never through the simple protocol
+// (which would run ;-joined statements). When a caller's context ends,
+// PostgreSQL is sent a cancel request so the query stops on the server too.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/mcp-analytics/mcp-analytics/internal/result"
+	"github.com/mcp-analytics/mcp-analytics/internal/source"
+)
+
+var _ source.Source = (*Source)(nil)
+
+// Options configure a pool.
+type Options struct {
+	MinConns       int
+	MaxConns       int
+	IdleTimeout    time.Duration
+	ConnectTimeout time.Duration
+	QueryTimeout   time.Duration
+	Logger         *slog.Logger
+}
+
+// Source is a pool of read-only connections to one PostgreSQL database.
+type Source struct {
+	pool         *pgxpool.Pool
+	queryTimeout time.Duration
+	log          *slog.Logger
+}
+
+// Open creates the pool. It does not wait for a connection: the first ones
+// are opened in the background (MinConns) and on first use.
+func Open(ctx context.Context, dsn string, opts Options) (*Source, error) {
+	cfg, err := Config(dsn, opts)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("create pool: %w", redact(err))
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Source{pool: pool, queryTimeout: opts.QueryTimeout, log: log}, nil
+}
+
+// Config builds the pool configuration Open uses: read-only sessions with
+// the timeouts as runtime parameters, the one-round-trip exec mode, cancel
+// requests on context end.
+func Config(dsn string, opts Options) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// pgx's parse errors quote the connection string: never pass them on.
+		return nil, errors.New("the connection string is not a valid PostgreSQL URL or key=value string")
+	}
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = int32(opts.MaxConns)
+	}
+	if opts.MinConns >= 0 && int32(opts.MinConns) <= cfg.MaxConns {
+		cfg.MinConns = int32(opts.MinConns)
+	}
+	if opts.IdleTimeout > 0 {
+		cfg.MaxConnIdleTime = opts.IdleTimeout
+	}
+	cc := cfg.ConnConfig
+	if opts.ConnectTimeout > 0 {
+		cc.ConnectTimeout = opts.ConnectTimeout
+	}
+	if cc.RuntimeParams == nil {
+		cc.RuntimeParams = map[string]string{}
+	}
+	cc.RuntimeParams["default_transaction_read_only"] = "on"
+	if opts.QueryTimeout > 0 {
+		cc.RuntimeParams["statement_timeout"] = strconv.FormatInt(opts.QueryTimeout.Milliseconds(), 10)
+		cc.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(opts.QueryTimeout.Milliseconds(), 10)
+	}
+	if _, ok := cc.RuntimeParams["application_name"]; !ok {
+		cc.RuntimeParams["application_name"] = "mcp-analytics"
+	}
+	cc.DefaultQueryExecMode = pgx.QueryExecModeExec
+	cc.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, CancelRequestDelay: 0, DeadlineDelay: 2 * time.Second}
+	}
+	return cfg, nil
+}
+
+// Pool exposes the underlying pool (for benchmarks and tests).
+func (s *Source) Pool() *pgxpool.Pool { return s.pool }
+
+// Close waits for in-flight queries to return their connections, then
+// closes the pool.
+func (s *Source) Close() { s.pool.Close() }
+
+// Query implements [source.Source].
+func (s *Source) Query(ctx context.Context, sql string, maxRows int) (*result.Table, error) {
+	rows, err := s.pool.Query(ctx, sql)
+	if err != nil {
+		return nil, s.classify(ctx, err)
+	}
+	defer rows.Close()
+
+	fds := rows.FieldDescriptions()
+	tm := rows.Conn().TypeMap()
+	t := &result.Table{Columns: make([]result.Column, len(fds))}
+	for i, fd := range fds {
+		t.Columns[i] = result.Column{Name: fd.Name, Type: typeName(tm, fd.DataTypeOID)}
+	}
+	for rows.Next() {
+		if len(t.Rows) >= maxRows {
+			t.Truncated = true
+			break
+		}
+		vals, err := rows.Values()
+		if err != nil {
+			return nil, s.classify(ctx, err)
+		}
+		row := make([]any, len(vals))
+		for i, v := range vals {
+			row[i] = normalize(v, t.Columns[i].Type)
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, s.classify(ctx, err)
+	}
+	return t, nil
+}
+
+// Tables implements [source.Source]: the tables, views and materialized
+// views visible on the connection's search_path, with pg_class's row
+// estimates.
+func (s *Source) Tables(ctx context.Context) ([]source.Table, error) {
+	const q = `
+SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,
+       CASE WHEN c.reltuples < 0 THEN -1 ELSE c.reltuples::bigint END
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE c.relkind IN ('r', 'v', 'm', 'p', 'f')
+  AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\_%'
+  AND pg_catalog.pg_table_is_visible(c.oid)
+ORDER BY c.relname, a.attnum`
+	rows, err := s.pool.Query(ctx, q)
+	if err != nil {
+		return nil, s.classify(ctx, err)
+	}
+	var tables []source.Table
+	var name, col, typ string
+	var nullable bool
+	var estimate int64
+	_, err = pgx.ForEachRow(rows, []any{&name, &col, &typ, &nullable, &estimate}, func() error {
+		if len(tables) == 0 || tables[len(tables)-1].Name != name {
+			tables = append(tables, source.Table{Name: name, RowEstimate: estimate})
+		}
+		t := &tables[len(tables)-1]
+		t.Columns = append(t.Columns, source.Column{Name: col, Type: typ, Nullable: nullable})
+		return nil
+	})
+	if err != nil {
+		return nil, s.classify(ctx, err)
+	}
+	return tables, nil
+}
+
+// CanWrite reports whether the dataset's role could write if a session were
+// not read-only: it owns or may modify some visible table, or may create in
+// the current schema. Used to warn operators to use a read-only role.
+func (s *Source) CanWrite(ctx context.Context) (bool, error) {
+	const q = `
+SELECT EXISTS (
+  SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.relkind IN ('r','p') AND n.nspname NOT IN ('pg_catalog','information_schema')
+    AND (has_table_privilege(c.oid, 'INSERT') OR has_table_privilege(c.oid, 'UPDATE')
+         OR has_table_privilege(c.oid, 'DELETE') OR has_table_privilege(c.oid, 'TRUNCATE')))
+  OR has_schema_privilege(current_schema(), 'CREATE')`
+	var can bool
+	if err := s.pool.QueryRow(ctx, q).Scan(&can); err != nil {
+		return false, s.classify(ctx, err)
+	}
+	return can, nil
+}
+
+func typeName(tm *pgtype.Map, oid uint32) string {
+	if t, ok := tm.TypeForOID(oid); ok {
+		switch t.Name {
+		case "int2":
+			return "smallint"
+		case "int4":
+			return "integer"
+		case "int8":
+			return "bigint"
+		case "float4":
+			return "real"
+		case "float8":
+			return "double precision"
+		case "bool":
+			return "boolean"
+		case "timestamptz":
+			return "timestamp with time zone"
+		case "timestamp":
+			return "timestamp without time zone"
+		case "bpchar":
+			return "character"
+		}
+		return t.Name
+	}
+	return "oid " + strconv.FormatUint(uint64(oid), 10)
+}
+
+func normalize(v any, typ string) any {
+	switch x := v.(type) {
+	case pgtype.Numeric:
+		if !x.Valid {
+			return nil
+		}
+		if x.NaN {
+			return "NaN"
+		}
+		f, err := x.Float64Value()
+		if err != nil || !f.Valid {
+			return nil
+		}
+		return f.Float64
+	case pgtype.Interval:
+		if !x.Valid {
+			return nil
+		}
+		return intervalString(x)
+	case pgtype.Time:
+		if !x.Valid {
+			return nil
+		}
+		d := time.Duration(x.Microseconds) * time.Microsecond
+		return fmt.Sprintf("%02d:%02d:%02d", int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60)
+	case net.IPNet:
+		return x.String()
+	}
+	return source.Normalize(v, typ)
+}
+
+func intervalString(iv pgtype.Interval) string {
+	s := ""
+	if iv.Months != 0 {
+		s += fmt.Sprintf("%d mons ", iv.Months)
+	}
+	if iv.Days != 0 {
+		s += fmt.Sprintf("%d days ", iv.Days)
+	}
+	d := time.Duration(iv.Microseconds) * time.Microsecond
+	return s + fmt.Sprintf("%02d:%02d:%02d", int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60)
+}
+
+// classify turns a pgx error into one of source's error kinds.
+func (s *Source) classify(ctx context.Context, err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch {
+		case pgErr.Code == "57014" && ctx.Err() == nil: // statement_timeout
+			return &source.TimeoutError{Timeout: s.queryTimeout}
+		case pgErr.Code == "57014" && errors.Is(ctx.Err(), context.DeadlineExceeded):
+			return &source.TimeoutError{Timeout: s.queryTimeout}
+		case pgErr.Code == "57014":
+			return ctx.Err()
+		case len(pgErr.Code) >= 2 && (pgErr.Code[:2] == "08" || pgErr.Code[:2] == "53" || pgErr.Code[:3] == "57P"):
+			return &source.UnavailableError{Err: redact(err)}
+		case pgErr.Code == "25006": // read_only_sql_transaction
+			return &source.QueryError{Message: "the dataset is read-only: " + pgErr.Message, Hint: "only SELECT queries are allowed"}
+		}
+		return &source.QueryError{Message: pgErr.Message, Detail: pgErr.Detail, Hint: pgErr.Hint, Position: int(pgErr.Position)}
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		if errors.Is(ctxErr, context.DeadlineExceeded) {
+			return &source.TimeoutError{Timeout: s.queryTimeout}
+		}
+		return ctxErr
+	}
+	var connErr *pgconn.ConnectError
+	var netErr net.Error
+	if errors.As(err, &connErr) || errors.As(err, &netErr) || pgconn.SafeToRetry(err) {
+		return &source.UnavailableError{Err: redact(err)}
+	}
+	return fmt.Errorf("postgres query: %w", redact(err))
+}
+
+// redact keeps a connection error's cause but not the connection string:
+// pgx's ConnectError prints the user, host and database, never the
+// password, and the cause (dial error, authentication failure) is what an
+// operator needs in the log.
+func redact(err error) error {
+	var connErr *pgconn.ConnectError
+	if errors.As(err, &connErr) {
+		return fmt.Errorf("connect: %w", connErr.Unwrap())
+	}
+	return err
+}

@@ -1,0 +1,82 @@
+// Package source defines how mcp-analytics reaches a dataset's database.
+// Two implementations exist: source/postgres (pgx and pgxpool, for PostgreSQL
+// and anything that speaks its protocol) and source/duckdb (embedded DuckDB).
+// Both open their databases read-only and cap rows while scanning, so a
+// result is never buffered beyond its cap.
+package source
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/mcp-analytics/mcp-analytics/internal/result"
+)
+
+// Source runs read-only SQL against one dataset.
+type Source interface {
+	// Query runs sql and returns at most maxRows rows; when the database
+	// has more, the table is marked Truncated. Callers push LIMIT maxRows+1
+	// into the SQL so the database stops early as well.
+	Query(ctx context.Context, sql string, maxRows int) (*result.Table, error)
+	// Tables describes the tables and views the dataset exposes.
+	Tables(ctx context.Context) ([]Table, error)
+	// Close releases the connections once in-flight queries are done.
+	Close()
+}
+
+// Table describes one table or view.
+type Table struct {
+	Name        string
+	Columns     []Column
+	RowEstimate int64 // from the database's statistics; -1 when unknown
+}
+
+// Column describes one column of a table.
+type Column struct {
+	Name     string
+	Type     string
+	Nullable bool
+}
+
+// QueryError is an error the caller can fix: the database rejected the SQL
+// (unknown table, type mismatch, division by zero...). Its text is safe to
+// show to a client: it never holds connection details.
+type QueryError struct {
+	Message  string
+	Detail   string
+	Hint     string
+	Position int // 1-based character position in the SQL that ran, 0 when unknown
+}
+
+func (e *QueryError) Error() string {
+	s := e.Message
+	if e.Detail != "" {
+		s += " (" + e.Detail + ")"
+	}
+	if e.Hint != "" {
+		s += ". Hint: " + e.Hint
+	}
+	return s
+}
+
+// UnavailableError reports that the dataset's database cannot be reached.
+// Err holds the cause for the logs; Error() is safe to show to a client.
+type UnavailableError struct {
+	Err error
+}
+
+func (e *UnavailableError) Error() string {
+	return "the dataset's database cannot be reached right now; try again shortly"
+}
+
+func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// TimeoutError reports that a query ran longer than its timeout.
+type TimeoutError struct {
+	Timeout time.Duration
+}
+
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("the query ran longer than the %s timeout and was cancelled; narrow it (filters, fewer groups) or aggregate", e.Timeout)
+}
