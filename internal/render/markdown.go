@@ -1,0 +1,277 @@
+package render
+
+import (
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/mcp-analytics/mcp-analytics/internal/result"
+)
+
+// defaultRawLimit is the raw-query row cap named in the multi-query tips
+// when no result says which cap applied (SPEC §3).
+const defaultRawLimit = 5
+
+// Single renders the answer to one query (query_dataset,
+// get_dataset_sample): the header line, the table and the notes, or the
+// error and the query that caused it. The answer is at most opts.MaxBytes
+// long.
+func Single(r result.Result, opts Options) string {
+	opts = opts.normalized()
+	return fit(opts, func(textCap int) layout {
+		return layout{sections: []section{resultSection(r, opts, textCap, " ms")}}
+	})
+}
+
+// Multi renders the answer to execute_multi_query in the seed's layout: a
+// summary, one section per result in request order, separated by
+// horizontal rules, and the tips. The answer is at most opts.MaxBytes long;
+// when it would be longer, the summary, every section's heading, errors and
+// notes are kept, and rows are cut from the largest results first.
+func Multi(m result.Multi, opts Options) string {
+	opts = opts.normalized()
+	return fit(opts, func(textCap int) layout {
+		l := layout{head: multiHead(m), sep: "\n---\n\n", multi: true}
+		for i, r := range m.Results {
+			s := resultSection(r, opts, textCap, "ms")
+			label := r.Label
+			if strings.TrimSpace(label) == "" {
+				label = "Query " + strconv.Itoa(i+1)
+			}
+			s.pre = "## " + strconv.Itoa(i+1) + ". " + clip(oneLine(label), textCap) + "\n\n" + s.pre
+			l.sections = append(l.sections, s)
+		}
+		if len(l.sections) > 0 {
+			l.tail = "\n---\n\n"
+		}
+		l.tail += tips(m.Results)
+		return l
+	})
+}
+
+// multiHead is the summary at the top of a multi-query answer.
+func multiHead(m result.Multi) string {
+	total, ok, failed := m.Total, m.Succeeded, m.Failed
+	if total == 0 {
+		total = len(m.Results)
+	}
+	if ok+failed == 0 {
+		for _, r := range m.Results {
+			if r.OK {
+				ok++
+			} else {
+				failed++
+			}
+		}
+	}
+	var b strings.Builder
+	b.WriteString("# Multi-Query Results\n\n")
+	b.WriteString("**Total Queries**: " + strconv.Itoa(total) + "\n")
+	b.WriteString("**Successful**: " + strconv.Itoa(ok))
+	if ok > 0 {
+		b.WriteString(" ✅")
+	}
+	b.WriteString("\n**Failed**: " + strconv.Itoa(failed))
+	if failed > 0 {
+		b.WriteString(" ❌")
+	}
+	b.WriteString("\n**Total Execution Time**: " + msText(m.TotalMS, "ms") + "\n\n")
+	if m.Parallel && total > 1 {
+		b.WriteString("_⚡ Executed in parallel - " + strconv.Itoa(total) + " queries in " + msText(m.TotalMS, "ms") + "!_\n\n")
+	}
+	b.WriteString("---\n\n")
+	return b.String()
+}
+
+// tips ends a multi-query answer. The raw row cap comes from the first raw
+// result that states it, the aggregated cap likewise; the seed's "(no row
+// limit)" stays when no aggregated result states its cap.
+func tips(results []result.Result) string {
+	raw, agg := 0, 0
+	for _, r := range results {
+		switch {
+		case r.RowLimit <= 0:
+		case r.Aggregated && agg == 0:
+			agg = r.RowLimit
+		case !r.Aggregated && raw == 0:
+			raw = r.RowLimit
+		}
+	}
+	if raw == 0 {
+		raw = defaultRawLimit
+	}
+	aggText := "no row limit"
+	if agg > 0 {
+		aggText = "up to " + rowsText(agg)
+	}
+	return "**Tips**:\n" +
+		"- Raw queries are limited to " + rowsText(raw) + "\n" +
+		"- Use GROUP BY for aggregated data (" + aggText + ")\n" +
+		"- Include weight columns for accurate population estimates\n"
+}
+
+// resultSection lays out one result; unit is " ms" in a single answer and
+// "ms" in the multi-query layout, as in the seed.
+func resultSection(r result.Result, opts Options, textCap int, unit string) section {
+	if !r.OK {
+		msg := strings.TrimSpace(oneLine(r.Error))
+		if msg == "" {
+			msg = "the query failed"
+		}
+		pre := "**Error**: " + clip(msg, textCap) + "\n"
+		if strings.TrimSpace(r.Query) != "" {
+			pre += "\n" + queryText(clip(r.Query, textCap))
+		}
+		return section{pre: pre}
+	}
+
+	var s section
+	header := "**Rows**: " + Number(int64(len(r.Rows))) + " | **Time**: " + msText(r.TimeMS, unit)
+	if name := strings.TrimSpace(oneLine(r.Dataset)); name != "" {
+		header += " | **Dataset**: " + clip(name, textCap)
+	}
+	header += "\n\n"
+	switch {
+	case len(r.Rows) == 0:
+		s.pre = header + "_No rows._\n"
+	case len(r.Columns) == 0:
+		s.pre = header + "_No columns._\n"
+	default:
+		head, body := tableParts(r.Columns, r.Rows, opts)
+		s.pre, s.rows = header+head, body
+	}
+
+	var post strings.Builder
+	for _, n := range notes(r) {
+		post.WriteString("\n" + noteLine(clip(n, textCap)) + "\n")
+	}
+	if strings.TrimSpace(r.SQL) != "" {
+		post.WriteString("\n" + fenced(clip(r.SQL, textCap), "sql"))
+	}
+	s.post = post.String()
+	return s
+}
+
+// notes lists the remarks under a successful result, in order: the weight
+// column detected but not applied, why weights were not applied, what the
+// weighting did, the result's own notes, and the row cap.
+func notes(r result.Result) []string {
+	var out []string
+	w := r.Weighting
+	if !w.Applied && w.WeightColumn != "" {
+		out = append(out, "Weight column detected: "+codeSpan(w.WeightColumn))
+	}
+	if w.ReasonIfNot != "" {
+		out = append(out, "Weights not applied: "+w.ReasonIfNot)
+	}
+	out = append(out, w.Notes...)
+	out = append(out, r.Notes...)
+	if r.Truncated && len(r.Rows) > 0 {
+		out = append(out, capNote(r))
+	}
+	return out
+}
+
+// capNote says that the row cap cut the result ("showing 5 of more than 5
+// rows", SPEC §3) and what to do about it.
+func capNote(r result.Result) string {
+	shown := rowsText(len(r.Rows))
+	limit := r.RowLimit
+	if limit <= 0 {
+		limit = len(r.Rows)
+	}
+	head := "Showing " + Number(int64(len(r.Rows))) + " of more than " + shown
+	if r.Aggregated {
+		return head + " (aggregated queries are limited to " + rowsText(limit) + "; filter or group more coarsely to see the rest)."
+	}
+	return head + " (raw queries are limited to " + rowsText(limit) + "; use GROUP BY to aggregate)."
+}
+
+func rowsText(n int) string {
+	if n == 1 {
+		return "1 row"
+	}
+	return Number(int64(n)) + " rows"
+}
+
+// noteLine writes a note as one italic line. A note already written in
+// italics is not wrapped twice.
+func noteLine(s string) string {
+	s = strings.TrimSpace(oneLine(s))
+	if len(s) >= 2 && strings.HasPrefix(s, "_") && strings.HasSuffix(s, "_") {
+		return s
+	}
+	return "_" + s + "_"
+}
+
+// msText formats a duration in milliseconds: whole milliseconds from 10 ms
+// up (1,234 ms), one decimal below (0.4 ms).
+func msText(ms float64, unit string) string {
+	if !(ms > 0) { // also NaN
+		return "0" + unit
+	}
+	if ms < 9.95 {
+		return strconv.FormatFloat(ms, 'f', 1, 64) + unit
+	}
+	return groupDigits(strconv.FormatFloat(ms, 'f', 0, 64)) + unit
+}
+
+// oneLine makes s valid UTF-8 on a single line, as cells are.
+func oneLine(s string) string {
+	return flatten(s)
+}
+
+// clip shortens s to at most n bytes plus "…", at a rune boundary; n <= 0
+// means no limit.
+func clip(s string, n int) string {
+	if n <= 0 || len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// queryText echoes the query a failed result ran: inline in backticks as
+// the seed does, or in a fenced block when it spans lines.
+func queryText(q string) string {
+	q = strings.ToValidUTF8(strings.TrimSpace(q), "\uFFFD")
+	if strings.ContainsAny(q, "\r\n") {
+		return "**Query**:\n\n" + fenced(q, "sql")
+	}
+	return "**Query**: " + codeSpan(q) + "\n"
+}
+
+// codeSpan writes s as inline code, with a backtick fence longer than any
+// run of backticks in s (CommonMark code spans).
+func codeSpan(s string) string {
+	s = oneLine(s)
+	n := longestRun(s, '`')
+	if n == 0 {
+		return "`" + s + "`"
+	}
+	fence := strings.Repeat("`", n+1)
+	return fence + " " + s + " " + fence
+}
+
+// fenced writes s as a fenced code block whose fence is longer than any run
+// of backticks in s.
+func fenced(s, lang string) string {
+	s = strings.ToValidUTF8(strings.TrimRight(s, " \t\r\n"), "\uFFFD")
+	fence := strings.Repeat("`", max(3, longestRun(s, '`')+1))
+	return fence + lang + "\n" + s + "\n" + fence + "\n"
+}
+
+func longestRun(s string, c byte) int {
+	best, run := 0, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			run++
+			best = max(best, run)
+		} else {
+			run = 0
+		}
+	}
+	return best
+}

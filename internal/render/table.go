@@ -1,0 +1,188 @@
+package render
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/mcp-analytics/mcp-analytics/internal/result"
+)
+
+// maxPad is the widest a column is padded to. Columns are padded to their
+// widest cell as in the seed layout, but one long text cell must not add
+// hundreds of spaces to every other row of its column.
+const maxPad = 32
+
+// Table renders a Markdown table of rows under cols, in the seed's layout:
+// a header row, a plain separator row (|------|), one line per row, cells
+// padded to the column's width (at most 32 characters). Cells are formatted
+// with [Number] and escaped with the rules of [Cell]. A row shorter than
+// cols is padded with empty cells; values beyond len(cols) are not shown.
+//
+// The result is capped at opts.MaxBytes like every answer: when the rows do
+// not fit, the table is cut at a row boundary and followed by a truncation
+// note. With no columns Table returns "_No columns._".
+func Table(cols []result.Column, rows [][]any, opts Options) string {
+	opts = opts.normalized()
+	if len(cols) == 0 {
+		return "_No columns._\n"
+	}
+	head, body := tableParts(cols, rows, opts)
+	return fit(opts, func(int) layout {
+		return layout{sections: []section{{pre: head, rows: body}}}
+	})
+}
+
+// Cell turns one value into the text of a Markdown table cell: formatted
+// with [Number]; invalid UTF-8 replaced by U+FFFD; line breaks (\r\n, \n,
+// \r, U+0085, U+2028, U+2029), tabs and other control characters replaced by
+// one space each (a line break would end the table row); cut to maxCell
+// runes with a final "…" (never inside a UTF-8 sequence; maxCell <= 0 means
+// 200); and "|" escaped as "\|", with any backslashes right before it
+// doubled so that the pipe stays escaped.
+func Cell(v any, maxCell int) string {
+	if maxCell <= 0 {
+		maxCell = defaultMaxCell
+	}
+	return escapePipes(cutRunes(flatten(Number(v)), maxCell))
+}
+
+// flatten makes s valid UTF-8 on one line: line breaks and control
+// characters become spaces, "\r\n" counting as one break.
+func flatten(s string) string {
+	clean := true
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && n == 1) || isBreakOrControl(r) {
+			clean = false
+			break
+		}
+		i += n
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			b.WriteRune(utf8.RuneError)
+		case r == '\r' && i+1 < len(s) && s[i+1] == '\n':
+			b.WriteByte(' ')
+			n = 2
+		case isBreakOrControl(r):
+			b.WriteByte(' ')
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+func isBreakOrControl(r rune) bool {
+	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029'
+}
+
+// cutRunes shortens s to at most max runes, the last being "…", when it is
+// longer than max runes.
+func cutRunes(s string, max int) string {
+	if len(s) <= max { // fewer bytes than max means fewer runes too
+		return s
+	}
+	n := 0
+	for i := range s {
+		if n == max-1 {
+			if utf8.RuneCountInString(s[i:]) <= 1 {
+				return s // exactly max runes
+			}
+			return s[:i] + "…"
+		}
+		n++
+	}
+	return s
+}
+
+// escapePipes escapes every "|" as "\|". Backslashes directly before a pipe
+// are doubled first, so the pipe is preceded by an odd number of backslashes
+// and no Markdown reader takes it for a column separator.
+func escapePipes(s string) string {
+	if !strings.Contains(s, "|") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	run := 0 // backslashes written just before the current position
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case '\\':
+			run++
+		case '|':
+			b.WriteString(strings.Repeat(`\`, run)) // double the run
+			b.WriteString(`\|`)
+			run = 0
+			continue
+		default:
+			run = 0
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// tableParts renders the header and separator rows as one string and each
+// body row as its own line, so that the byte cap can cut between rows.
+func tableParts(cols []result.Column, rows [][]any, opts Options) (string, []string) {
+	header := make([]string, len(cols))
+	width := make([]int, len(cols))
+	for i, c := range cols {
+		header[i] = Cell(c.Name, opts.MaxCell)
+		width[i] = max(1, min(maxPad, utf8.RuneCountInString(header[i])))
+	}
+	cells := make([][]string, len(rows))
+	for r, row := range rows {
+		line := make([]string, len(cols))
+		for i := range cols {
+			if i < len(row) {
+				line[i] = Cell(row[i], opts.MaxCell)
+			}
+			if w := utf8.RuneCountInString(line[i]); w > width[i] {
+				width[i] = min(maxPad, w)
+			}
+		}
+		cells[r] = line
+	}
+
+	var b strings.Builder
+	writeRow(&b, header, width)
+	b.WriteByte('|')
+	for _, w := range width {
+		b.WriteString(strings.Repeat("-", w+2))
+		b.WriteByte('|')
+	}
+	b.WriteByte('\n')
+	head := b.String()
+
+	body := make([]string, len(cells))
+	for r, line := range cells {
+		b.Reset()
+		writeRow(&b, line, width)
+		body[r] = b.String()
+	}
+	return head, body
+}
+
+func writeRow(b *strings.Builder, cells []string, width []int) {
+	b.WriteByte('|')
+	for i, c := range cells {
+		b.WriteByte(' ')
+		b.WriteString(c)
+		if pad := width[i] - utf8.RuneCountInString(c); pad > 0 {
+			b.WriteString(strings.Repeat(" ", pad))
+		}
+		b.WriteString(" |")
+	}
+	b.WriteByte('\n')
+}
