@@ -16,7 +16,7 @@ func TestLoad_Layers(t *testing.T) {
 		wantErr string
 	}{
 		{
-			name:  "defaults follow SPEC §3",
+			name: "defaults follow SPEC §3",
 			check: func(t *testing.T, c Config) {
 				l := c.Limits
 				if l.RawRows != 5 || l.AggregatedRows != 1000 || l.MaxQueries != 30 || l.MaxConcurrent != 10 ||

@@ -1,0 +1,257 @@
+// Package dataset keeps the live set of datasets a server serves: their
+// catalog entries, their open sources (created on first use), their schemas
+// and survey roles (read once, kept in memory). It follows the catalog: a
+// dataset added, changed or removed by another process is picked up by
+// Refresh, and a changed or removed dataset's source is closed once the
+// queries using it have finished.
+package dataset
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
+	"github.com/mcp-analytics/mcp-analytics/internal/config"
+	"github.com/mcp-analytics/mcp-analytics/internal/source"
+)
+
+// Store is the part of a catalog store the registry reads.
+type Store interface {
+	List(ctx context.Context) ([]catalog.Dataset, error)
+	Version(ctx context.Context) (int64, error)
+}
+
+// Opener opens a dataset's source.
+type Opener func(ctx context.Context, d catalog.Dataset, limits config.Limits) (source.Source, error)
+
+// NotFoundError reports an unknown dataset id.
+type NotFoundError struct{ ID int64 }
+
+func (e *NotFoundError) Error() string {
+	return fmt.Sprintf("dataset %d not found; call list_available_datasets to see the dataset ids you can use", e.ID)
+}
+
+// Registry is the live set of datasets.
+type Registry struct {
+	store    Store
+	open     Opener
+	defaults config.Limits
+	log      *slog.Logger
+
+	mu      sync.Mutex
+	version int64
+	loaded  bool
+	entries map[int64]*entry
+	order   []int64
+}
+
+// New returns a registry over store. Call Refresh (or Watch) to load it.
+func New(store Store, open Opener, defaults config.Limits, log *slog.Logger) *Registry {
+	return &Registry{store: store, open: open, defaults: defaults, log: log.With("component", "dataset"), entries: map[int64]*entry{}}
+}
+
+type entry struct {
+	ds     catalog.Dataset
+	limits config.Limits
+
+	mu      sync.Mutex // guards everything below
+	src     source.Source
+	tables  []source.Table
+	roles   Roles
+	ready   bool
+	refs    int
+	retired bool
+}
+
+// Handle is a dataset ready to be queried. Release it when done so a
+// changed or removed dataset's connections can be closed.
+type Handle struct {
+	Dataset catalog.Dataset
+	Limits  config.Limits
+	Source  source.Source
+	Tables  []source.Table
+	Roles   Roles
+	e       *entry
+	once    sync.Once
+}
+
+// Release returns the handle.
+func (h *Handle) Release() {
+	h.once.Do(func() {
+		h.e.mu.Lock()
+		h.e.refs--
+		closeNow := h.e.retired && h.e.refs == 0 && h.e.src != nil
+		h.e.mu.Unlock()
+		if closeNow {
+			h.e.src.Close()
+		}
+	})
+}
+
+// Refresh reloads the catalog when it changed since the last load.
+func (r *Registry) Refresh(ctx context.Context) error {
+	v, err := r.store.Version(ctx)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	unchanged := r.loaded && v == r.version
+	r.mu.Unlock()
+	if unchanged {
+		return nil
+	}
+	list, err := r.store.List(ctx)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	next := make(map[int64]*entry, len(list))
+	order := make([]int64, 0, len(list))
+	for _, d := range list {
+		order = append(order, d.ID)
+		if old, ok := r.entries[d.ID]; ok && old.ds.UpdatedAt.Equal(d.UpdatedAt) {
+			next[d.ID] = old
+			continue
+		}
+		next[d.ID] = &entry{ds: d, limits: effectiveLimits(r.defaults, d.Settings.Limits)}
+		if r.loaded {
+			r.log.Info("dataset loaded", "dataset", d.ID, "name", d.Name, "driver", d.Driver)
+		}
+	}
+	for id, old := range r.entries {
+		if cur, ok := next[id]; !ok || cur != old {
+			r.log.Info("dataset retired", "dataset", id, "name", old.ds.Name)
+			old.retire()
+		}
+	}
+	r.entries, r.order, r.version, r.loaded = next, order, v, true
+	return nil
+}
+
+// Watch calls Refresh every interval until ctx ends.
+func (r *Registry) Watch(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := r.Refresh(ctx); err != nil && ctx.Err() == nil {
+				r.log.Warn("catalog refresh", "err", err)
+			}
+		}
+	}
+}
+
+// List returns the datasets in id order.
+func (r *Registry) List() []catalog.Dataset {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]catalog.Dataset, 0, len(r.order))
+	for _, id := range r.order {
+		out = append(out, r.entries[id].ds)
+	}
+	return out
+}
+
+// Limits returns a dataset's effective limits without opening it.
+func (r *Registry) Limits(id int64) (config.Limits, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e, ok := r.entries[id]
+	if !ok {
+		return r.defaults, false
+	}
+	return e.limits, true
+}
+
+// Open returns a handle on dataset id, opening its source and reading its
+// schema on first use. A failure to reach the database is not remembered:
+// the next call tries again, so the server recovers by itself when the
+// database returns.
+func (r *Registry) Open(ctx context.Context, id int64) (*Handle, error) {
+	r.mu.Lock()
+	e, ok := r.entries[id]
+	r.mu.Unlock()
+	if !ok {
+		return nil, &NotFoundError{ID: id}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.ready {
+		if err := e.load(ctx, r.open); err != nil {
+			return nil, err
+		}
+	}
+	e.refs++
+	return &Handle{Dataset: e.ds, Limits: e.limits, Source: e.src, Tables: e.tables, Roles: e.roles, e: e}, nil
+}
+
+// load opens the source and reads the schema. e.mu is held.
+func (e *entry) load(ctx context.Context, open Opener) error {
+	if e.src == nil {
+		src, err := open(ctx, e.ds, e.limits)
+		if err != nil {
+			return fmt.Errorf("open dataset %d: %w", e.ds.ID, err)
+		}
+		e.src = src
+	}
+	tables, err := e.src.Tables(ctx)
+	if err != nil {
+		return fmt.Errorf("read schema of dataset %d: %w", e.ds.ID, err)
+	}
+	e.tables = tables
+	e.roles = DetectRoles(tables, e.ds.Settings.Roles)
+	e.ready = true
+	return nil
+}
+
+func (e *entry) retire() {
+	e.mu.Lock()
+	e.retired = true
+	closeNow := e.refs == 0 && e.src != nil
+	e.mu.Unlock()
+	if closeNow {
+		e.src.Close()
+	}
+}
+
+// Close closes every open source.
+func (r *Registry) Close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, e := range r.entries {
+		e.retire()
+	}
+	r.entries = map[int64]*entry{}
+	r.order = nil
+}
+
+func effectiveLimits(l config.Limits, o catalog.Limits) config.Limits {
+	if o.RawRows > 0 {
+		l.RawRows = o.RawRows
+	}
+	if o.AggregatedRows > 0 {
+		l.AggregatedRows = o.AggregatedRows
+	}
+	if o.QueryTimeout > 0 {
+		l.QueryTimeout = o.QueryTimeout
+	}
+	if o.PoolMaxConns > 0 {
+		l.PoolMaxConns = o.PoolMaxConns
+		l.PoolMinConns = min(l.PoolMinConns, o.PoolMaxConns)
+	}
+	return l
+}
+
+// IsNotFound reports whether err is an unknown dataset.
+func IsNotFound(err error) bool {
+	var nf *NotFoundError
+	return errors.As(err, &nf)
+}
