@@ -1,6 +1,8 @@
 package render
 
 import (
+	"math"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -15,7 +17,9 @@ const maxPad = 32
 // Table renders a Markdown table of rows under cols, in the seed's layout:
 // a header row, a plain separator row (|------|), one line per row, cells
 // padded to the column's width (at most 32 characters). Cells are formatted
-// with [Number] and escaped with the rules of [Cell]. A row shorter than
+// with [Number] and escaped with the rules of [Cell], except that in a
+// column where some float has a fractional part, integral floats get two
+// decimals as well (100.00 beside 2,499.50). A row shorter than
 // cols is padded with empty cells; values beyond len(cols) are not shown.
 //
 // The result is capped at opts.MaxBytes like every answer: when the rows do
@@ -141,12 +145,20 @@ func tableParts(cols []result.Column, rows [][]any, opts Options) (string, []str
 		header[i] = Cell(c.Name, opts.MaxCell)
 		width[i] = max(1, min(maxPad, utf8.RuneCountInString(header[i])))
 	}
+	decimals := fractionalColumns(len(cols), rows)
 	cells := make([][]string, len(rows))
 	for r, row := range rows {
 		line := make([]string, len(cols))
 		for i := range cols {
 			if i < len(row) {
-				line[i] = Cell(row[i], opts.MaxCell)
+				v := row[i]
+				if f, ok := v.(float64); ok && decimals[i] && isPlainInteger(f) {
+					if f == 0 {
+						f = 0 // no "-0.00"
+					}
+					v = groupDigits(strconv.FormatFloat(f, 'f', 2, 64))
+				}
+				line[i] = Cell(v, opts.MaxCell)
 			}
 			if w := utf8.RuneCountInString(line[i]); w > width[i] {
 				width[i] = min(maxPad, w)
@@ -172,6 +184,27 @@ func tableParts(cols []result.Column, rows [][]any, opts Options) (string, []str
 		body[r] = b.String()
 	}
 	return head, body
+}
+
+// fractionalColumns reports, per column, whether some float64 in it has a
+// fractional part. In such a column integral floats get two decimals too
+// (100.00 above 2,499.50), while a column of integral floats (counts summed
+// as floats) reads as integers.
+func fractionalColumns(n int, rows [][]any) []bool {
+	frac := make([]bool, n)
+	for _, row := range rows {
+		for i, v := range row[:min(n, len(row))] {
+			if f, ok := v.(float64); ok && !frac[i] && !math.IsInf(f, 0) && f != math.Trunc(f) {
+				frac[i] = true
+			}
+		}
+	}
+	return frac
+}
+
+// isPlainInteger reports whether [Number] prints f like an integer.
+func isPlainInteger(f float64) bool {
+	return f == math.Trunc(f) && math.Abs(f) < 1e15
 }
 
 func writeRow(b *strings.Builder, cells []string, width []int) {

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -84,6 +85,17 @@ func TestTable(t *testing.T) {
 				"|" + strings.Repeat("-", 34) + "|\n" +
 				"| " + strings.Repeat("x", 40) + " |\n" +
 				"| y                                |\n",
+		},
+		{
+			name: "integral floats get decimals only beside fractional ones",
+			cols: []result.Column{{Name: "amount"}, {Name: "sum"}},
+			rows: [][]any{{100.0, 3.0}, {2499.5, 12000.0}, {math.Copysign(0, -1), nil}, {math.NaN(), 1e20}},
+			want: "| amount   | sum    |\n" +
+				"|----------|--------|\n" +
+				"| 100.00   | 3      |\n" +
+				"| 2,499.50 | 12,000 |\n" +
+				"| 0.00     | NULL   |\n" +
+				"| NaN      | 1e+20  |\n",
 		},
 		{
 			name: "no columns",
