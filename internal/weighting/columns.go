@@ -1,0 +1,457 @@
+package weighting
+
+import (
+	"fmt"
+	"strings"
+
+	pg "github.com/pganalyze/pg_query_go/v6"
+)
+
+// z95 is the normal quantile of the margins of error, rounded as survey reports use it.
+const z95 = 1.96
+
+// addColumns appends to p.sel, after the columns it asked for, the weighted twin of
+// every select-list entry that holds weightable aggregates, and the per-group bases.
+func (r *rewriter) addColumns(p *plan) {
+	sel := p.sel
+	n := len(sel.TargetList)
+	for i := 0; i < n; i++ {
+		rt := sel.TargetList[i].GetResTarget()
+		if rt == nil || !hasAggregate([]*pg.Node{rt.Val}) {
+			continue
+		}
+		twin, reasons := r.twinExpr(p, rt.Val)
+		for _, why := range reasons {
+			r.note(why)
+		}
+		if twin == nil {
+			continue
+		}
+		fc := rt.Val.GetFuncCall()
+		if fc != nil && !isAggregate(fc) {
+			fc = nil
+		}
+		kind := ""
+		if fc != nil {
+			kind = r.aggKind(p, fc)
+		}
+		name := ""
+		switch {
+		case kind == "count_star":
+			name = "weighted_count"
+		case kind == "reach":
+			name = "weighted_reach"
+		case kind != "" && p.argName(fc) != "":
+			name = "weighted_" + kind + "_" + p.argName(fc)
+		case rt.Name != "":
+			name = "weighted_" + strings.ToLower(rt.Name)
+		case fc != nil:
+			name = fmt.Sprintf("weighted_%s_%d", funcName(fc), i+1)
+		default:
+			name = fmt.Sprintf("weighted_expr_%d", i+1)
+		}
+		name = p.add(name, twin)
+
+		switch kind {
+		case "count_star":
+			if p.events {
+				r.note("weighted_count over event rows is projected event volume: each event carries its panelist's weight")
+			}
+			if p.grouped {
+				total := windowed(funcCall("sum", clone(twin)))
+				p.add("weighted_pct", binOp("/", binOp("*", floatConst(100), clone(twin)), nullIf0(total)))
+				if p.panelists && fc.AggFilter == nil {
+					share := binOp("/", clone(twin), nullIf0(clone(total)))
+					w2 := windowed(funcCall("sum", r.sumW(p, fc, binOp("*", r.w(), r.w()))))
+					neff := binOp("/", binOp("*", clone(total), clone(total)), nullIf0(w2))
+					p.add("moe_pct", binOp("*", floatConst(100), r.moe(share, neff)))
+				}
+			}
+		case "reach":
+			r.reach = true
+			from, alias, conds := r.universe(p, p.where)
+			we := r.weightExpr(colRef(alias, r.weight))
+			u := scalarSubquery(&pg.SelectStmt{
+				TargetList:  []*pg.Node{resTarget("", funcCall("sum", we))},
+				FromClause:  []*pg.Node{from},
+				WhereClause: andOrNil(conds),
+			})
+			neffU := scalarSubquery(&pg.SelectStmt{
+				TargetList: []*pg.Node{resTarget("", binOp("/",
+					binOp("*", funcCall("sum", clone(we)), funcCall("sum", clone(we))),
+					nullIf0(funcCall("sum", binOp("*", clone(we), clone(we))))))},
+				FromClause:  []*pg.Node{clone(from)},
+				WhereClause: andOrNil(cloneAll(conds)),
+			})
+			share := binOp("/", clone(twin), nullIf0(u))
+			p.add("reach_pct", binOp("*", floatConst(100), share))
+			p.add("moe_reach_pct", binOp("*", floatConst(100), r.moe(clone(share), neffU)))
+			r.note("weighted_reach counts each panelist's weight once per group; reach_pct divides by the weighted universe of panelists (" + r.weightsTable + " after its own filters), not by event rows")
+		}
+
+		if se := linearInAvg(rt.Val, func(avg *pg.FuncCall) *pg.Node { return r.seMean(p, avg) }); se != nil {
+			if p.panelists {
+				p.add("se_"+name, se)
+				if is01(avg0(rt.Val).Args[0]) {
+					p.add("moe_"+name, linearInAvg(rt.Val, func(avg *pg.FuncCall) *pg.Node { return r.moeMean(p, avg) }))
+				}
+				if r.twoStage {
+					r.note("means are per panelist (two-stage: the inner query collapses each panelist's rows first)")
+				}
+			} else {
+				r.note("AVG over event rows is a per-event mean (each event weighted by its panelist's weight); no standard error is given")
+			}
+		}
+	}
+
+	wp := r.wp(p)
+	p.add("n", funcCall("count", colRef(baseAlias, panelistCol)))
+	p.add("n_eff", binOp("/", binOp("*", funcCall("sum", wp), funcCall("sum", clone(wp))),
+		nullIf0(funcCall("sum", binOp("*", clone(wp), clone(wp))))))
+	p.add("low_base", binOp("<", funcCall("count", colRef(baseAlias, panelistCol)), intConst(int64(r.minBase))))
+	p.add("n_zero_weight", binOp("-", funcCall("count", colRef(baseAlias, panelistCol)), funcCall("count", clone(wp))))
+	r.note(fmt.Sprintf("n is the unweighted base of panelists; n_eff = (Σw)²/Σw² is the effective base; low_base flags n < %d; n_zero_weight counts panelists with a NULL or zero weight, left out of the weighted figures", r.minBase))
+	for _, t := range p.added {
+		sel.TargetList = append(sel.TargetList, t)
+		r.added = append(r.added, t.GetResTarget().Name)
+	}
+}
+
+// add appends a column under a name not yet in use and returns that name.
+func (p *plan) add(name string, val *pg.Node) string {
+	final := name
+	for i := 2; p.names[final]; i++ {
+		final = fmt.Sprintf("%s_%d", name, i)
+	}
+	p.names[final] = true
+	p.added = append(p.added, resTarget(final, val))
+	return final
+}
+
+func (r *rewriter) note(s string) {
+	for _, e := range r.extra {
+		if e == s {
+			return
+		}
+	}
+	r.extra = append(r.extra, s)
+}
+
+// w is the row's weight; wp counts it once per panelist and group.
+func (r *rewriter) w() *pg.Node { return colRef(baseAlias, weightCol) }
+
+func (r *rewriter) wp(p *plan) *pg.Node {
+	if p.panelists {
+		return r.w()
+	}
+	return caseWhen(binOp("=", colRef(baseAlias, panelistCol), intConst(1)), r.w(), nil)
+}
+
+// sumW is SUM(arg), carrying fc's FILTER clause.
+func (r *rewriter) sumW(p *plan, fc *pg.FuncCall, arg *pg.Node) *pg.Node {
+	s := funcCall("sum", arg)
+	if fc != nil && fc.AggFilter != nil {
+		s.GetFuncCall().AggFilter = clone(fc.AggFilter)
+	}
+	return s
+}
+
+// aggKind names what a plain aggregate becomes: count_star, count, reach, sum, avg;
+// "" when it has no weighted form.
+func (r *rewriter) aggKind(p *plan, fc *pg.FuncCall) string {
+	name := funcName(fc)
+	switch {
+	case name == "count" && fc.AggStar:
+		return "count_star"
+	case name == "count" && fc.AggDistinct && len(fc.Args) == 1 && p.isKey(fc.Args[0]):
+		if !p.panelists && fc.AggFilter != nil {
+			return ""
+		}
+		return "reach"
+	case fc.AggDistinct || len(fc.Args) != 1 || fc.AggWithinGroup:
+		return ""
+	case name == "count":
+		return "count"
+	case name == "sum":
+		return "sum"
+	case name == "avg":
+		return "avg"
+	}
+	return ""
+}
+
+// twinAgg returns the weighted form of one aggregate, or why it has none.
+func (r *rewriter) twinAgg(p *plan, fc *pg.FuncCall) (*pg.Node, string) {
+	w := r.w()
+	switch r.aggKind(p, fc) {
+	case "count_star":
+		return r.sumW(p, fc, w), ""
+	case "reach":
+		return r.sumW(p, fc, r.wp(p)), ""
+	case "count":
+		return r.sumW(p, fc, caseWhen(notNull(clone(fc.Args[0])), w, nil)), ""
+	case "sum":
+		return r.sumW(p, fc, binOp("*", clone(fc.Args[0]), w)), ""
+	case "avg":
+		num := r.sumW(p, fc, binOp("*", clone(fc.Args[0]), w))
+		den := r.sumW(p, fc, caseWhen(notNull(clone(fc.Args[0])), r.w(), nil))
+		return binOp("/", num, nullIf0(den)), ""
+	}
+	name := strings.ToUpper(funcName(fc))
+	switch {
+	case name == "MIN" || name == "MAX":
+		return nil, "MIN and MAX are left unweighted: the smallest and largest values are the same weighted or not"
+	case name == "COUNT" && fc.AggDistinct:
+		return nil, fmt.Sprintf("COUNT(DISTINCT ...) of anything but %s cannot be weighted and is left as written", r.key)
+	}
+	return nil, fmt.Sprintf("%s is left unweighted: it has no weighted form", name)
+}
+
+// twinExpr is expr with every aggregate replaced by its weighted form; nil when one
+// of them has none.
+func (r *rewriter) twinExpr(p *plan, expr *pg.Node) (*pg.Node, []string) {
+	c := clone(expr)
+	var reasons []string
+	walkExpr(c, func(x *pg.Node) bool {
+		fc := x.GetFuncCall()
+		if fc == nil || !isAggregate(fc) {
+			return true
+		}
+		t, why := r.twinAgg(p, fc)
+		if t == nil {
+			reasons = append(reasons, why)
+		} else {
+			x.Node = t.Node
+		}
+		return false
+	})
+	if len(reasons) > 0 {
+		return nil, reasons
+	}
+	return c, nil
+}
+
+// seMean is the standard error of the weighted mean of avg's argument in its group,
+// as R's survey::svyby(..., svymean) computes it for svydesign(ids=~1, weights=~w):
+// SQRT(N/(N-1) · Σ w²(y−m)²) / Σ w, with N the full sample (every panelist with a
+// weight), expanded into single-pass sums.
+func (r *rewriter) seMean(p *plan, avg *pg.FuncCall) *pg.Node {
+	y := castDouble(clone(avg.Args[0]))
+	wx := func() *pg.Node { return caseWhen(notNull(clone(avg.Args[0])), r.w(), nil) }
+	w2 := func() *pg.Node { return binOp("*", wx(), wx()) }
+	m := func() *pg.Node {
+		t, _ := r.twinAgg(p, avg)
+		return t
+	}
+	sW2 := r.sumW(p, avg, w2())
+	sW2Y := r.sumW(p, avg, binOp("*", w2(), clone(y)))
+	sW2Y2 := r.sumW(p, avg, binOp("*", w2(), binOp("*", clone(y), clone(y))))
+	ss := binOp("+", binOp("-", sW2Y2, binOp("*", binOp("*", floatConst(2), m()), sW2Y)),
+		binOp("*", binOp("*", m(), m()), sW2))
+	nAll := scalarSubquery(&pg.SelectStmt{
+		TargetList:  []*pg.Node{resTarget("", castDouble(funcCall("count", colRef("mcpa_n", r.key))))},
+		FromClause:  []*pg.Node{rangeVar(r.weightsTable, "mcpa_n")},
+		WhereClause: binOp(">", colRef("mcpa_n", r.weight), intConst(0)),
+	})
+	factor := binOp("/", nAll, nullIf0(binOp("-", clone(nAll), intConst(1))))
+	variance := binOp("*", factor, ss)
+	return binOp("/", funcCall("sqrt", greatest0(variance)),
+		nullIf0(r.sumW(p, avg, wx())))
+}
+
+// moeMean is the 95 % margin of error of a share within the group (the mean of a 0/1
+// indicator), from the effective base of the group's rows with the indicator.
+func (r *rewriter) moeMean(p *plan, avg *pg.FuncCall) *pg.Node {
+	wx := func() *pg.Node { return caseWhen(notNull(clone(avg.Args[0])), r.w(), nil) }
+	sw := r.sumW(p, avg, wx())
+	neff := binOp("/", binOp("*", sw, clone(sw)), nullIf0(r.sumW(p, avg, binOp("*", wx(), wx()))))
+	m, _ := r.twinAgg(p, avg)
+	return r.moe(m, neff)
+}
+
+// moe is 1.96 · SQRT(p(1−p) / n_eff).
+func (r *rewriter) moe(share, neff *pg.Node) *pg.Node {
+	pq := binOp("*", share, binOp("-", intConst(1), clone(share)))
+	return binOp("*", floatConst(z95), funcCall("sqrt", binOp("/", greatest0(pq), nullIf0(neff))))
+}
+
+func nullIf0(x *pg.Node) *pg.Node {
+	return pg.MakeAExprNode(pg.A_Expr_Kind_AEXPR_NULLIF, []*pg.Node{str("=")}, x, intConst(0), -1)
+}
+
+func andOrNil(conds []*pg.Node) *pg.Node {
+	if len(conds) == 0 {
+		return nil
+	}
+	return and(conds...)
+}
+
+func cloneAll(ns []*pg.Node) []*pg.Node {
+	out := make([]*pg.Node, len(ns))
+	for i, n := range ns {
+		out[i] = clone(n)
+	}
+	return out
+}
+
+// isKey reports whether a column of mcpa_base is the respondent key of a panelist
+// relation.
+func (p *plan) isKey(n *pg.Node) bool {
+	alias, col := p.source(n)
+	if col == "" {
+		return false
+	}
+	it := p.sc.byAlias(alias)
+	return it != nil && (it.kind == weightsItem || it.kind == keyItem) && col == p.key
+}
+
+// argName is the column name of a plain aggregate's argument, "" for expressions.
+func (p *plan) argName(fc *pg.FuncCall) string {
+	if len(fc.Args) != 1 {
+		return ""
+	}
+	_, col := p.source(fc.Args[0])
+	return col
+}
+
+// source maps a mcpa_base column back to the relation and column it projects.
+func (p *plan) source(n *pg.Node) (alias, col string) {
+	cr := n.GetColumnRef()
+	if cr == nil {
+		return "", ""
+	}
+	f := fields(cr)
+	if len(f) != 2 || f[0] != baseAlias {
+		return "", ""
+	}
+	src, ok := p.projOf[f[1]]
+	if !ok {
+		return "", ""
+	}
+	return src[0], src[1]
+}
+
+// linearInAvg returns expr with its one AVG replaced by sub(avg) when expr is that
+// AVG scaled by constants (100.0 * AVG(x), AVG(x) / 60, ROUND(AVG(x), 1)), else nil.
+func linearInAvg(expr *pg.Node, sub func(*pg.FuncCall) *pg.Node) *pg.Node {
+	switch {
+	case expr.GetFuncCall() != nil:
+		fc := expr.GetFuncCall()
+		if isAggregate(fc) {
+			if funcName(fc) == "avg" && len(fc.Args) == 1 && !fc.AggDistinct {
+				return sub(fc)
+			}
+			return nil
+		}
+		if funcName(fc) == "round" && len(fc.Args) >= 1 && fc.Over == nil {
+			inner := linearInAvg(fc.Args[0], sub)
+			if inner == nil {
+				return nil
+			}
+			c := clone(expr)
+			c.GetFuncCall().Args[0] = inner
+			return c
+		}
+	case expr.GetTypeCast() != nil:
+		inner := linearInAvg(expr.GetTypeCast().Arg, sub)
+		if inner == nil {
+			return nil
+		}
+		c := clone(expr)
+		c.GetTypeCast().Arg = inner
+		return c
+	case expr.GetAExpr() != nil:
+		e := expr.GetAExpr()
+		if e.Kind != pg.A_Expr_Kind_AEXPR_OP || len(e.Name) != 1 {
+			return nil
+		}
+		op := e.Name[0].GetString_().GetSval()
+		switch {
+		case op == "*" && isConst(e.Lexpr):
+			if inner := linearInAvg(e.Rexpr, sub); inner != nil {
+				return binOp("*", clone(e.Lexpr), inner)
+			}
+		case (op == "*" || op == "/") && isConst(e.Rexpr):
+			if inner := linearInAvg(e.Lexpr, sub); inner != nil {
+				return binOp(op, inner, clone(e.Rexpr))
+			}
+		}
+	}
+	return nil
+}
+
+// avg0 returns the AVG call of an expression accepted by linearInAvg.
+func avg0(expr *pg.Node) *pg.FuncCall {
+	var found *pg.FuncCall
+	linearInAvg(expr, func(fc *pg.FuncCall) *pg.Node {
+		found = fc
+		return nullConst()
+	})
+	return found
+}
+
+func isConst(n *pg.Node) bool {
+	if tc := n.GetTypeCast(); tc != nil {
+		n = tc.Arg
+	}
+	return n.GetAConst() != nil && !n.GetAConst().Isnull
+}
+
+// is01 reports whether x is a 0/1 indicator: a CASE whose results are 0 and 1, or a
+// condition cast to a number ((plan = 'premium')::int).
+func is01(x *pg.Node) bool {
+	switch {
+	case x.GetCaseExpr() != nil:
+		ce := x.GetCaseExpr()
+		results := []*pg.Node{ce.Defresult}
+		for _, w := range ce.Args {
+			results = append(results, w.GetCaseWhen().GetResult())
+		}
+		for _, res := range results {
+			if res == nil {
+				continue
+			}
+			c := res.GetAConst()
+			if c == nil {
+				return false
+			}
+			switch {
+			case c.Isnull:
+			case c.GetIval() != nil && (c.GetIval().Ival == 0 || c.GetIval().Ival == 1):
+			case c.GetFval() != nil && (strings.Trim(c.GetFval().Fval, "0.") == "" || strings.Trim(c.GetFval().Fval, "0.") == "1"):
+			default:
+				return false
+			}
+		}
+		return true
+	case x.GetTypeCast() != nil:
+		return isCondition(x.GetTypeCast().Arg)
+	}
+	return false
+}
+
+func isCondition(n *pg.Node) bool {
+	switch {
+	case n.GetBoolExpr() != nil, n.GetNullTest() != nil, n.GetBooleanTest() != nil:
+		return true
+	case n.GetAExpr() != nil:
+		e := n.GetAExpr()
+		if e.Kind != pg.A_Expr_Kind_AEXPR_OP {
+			return e.Kind != pg.A_Expr_Kind_AEXPR_NULLIF
+		}
+		switch e.Name[len(e.Name)-1].GetString_().GetSval() {
+		case "=", "<>", "!=", "<", ">", "<=", ">=", "~~", "!~~", "~~*", "!~~*":
+			return true
+		}
+	}
+	return false
+}
+
+// greatest0 is GREATEST(x, 0): rounding must not take a square root below zero.
+func greatest0(x *pg.Node) *pg.Node {
+	return &pg.Node{Node: &pg.Node_MinMaxExpr{MinMaxExpr: &pg.MinMaxExpr{
+		Op:       pg.MinMaxOp_IS_GREATEST,
+		Args:     []*pg.Node{x, intConst(0)},
+		Location: -1,
+	}}}
+}

@@ -1,0 +1,216 @@
+package weighting
+
+import (
+	"strconv"
+	"strings"
+
+	pg "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// frameDefaults is PostgreSQL's FRAMEOPTION_DEFAULTS, the frame of a plain OVER ().
+const frameDefaults = 1058
+
+func str(s string) *pg.Node { return pg.MakeStrNode(s) }
+
+func colRef(fields ...string) *pg.Node {
+	nodes := make([]*pg.Node, len(fields))
+	for i, f := range fields {
+		nodes[i] = str(f)
+	}
+	return pg.MakeColumnRefNode(nodes, -1)
+}
+
+func funcCall(name string, args ...*pg.Node) *pg.Node {
+	return &pg.Node{Node: &pg.Node_FuncCall{FuncCall: &pg.FuncCall{
+		Funcname:   []*pg.Node{str(name)},
+		Args:       args,
+		Funcformat: pg.CoercionForm_COERCE_EXPLICIT_CALL,
+		Location:   -1,
+	}}}
+}
+
+// windowed wraps an aggregate call into OVER (PARTITION BY partition).
+func windowed(call *pg.Node, partition ...*pg.Node) *pg.Node {
+	call.GetFuncCall().Over = &pg.WindowDef{PartitionClause: partition, FrameOptions: frameDefaults, Location: -1}
+	return call
+}
+
+func binOp(op string, l, r *pg.Node) *pg.Node {
+	return pg.MakeAExprNode(pg.A_Expr_Kind_AEXPR_OP, []*pg.Node{str(op)}, l, r, -1)
+}
+
+func intConst(i int64) *pg.Node { return pg.MakeAConstIntNode(i, -1) }
+
+func floatConst(f float64) *pg.Node {
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if !strings.Contains(s, ".") {
+		s += ".0"
+	}
+	return &pg.Node{Node: &pg.Node_AConst{AConst: &pg.A_Const{Val: &pg.A_Const_Fval{Fval: &pg.Float{Fval: s}}, Location: -1}}}
+}
+
+func strConst(s string) *pg.Node { return pg.MakeAConstStrNode(s, -1) }
+
+func nullConst() *pg.Node {
+	return &pg.Node{Node: &pg.Node_AConst{AConst: &pg.A_Const{Isnull: true, Location: -1}}}
+}
+
+func castDouble(x *pg.Node) *pg.Node {
+	return &pg.Node{Node: &pg.Node_TypeCast{TypeCast: &pg.TypeCast{
+		Arg:      x,
+		TypeName: &pg.TypeName{Names: []*pg.Node{str("pg_catalog"), str("float8")}, Typemod: -1, Location: -1},
+		Location: -1,
+	}}}
+}
+
+// caseWhen builds CASE WHEN cond THEN then ELSE def END; def may be nil.
+func caseWhen(cond, then, def *pg.Node) *pg.Node {
+	c := pg.MakeCaseExprNode(nil, []*pg.Node{pg.MakeCaseWhenNode(cond, then, -1)}, -1)
+	c.GetCaseExpr().Defresult = def
+	return c
+}
+
+func notNull(x *pg.Node) *pg.Node {
+	return &pg.Node{Node: &pg.Node_NullTest{NullTest: &pg.NullTest{Arg: x, Nulltesttype: pg.NullTestType_IS_NOT_NULL, Location: -1}}}
+}
+
+func and(args ...*pg.Node) *pg.Node {
+	if len(args) == 1 {
+		return args[0]
+	}
+	return pg.MakeBoolExprNode(pg.BoolExprType_AND_EXPR, args, -1)
+}
+
+func scalarSubquery(sel *pg.SelectStmt) *pg.Node {
+	return &pg.Node{Node: &pg.Node_SubLink{SubLink: &pg.SubLink{
+		SubLinkType: pg.SubLinkType_EXPR_SUBLINK,
+		Subselect:   &pg.Node{Node: &pg.Node_SelectStmt{SelectStmt: sel}},
+		Location:    -1,
+	}}}
+}
+
+func resTarget(name string, val *pg.Node) *pg.Node {
+	return pg.MakeResTargetNodeWithNameAndVal(name, val, -1)
+}
+
+func rangeVar(table, alias string) *pg.Node {
+	rv := pg.MakeSimpleRangeVar(table, -1)
+	if alias != "" && alias != table {
+		rv.Alias = &pg.Alias{Aliasname: alias}
+	}
+	return &pg.Node{Node: &pg.Node_RangeVar{RangeVar: rv}}
+}
+
+func clone(n *pg.Node) *pg.Node {
+	if n == nil {
+		return nil
+	}
+	return proto.Clone(n).(*pg.Node)
+}
+
+// fields returns the lower-cased names of a column reference; star is "*".
+func fields(cr *pg.ColumnRef) []string {
+	out := make([]string, 0, len(cr.Fields))
+	for _, f := range cr.Fields {
+		switch {
+		case f.GetString_() != nil:
+			out = append(out, strings.ToLower(f.GetString_().Sval))
+		case f.GetAStar() != nil:
+			out = append(out, "*")
+		default:
+			out = append(out, "?")
+		}
+	}
+	return out
+}
+
+// funcName returns the lower-cased last name of a function call.
+func funcName(fc *pg.FuncCall) string {
+	if len(fc.Funcname) == 0 {
+		return ""
+	}
+	return strings.ToLower(fc.Funcname[len(fc.Funcname)-1].GetString_().GetSval())
+}
+
+// aggregateNames are the aggregate functions the rewrite recognises as collapsing rows.
+// Unknown functions are treated as scalar; the caller's classification decides
+// whether the query is aggregated at all.
+var aggregateNames = map[string]bool{
+	"count": true, "sum": true, "avg": true, "min": true, "max": true,
+	"stddev": true, "stddev_samp": true, "stddev_pop": true, "variance": true,
+	"var_samp": true, "var_pop": true, "string_agg": true, "array_agg": true,
+	"bool_and": true, "bool_or": true, "every": true, "median": true,
+	"percentile_cont": true, "percentile_disc": true, "mode": true,
+	"corr": true, "covar_pop": true, "covar_samp": true, "json_agg": true,
+	"jsonb_agg": true, "bit_and": true, "bit_or": true, "approx_count_distinct": true,
+	"list": true, "first": true, "last": true, "any_value": true, "arg_min": true,
+	"arg_max": true, "quantile_cont": true, "quantile_disc": true,
+}
+
+// isAggregate reports whether fc is a plain (not windowed) aggregate call.
+func isAggregate(fc *pg.FuncCall) bool {
+	return fc.Over == nil && (aggregateNames[funcName(fc)] || fc.AggStar || fc.AggDistinct || len(fc.AggOrder) > 0 || fc.AggWithinGroup)
+}
+
+// walk calls visit for n and, while visit returns true, for every node below it.
+// It reaches nodes inside any message (window definitions, type names, ...), using
+// protobuf reflection so no node type is forgotten.
+func walk(n *pg.Node, visit func(*pg.Node) bool) {
+	if n == nil || n.Node == nil {
+		return
+	}
+	if !visit(n) {
+		return
+	}
+	walkMessage(n.ProtoReflect(), visit)
+}
+
+func walkMessage(m protoreflect.Message, visit func(*pg.Node) bool) {
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd.Kind() != protoreflect.MessageKind {
+			return true
+		}
+		if fd.IsList() {
+			l := v.List()
+			for i := 0; i < l.Len(); i++ {
+				walkValue(l.Get(i).Message(), visit)
+			}
+			return true
+		}
+		if fd.IsMap() {
+			return true
+		}
+		walkValue(v.Message(), visit)
+		return true
+	})
+}
+
+func walkValue(m protoreflect.Message, visit func(*pg.Node) bool) {
+	if n, ok := m.Interface().(*pg.Node); ok {
+		walk(n, visit)
+		return
+	}
+	walkMessage(m, visit)
+}
+
+// walkExpr walks an expression of one query level: it does not enter subqueries.
+func walkExpr(n *pg.Node, visit func(*pg.Node) bool) {
+	walk(n, func(x *pg.Node) bool {
+		if x.GetSelectStmt() != nil {
+			return false
+		}
+		return visit(x)
+	})
+}
+
+// walkExprOutsideAggregates walks an expression but not the arguments of aggregates.
+func walkExprOutsideAggregates(n *pg.Node, visit func(*pg.Node) bool) {
+	walkExpr(n, func(x *pg.Node) bool {
+		if fc := x.GetFuncCall(); fc != nil && isAggregate(fc) {
+			return false
+		}
+		return visit(x)
+	})
+}

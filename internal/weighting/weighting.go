@@ -1,0 +1,258 @@
+package weighting
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	pg "github.com/pganalyze/pg_query_go/v6"
+)
+
+// Roles are a dataset's survey roles.
+type Roles struct {
+	WeightColumn  string            // e.g. "weight"; "" means the dataset has no weight: nothing is weighted
+	WeightsTable  string            // the user-level table that holds WeightColumn, e.g. "users"
+	RespondentKey string            // e.g. "user_id"
+	NCCSColumn    string            // e.g. "nccs"; "" means no merging
+	NCCSMap       map[string]string // raw label -> merged label; nil means DefaultNCCSMap()
+	WeightScale   float64           // e.g. 1000 when weights are in thousands; 0 or 1 means none
+	MinBase       int               // unweighted base below which a group is "low base"; 0 means 30
+}
+
+// DefaultMinBase is the unweighted base below which a group is flagged as low base
+// when [Roles.MinBase] is zero.
+const DefaultMinBase = 30
+
+// DefaultNCCSMap returns the reporting rule of the original system: A1 and A become
+// A, B stays B, and C, D and E become C/D/E.
+func DefaultNCCSMap() map[string]string {
+	return map[string]string{"A1": "A", "A": "A", "B": "B", "C": "C/D/E", "D": "C/D/E", "E": "C/D/E"}
+}
+
+// TwelveGradeNCCSMap returns the preset for panels labelled with the twelve NCCS
+// grades A1..E3: every grade is merged into its letter.
+func TwelveGradeNCCSMap() map[string]string {
+	return map[string]string{
+		"A1": "A", "A2": "A", "A3": "A",
+		"B1": "B", "B2": "B",
+		"C1": "C", "C2": "C",
+		"D1": "D", "D2": "D",
+		"E1": "E", "E2": "E", "E3": "E",
+	}
+}
+
+// Schema lists, per table name (lower case, unqualified), its column names (lower case).
+// The rewrite uses it to resolve unqualified columns and to know which tables are
+// user level (hold the weight) and which are event level (hold the respondent key only).
+type Schema map[string][]string
+
+// Options configure one [Rewrite].
+type Options struct {
+	Roles      Roles
+	Schema     Schema
+	Aggregated bool // the caller's classification (sqlguard.Classify); raw queries are never weighted, only NCCS-merged
+	Weights    bool // apply_weights parameter
+	MergeNCCS  bool // merge_nccs parameter
+}
+
+// Result describes a rewrite.
+type Result struct {
+	Tree         *pg.ParseResult // the rewritten tree (a new tree; the input is never mutated)
+	Applied      bool            // weights applied
+	Reason       string          // when not applied: why
+	NCCSMerged   bool
+	Notes        []string // exact words for the analyst
+	AddedColumns []string // names of columns the rewrite added, in order
+}
+
+// Rewrite rewrites a guarded single-SELECT parse tree so that an aggregated query over
+// the survey panel carries weighted figures beside the ones it asked for, and so that
+// NCCS classes are merged. See the package documentation for the rules.
+//
+// Rewrite returns an error only for a tree it cannot have been given by the guard
+// (no statement, several statements, not a SELECT). Shapes that cannot be weighted
+// safely are not errors: the tree comes back unweighted with Applied false and a Reason.
+func Rewrite(tree *pg.ParseResult, opts Options) (*Result, error) {
+	if tree == nil || len(tree.Stmts) != 1 || tree.Stmts[0].Stmt == nil {
+		return nil, errors.New("rewrite: want exactly one statement")
+	}
+	if tree.Stmts[0].Stmt.GetSelectStmt() == nil {
+		return nil, errors.New("rewrite: statement is not a SELECT")
+	}
+	out := &pg.ParseResult{Version: tree.Version, Stmts: []*pg.RawStmt{{
+		Stmt:         clone(tree.Stmts[0].Stmt),
+		StmtLocation: tree.Stmts[0].StmtLocation,
+		StmtLen:      tree.Stmts[0].StmtLen,
+	}}}
+	sel := out.Stmts[0].Stmt.GetSelectStmt()
+	r := newRewriter(opts)
+	res := &Result{Tree: out}
+
+	weighted := false
+	switch {
+	case !opts.Weights:
+		res.Reason = "weights not applied: apply_weights is false"
+	case r.weight == "":
+		res.Reason = "weights not applied: the dataset has no weight column"
+	case r.weightsTable == "" || r.key == "":
+		res.Reason = "weights not applied: the dataset has no weights table or respondent key configured"
+	case !opts.Aggregated:
+		res.Reason = "weights not applied: raw (non-aggregated) rows are never weighted"
+	case usesColumn(out.Stmts[0].Stmt, r.weight):
+		res.Reason = fmt.Sprintf("the query already uses the weight column %s, so it was left as written", r.weight)
+	case sel.Op != pg.SetOperation_SETOP_NONE:
+		res.Reason = "weights not applied: set operations (UNION, INTERSECT, EXCEPT) are not weighted"
+	default:
+		weighted = true
+	}
+
+	merged := false
+	if opts.MergeNCCS && r.nccs != "" && sel.Op == pg.SetOperation_SETOP_NONE {
+		sc := r.scope(sel)
+		merged = r.mergeNCCS(sel, sc)
+	}
+
+	if weighted {
+		if reason := r.weightSelect(out.Stmts[0].Stmt); reason != "" {
+			res.Reason = reason
+		} else {
+			res.Applied = true
+			res.AddedColumns = r.added
+		}
+	}
+	res.NCCSMerged = merged
+	res.Notes = r.notes(res)
+	return res, nil
+}
+
+// rewriter holds the normalised options of one Rewrite call.
+type rewriter struct {
+	opts         Options
+	weight       string
+	weightsTable string
+	key          string
+	nccs         string
+	nccsMap      map[string]string
+	scale        float64
+	minBase      int
+
+	added    []string
+	extra    []string // notes gathered while rewriting
+	reach    bool
+	events   bool
+	twoStage bool
+}
+
+func newRewriter(opts Options) *rewriter {
+	r := &rewriter{
+		opts:         opts,
+		weight:       strings.ToLower(opts.Roles.WeightColumn),
+		weightsTable: strings.ToLower(opts.Roles.WeightsTable),
+		key:          strings.ToLower(opts.Roles.RespondentKey),
+		nccs:         strings.ToLower(opts.Roles.NCCSColumn),
+		nccsMap:      opts.Roles.NCCSMap,
+		scale:        opts.Roles.WeightScale,
+		minBase:      opts.Roles.MinBase,
+	}
+	if r.nccsMap == nil {
+		r.nccsMap = DefaultNCCSMap()
+	}
+	if r.scale <= 0 {
+		r.scale = 1
+	}
+	if r.minBase <= 0 {
+		r.minBase = DefaultMinBase
+	}
+	return r
+}
+
+// usesColumn reports whether any column reference anywhere in n ends in name.
+func usesColumn(n *pg.Node, name string) bool {
+	found := false
+	walk(n, func(x *pg.Node) bool {
+		if cr := x.GetColumnRef(); cr != nil {
+			f := fields(cr)
+			if len(f) > 0 && f[len(f)-1] == name {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+func (r *rewriter) notes(res *Result) []string {
+	var notes []string
+	if res.Applied {
+		var b strings.Builder
+		fmt.Fprintf(&b, "Weighted by %s.%s", r.weightsTable, r.weight)
+		if r.scale != 1 {
+			fmt.Fprintf(&b, " ×%s", strconv.FormatFloat(r.scale, 'f', -1, 64))
+		}
+		if r.reach {
+			b.WriteString("; reach counts each panelist once")
+		}
+		if res.NCCSMerged {
+			b.WriteString("; NCCS merged " + r.mergeSummary())
+		}
+		notes = append(notes, b.String())
+	} else {
+		if res.Reason != "" {
+			notes = append(notes, res.Reason)
+		}
+		if res.NCCSMerged {
+			notes = append(notes, "NCCS merged "+r.mergeSummary())
+		}
+	}
+	return append(notes, r.extra...)
+}
+
+// mergeSummary describes the merge map: "A1→A, C/D/E".
+func (r *rewriter) mergeSummary() string {
+	groups := r.mergeGroups()
+	parts := make([]string, 0, len(groups))
+	for _, g := range groups {
+		var others []string
+		for _, raw := range g.raw {
+			if raw != g.label {
+				others = append(others, raw)
+			}
+		}
+		if strings.Join(g.raw, "/") == g.label || strings.Join(others, "/") == g.label {
+			parts = append(parts, g.label)
+			continue
+		}
+		parts = append(parts, strings.Join(others, "+")+"→"+g.label)
+	}
+	return strings.Join(parts, ", ")
+}
+
+type mergeGroup struct {
+	label string
+	raw   []string // sorted raw labels mapped to label, identity included
+}
+
+// mergeGroups returns the merged labels that gather at least one other label, in
+// label order.
+func (r *rewriter) mergeGroups() []mergeGroup {
+	byLabel := map[string][]string{}
+	changes := map[string]bool{}
+	for raw, label := range r.nccsMap {
+		byLabel[label] = append(byLabel[label], raw)
+		if raw != label {
+			changes[label] = true
+		}
+	}
+	var groups []mergeGroup
+	for label, raws := range byLabel {
+		if !changes[label] {
+			continue
+		}
+		sort.Strings(raws)
+		groups = append(groups, mergeGroup{label: label, raw: raws})
+	}
+	sort.Slice(groups, func(i, j int) bool { return groups[i].label < groups[j].label })
+	return groups
+}
