@@ -59,8 +59,11 @@ type layout struct {
 type section struct {
 	pre  string
 	rows []string
+	more int // rows left out before rendering: they could never fit
 	post string
 }
+
+func (s section) total() int { return len(s.rows) + s.more }
 
 // text renders the layout with the first shown[i] rows of section i; a nil
 // shown means all rows.
@@ -79,8 +82,8 @@ func (l layout) text(shown []int, note string) string {
 		for _, r := range s.rows[:k] {
 			b.WriteString(r)
 		}
-		if k < len(s.rows) && l.multi {
-			b.WriteString(sectionNote(k, len(s.rows)))
+		if k < s.total() && l.multi {
+			b.WriteString(sectionNote(k, s.total()))
 		}
 		b.WriteString(s.post)
 	}
@@ -92,9 +95,19 @@ func (l layout) text(shown []int, note string) string {
 func (l layout) totalRows() int {
 	n := 0
 	for _, s := range l.sections {
-		n += len(s.rows)
+		n += s.total()
 	}
 	return n
+}
+
+// complete reports whether every row was rendered.
+func (l layout) complete() bool {
+	for _, s := range l.sections {
+		if s.more > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // fit renders build(0) when it fits opts.MaxBytes. Otherwise it cuts rows,
@@ -105,9 +118,10 @@ func (l layout) totalRows() int {
 // boundary. The result is never longer than opts.MaxBytes.
 func fit(opts Options, build func(textCap int) layout) string {
 	l := build(0)
-	full := l.text(nil, "")
-	if len(full) <= opts.MaxBytes {
-		return full
+	if l.complete() {
+		if full := l.text(nil, ""); len(full) <= opts.MaxBytes {
+			return full
+		}
 	}
 	if s, ok := cutRows(l, opts.MaxBytes); ok {
 		return s
@@ -126,10 +140,10 @@ func cutRows(l layout, limit int) (string, bool) {
 	fixed := len(l.text(make([]int, len(l.sections)), "")) + len(finalNote(limit, total, total, l.multi))
 	costs := make([]int, len(l.sections))
 	for i, s := range l.sections {
-		if l.multi && len(s.rows) > 0 {
+		if l.multi && s.total() > 0 {
 			// text above wrote this section's note as "0 of n"; the
 			// real count may need as many digits as n.
-			fixed += len(Number(int64(len(s.rows))))
+			fixed += len(Number(int64(s.total())))
 		}
 		for _, r := range s.rows {
 			costs[i] += len(r)

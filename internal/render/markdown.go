@@ -137,8 +137,8 @@ func resultSection(r result.Result, opts Options, textCap int, unit string) sect
 	case len(r.Columns) == 0:
 		s.pre = header + "_No columns._\n"
 	default:
-		head, body := tableParts(r.Columns, r.Rows, opts)
-		s.pre, s.rows = header+head, body
+		head, body, more := tableParts(r.Columns, r.Rows, opts)
+		s.pre, s.rows, s.more = header+head, body, more
 	}
 
 	var post strings.Builder

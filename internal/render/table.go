@@ -30,9 +30,9 @@ func Table(cols []result.Column, rows [][]any, opts Options) string {
 	if len(cols) == 0 {
 		return "_No columns._\n"
 	}
-	head, body := tableParts(cols, rows, opts)
+	head, body, more := tableParts(cols, rows, opts)
 	return fit(opts, func(int) layout {
-		return layout{sections: []section{{pre: head, rows: body}}}
+		return layout{sections: []section{{pre: head, rows: body, more: more}}}
 	})
 }
 
@@ -47,7 +47,14 @@ func Cell(v any, maxCell int) string {
 	if maxCell <= 0 {
 		maxCell = defaultMaxCell
 	}
-	return escapePipes(cutRunes(flatten(Number(v)), maxCell))
+	s := Number(v)
+	// A rune takes at most 4 bytes, so this prefix still holds more than
+	// maxCell runes after flatten: the cut is the same, and a 100 KB value
+	// costs no more than a short one.
+	if n := 4*maxCell + 16; len(s) > n {
+		s = s[:n]
+	}
+	return escapePipes(cutRunes(flatten(s), maxCell))
 }
 
 // flatten makes s valid UTF-8 on one line: line breaks and control
@@ -137,8 +144,11 @@ func escapePipes(s string) string {
 }
 
 // tableParts renders the header and separator rows as one string and each
-// body row as its own line, so that the byte cap can cut between rows.
-func tableParts(cols []result.Column, rows [][]any, opts Options) (string, []string) {
+// body row as its own line, so that the byte cap can cut between rows. It
+// stops once the rows exceed opts.MaxBytes, since later rows cannot be
+// shown, and returns how many rows it left out. Columns are padded to the
+// rows it renders.
+func tableParts(cols []result.Column, rows [][]any, opts Options) (head string, body []string, more int) {
 	header := make([]string, len(cols))
 	width := make([]int, len(cols))
 	for i, c := range cols {
@@ -146,8 +156,12 @@ func tableParts(cols []result.Column, rows [][]any, opts Options) (string, []str
 		width[i] = max(1, min(maxPad, utf8.RuneCountInString(header[i])))
 	}
 	decimals := fractionalColumns(len(cols), rows)
-	cells := make([][]string, len(rows))
-	for r, row := range rows {
+	cells := make([][]string, 0, len(rows))
+	size := 0 // bytes of the rows so far, without padding
+	for _, row := range rows {
+		if size > opts.MaxBytes {
+			break // no answer can show this row
+		}
 		line := make([]string, len(cols))
 		for i := range cols {
 			if i < len(row) {
@@ -163,8 +177,9 @@ func tableParts(cols []result.Column, rows [][]any, opts Options) (string, []str
 			if w := utf8.RuneCountInString(line[i]); w > width[i] {
 				width[i] = min(maxPad, w)
 			}
+			size += len(line[i]) + 3
 		}
-		cells[r] = line
+		cells = append(cells, line)
 	}
 
 	var b strings.Builder
@@ -175,15 +190,15 @@ func tableParts(cols []result.Column, rows [][]any, opts Options) (string, []str
 		b.WriteByte('|')
 	}
 	b.WriteByte('\n')
-	head := b.String()
+	head = b.String()
 
-	body := make([]string, len(cells))
+	body = make([]string, len(cells))
 	for r, line := range cells {
 		b.Reset()
 		writeRow(&b, line, width)
 		body[r] = b.String()
 	}
-	return head, body
+	return head, body, len(rows) - len(cells)
 }
 
 // fractionalColumns reports, per column, whether some float64 in it has a
