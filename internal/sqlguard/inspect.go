@@ -1,0 +1,501 @@
+package sqlguard
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// inspector walks every message of a parse tree generically (through
+// protoreflect, so no node kind can be missed) and stops at the first
+// violation.
+type inspector struct {
+	text string
+	opts Options
+	err  *Error
+
+	// starTargets are the t.* and * column references that stand alone in a
+	// SELECT list, the only place a whole-row reference is allowed.
+	starTargets map[*pg_query.ColumnRef]bool
+	// fieldAccess are single-name references used as (u).col, which read a column.
+	fieldAccess map[*pg_query.ColumnRef]bool
+	// fromNames are the table, alias and CTE names of the statement, each with
+	// the output column names known for it; a bare reference to one of them
+	// that is not also one of its columns is a whole row.
+	fromNames map[string]map[string]bool
+	// bareRefs are single-name column references, checked against fromNames
+	// once the whole tree has been seen.
+	bareRefs []*pg_query.ColumnRef
+}
+
+// scope is the set of CTE names visible at a point of the tree.
+type scope struct {
+	names  map[string]bool
+	parent *scope
+}
+
+func (s *scope) has(name string) bool {
+	for ; s != nil; s = s.parent {
+		if s.names[name] {
+			return true
+		}
+	}
+	return false
+}
+
+func inspect(text string, tree *pg_query.ParseResult, opts Options) *Error {
+	in := &inspector{
+		text:        text,
+		opts:        opts,
+		starTargets: map[*pg_query.ColumnRef]bool{},
+		fieldAccess: map[*pg_query.ColumnRef]bool{},
+		fromNames:   map[string]map[string]bool{},
+	}
+	in.walk(tree.ProtoReflect(), nil)
+	if in.err != nil {
+		return in.err
+	}
+	for _, ref := range in.bareRefs {
+		name := strings.ToLower(ref.Fields[0].GetString_().GetSval())
+		if cols, ok := in.fromNames[name]; ok && !cols[name] && !in.fieldAccess[ref] {
+			return in.wholeRow(name, ref.Location)
+		}
+	}
+	return nil
+}
+
+// walk visits m and everything below it, with ctes the CTE names in scope.
+func (in *inspector) walk(m protoreflect.Message, ctes *scope) {
+	if in.err != nil || !m.IsValid() {
+		return
+	}
+	if sel, ok := m.Interface().(*pg_query.SelectStmt); ok && sel.WithClause != nil {
+		in.walkWith(sel, ctes)
+		return
+	}
+	in.visit(m, ctes)
+	if in.err != nil {
+		return
+	}
+	in.walkChildren(m, ctes, "")
+}
+
+// walkChildren walks every set message field of m except the one named skip.
+func (in *inspector) walkChildren(m protoreflect.Message, ctes *scope, skip protoreflect.Name) {
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd.Message() == nil || fd.Name() == skip {
+			return true
+		}
+		if fd.IsList() {
+			list := v.List()
+			for i := 0; i < list.Len() && in.err == nil; i++ {
+				in.walk(list.Get(i).Message(), ctes)
+			}
+		} else if !fd.IsMap() {
+			in.walk(v.Message(), ctes)
+		}
+		return in.err == nil
+	})
+}
+
+// walkWith walks a SELECT that has a WITH clause with CTE names scoped as
+// PostgreSQL and DuckDB resolve them: a CTE sees the CTEs before it (all of
+// them when RECURSIVE), and the body sees all of them. A name outside its
+// scope is an ordinary relation, which for DuckDB may be a file.
+func (in *inspector) walkWith(sel *pg_query.SelectStmt, ctes *scope) {
+	in.visit(sel.ProtoReflect(), ctes)
+	if in.err != nil {
+		return
+	}
+	w := sel.WithClause
+	all := &scope{names: map[string]bool{}, parent: ctes}
+	for _, n := range w.Ctes {
+		if cte := n.GetCommonTableExpr(); cte != nil {
+			all.names[strings.ToLower(cte.Ctename)] = true
+		}
+	}
+	seen := &scope{names: map[string]bool{}, parent: ctes}
+	for _, n := range w.Ctes {
+		cte := n.GetCommonTableExpr()
+		if cte == nil {
+			in.walk(n.ProtoReflect(), seen)
+			continue
+		}
+		name := strings.ToLower(cte.Ctename)
+		in.addFromName(name, cteColumns(cte))
+		visible := seen
+		if w.Recursive {
+			visible = all
+		}
+		in.walk(n.ProtoReflect(), visible)
+		if in.err != nil {
+			return
+		}
+		seen.names[name] = true
+	}
+	in.walkChildren(sel.ProtoReflect(), all, "with_clause")
+}
+
+// visit checks one message; its children are walked by the caller.
+func (in *inspector) visit(m protoreflect.Message, ctes *scope) {
+	switch n := m.Interface().(type) {
+	case *pg_query.SelectStmt:
+		in.visitSelect(n)
+	case *pg_query.FuncCall:
+		in.visitFunc(n)
+	case *pg_query.RangeFunction:
+		in.visitRangeFunction(n)
+	case *pg_query.RangeVar:
+		in.visitRangeVar(n, ctes)
+	case *pg_query.ColumnRef:
+		in.visitColumnRef(n)
+	case *pg_query.A_Indirection:
+		if ref := n.Arg.GetColumnRef(); ref != nil && len(n.Indirection) > 0 && n.Indirection[0].GetString_() != nil {
+			in.fieldAccess[ref] = true
+		}
+	case *pg_query.RangeSubselect:
+		if n.Alias != nil {
+			in.addFromName(n.Alias.Aliasname, aliasColumns(n.Alias, n.Subquery.GetSelectStmt()))
+		}
+	case *pg_query.JoinExpr:
+		if n.Alias != nil {
+			in.addFromName(n.Alias.Aliasname, nil)
+		}
+	case *pg_query.InsertStmt, *pg_query.UpdateStmt, *pg_query.DeleteStmt, *pg_query.MergeStmt:
+		kind := strings.ToUpper(strings.TrimSuffix(string(m.Descriptor().Name()), "Stmt"))
+		in.fail(&Error{
+			Code:    CodeDataModifying,
+			Message: fmt.Sprintf("a data-modifying %s inside the query is not allowed: only reading is", kind),
+			Pos:     in.pos(firstLocation(m)),
+			Hint:    selectOnlyHint,
+		})
+	default:
+		// Any other statement nested in a query (none exists in today's
+		// grammar) is refused rather than trusted.
+		if name := string(m.Descriptor().Name()); strings.HasSuffix(name, "Stmt") && name != "RawStmt" {
+			in.fail(&Error{
+				Code:    CodeNotSelect,
+				Message: fmt.Sprintf("a nested %s statement is not allowed: only a single read-only SELECT is accepted", camelToWords(strings.TrimSuffix(name, "Stmt"))),
+				Pos:     in.pos(firstLocation(m)),
+				Hint:    selectOnlyHint,
+			})
+		}
+	}
+}
+
+func (in *inspector) visitSelect(sel *pg_query.SelectStmt) {
+	if sel.IntoClause != nil {
+		in.fail(&Error{
+			Code:    CodeSelectInto,
+			Message: "SELECT INTO creates a table and is not allowed: queries may only read",
+			Pos:     in.pos(firstLocation(sel.IntoClause.ProtoReflect())),
+			Hint:    "remove the INTO clause to get the rows back as the answer",
+		})
+		return
+	}
+	if len(sel.LockingClause) > 0 {
+		in.fail(&Error{
+			Code:    CodeLocking,
+			Message: "FOR UPDATE / FOR SHARE locks rows and is not allowed: queries may only read",
+			Pos:     in.lockingPos(sel.LockingClause[0]),
+			Hint:    "remove the FOR UPDATE / FOR SHARE clause",
+		})
+		return
+	}
+	for _, t := range sel.TargetList {
+		if ref := t.GetResTarget().GetVal().GetColumnRef(); ref != nil && isStar(ref) {
+			in.starTargets[ref] = true
+		}
+	}
+}
+
+func (in *inspector) visitFunc(f *pg_query.FuncCall) {
+	name := funcName(f)
+	if g, ok := match(functionGroups, name, in.opts.Dialect); ok {
+		in.fail(&Error{
+			Code:    CodeDeniedFunction,
+			Message: fmt.Sprintf("function %s is not allowed: %s", name, g.why),
+			Pos:     in.pos(f.Location),
+			Hint:    analyticsOnlyHint,
+		})
+		return
+	}
+	if f.AggStar && name != "count" {
+		in.fail(&Error{
+			Code:    CodeRowPacking,
+			Message: fmt.Sprintf("%s(*) is not allowed: packing whole rows into one value would bypass the row caps", name),
+			Pos:     in.pos(f.Location),
+			Hint:    wholeRowPackingHint,
+		})
+	}
+}
+
+// visitRangeFunction applies DuckDB's allow-list of FROM-clause functions.
+func (in *inspector) visitRangeFunction(rf *pg_query.RangeFunction) {
+	if in.opts.Dialect != DuckDB {
+		return
+	}
+	for _, item := range rf.Functions {
+		items := item.GetList().GetItems()
+		if len(items) == 0 {
+			continue
+		}
+		f := items[0].GetFuncCall()
+		if f == nil {
+			continue
+		}
+		if name := funcName(f); !duckDBTableFunctions[name] {
+			in.fail(&Error{
+				Code:    CodeDeniedFunction,
+				Message: fmt.Sprintf("table function %s is not allowed in FROM for DuckDB datasets: DuckDB table functions read files, catalogs and settings", name),
+				Pos:     in.pos(f.Location),
+				Hint:    "read the dataset's tables; in FROM only " + strings.Join(sortedKeys(duckDBTableFunctions), ", ") + " are allowed",
+			})
+			return
+		}
+	}
+}
+
+func (in *inspector) visitRangeVar(rv *pg_query.RangeVar, ctes *scope) {
+	name := strings.ToLower(rv.Relname)
+	in.addFromName(name, nil)
+	if rv.Alias != nil {
+		in.addFromName(rv.Alias.Aliasname, aliasColumns(rv.Alias, nil))
+	}
+	if g, ok := match(relationGroups, name, in.opts.Dialect); ok {
+		in.fail(&Error{
+			Code:    CodeDeniedRelation,
+			Message: fmt.Sprintf("relation %s is not allowed: %s", name, g.why),
+			Pos:     in.pos(rv.Location),
+			Hint:    "query the dataset's own tables",
+		})
+		return
+	}
+	if in.opts.Dialect != DuckDB {
+		return
+	}
+	for _, part := range []string{rv.Catalogname, rv.Schemaname, rv.Relname} {
+		if part != "" && !isPlainIdentifier(part) {
+			in.fail(&Error{
+				Code:    CodeDeniedRelation,
+				Message: fmt.Sprintf("relation %q is not allowed: it looks like a file or URL, which DuckDB would read", part),
+				Pos:     in.pos(rv.Location),
+				Hint:    in.tablesHint(),
+			})
+			return
+		}
+	}
+	if rv.Schemaname == "" && rv.Catalogname == "" && ctes.has(name) {
+		return
+	}
+	if in.opts.Relations != nil && !in.opts.Relations[name] {
+		in.fail(&Error{
+			Code:    CodeDeniedRelation,
+			Message: fmt.Sprintf("relation %s is not a table of this dataset", name),
+			Pos:     in.pos(rv.Location),
+			Hint:    in.tablesHint(),
+		})
+	}
+}
+
+func (in *inspector) visitColumnRef(ref *pg_query.ColumnRef) {
+	if isStar(ref) {
+		if !in.starTargets[ref] {
+			in.fail(&Error{
+				Code:    CodeRowPacking,
+				Message: "a whole-row reference (*) is only allowed on its own in a SELECT list: packing whole rows into one value would bypass the row caps",
+				Pos:     in.pos(ref.Location),
+				Hint:    wholeRowPackingHint,
+			})
+		}
+		return
+	}
+	if len(ref.Fields) == 1 && ref.Fields[0].GetString_() != nil {
+		in.bareRefs = append(in.bareRefs, ref)
+	}
+}
+
+func (in *inspector) wholeRow(name string, loc int32) *Error {
+	return &Error{
+		Code:    CodeRowPacking,
+		Message: fmt.Sprintf("%s is a whole row, not a column: packing whole rows into one value would bypass the row caps", name),
+		Pos:     in.pos(loc),
+		Hint:    wholeRowPackingHint,
+	}
+}
+
+// addFromName records a FROM item name and the output columns known for it.
+// Function aliases are not recorded: "FROM generate_series(1, 3) g" names
+// both the item and its column g.
+func (in *inspector) addFromName(name string, cols map[string]bool) {
+	name = strings.ToLower(name)
+	if in.fromNames[name] == nil {
+		in.fromNames[name] = map[string]bool{}
+	}
+	for c := range cols {
+		in.fromNames[name][c] = true
+	}
+}
+
+// cteColumns returns the output column names of a CTE.
+func cteColumns(cte *pg_query.CommonTableExpr) map[string]bool {
+	if len(cte.Aliascolnames) > 0 {
+		return stringSet(cte.Aliascolnames)
+	}
+	return selectColumns(cte.Ctequery.GetSelectStmt())
+}
+
+// aliasColumns returns the column names an alias gives, else those of sel.
+func aliasColumns(a *pg_query.Alias, sel *pg_query.SelectStmt) map[string]bool {
+	if len(a.Colnames) > 0 {
+		return stringSet(a.Colnames)
+	}
+	return selectColumns(sel)
+}
+
+// selectColumns returns the output column names of a SELECT that are
+// visible in its text: aliases and the last part of plain column references.
+func selectColumns(sel *pg_query.SelectStmt) map[string]bool {
+	for sel != nil && sel.Larg != nil {
+		sel = sel.Larg
+	}
+	if sel == nil {
+		return nil
+	}
+	cols := map[string]bool{}
+	for _, t := range sel.TargetList {
+		rt := t.GetResTarget()
+		if rt == nil {
+			continue
+		}
+		if rt.Name != "" {
+			cols[strings.ToLower(rt.Name)] = true
+			continue
+		}
+		if ref := rt.Val.GetColumnRef(); ref != nil && len(ref.Fields) > 0 {
+			if s := ref.Fields[len(ref.Fields)-1].GetString_(); s != nil {
+				cols[strings.ToLower(s.Sval)] = true
+			}
+		}
+	}
+	return cols
+}
+
+func stringSet(nodes []*pg_query.Node) map[string]bool {
+	set := make(map[string]bool, len(nodes))
+	for _, n := range nodes {
+		if s := n.GetString_(); s != nil {
+			set[strings.ToLower(s.Sval)] = true
+		}
+	}
+	return set
+}
+
+func (in *inspector) tablesHint() string {
+	if len(in.opts.Relations) == 0 {
+		return "query the dataset's own tables by name"
+	}
+	return "query the dataset's own tables: " + strings.Join(sortedKeys(in.opts.Relations), ", ")
+}
+
+// lockingPos finds where a locking clause starts. The parse tree records no
+// location for it unless it names tables, so the text is scanned for the
+// first FOR followed by UPDATE, SHARE, NO or KEY.
+func (in *inspector) lockingPos(lc *pg_query.Node) int {
+	if loc := firstLocation(lc.ProtoReflect()); loc >= 0 {
+		return in.pos(loc)
+	}
+	scan, err := pg_query.Scan(in.text)
+	if err != nil {
+		return 0
+	}
+	toks := scan.Tokens
+	for i := 0; i+1 < len(toks); i++ {
+		if toks[i].Token != pg_query.Token_FOR {
+			continue
+		}
+		switch toks[i+1].Token {
+		case pg_query.Token_UPDATE, pg_query.Token_SHARE, pg_query.Token_NO, pg_query.Token_KEY:
+			return in.pos(toks[i].Start)
+		}
+	}
+	return 0
+}
+
+func (in *inspector) fail(e *Error) {
+	if in.err == nil {
+		in.err = e
+	}
+}
+
+func (in *inspector) pos(loc int32) int { return charPos(in.text, loc) }
+
+// funcName is the lower-case last part of a function's possibly qualified name.
+func funcName(f *pg_query.FuncCall) string {
+	if len(f.Funcname) == 0 {
+		return ""
+	}
+	return strings.ToLower(f.Funcname[len(f.Funcname)-1].GetString_().GetSval())
+}
+
+// isStar reports whether ref is * or t.*.
+func isStar(ref *pg_query.ColumnRef) bool {
+	return len(ref.Fields) > 0 && ref.Fields[len(ref.Fields)-1].GetAStar() != nil
+}
+
+// isPlainIdentifier reports whether s could be written unquoted: letters,
+// digits, _ and $. File names and URLs always hold a dot, slash or colon.
+func isPlainIdentifier(s string) bool {
+	for i, r := range s {
+		switch {
+		case r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= 0x80:
+		case i > 0 && (r >= '0' && r <= '9' || r == '$'):
+		default:
+			return false
+		}
+	}
+	return s != ""
+}
+
+// firstLocation returns the first location field found in m or below it, -1 if none.
+func firstLocation(m protoreflect.Message) int32 {
+	loc := int32(-1)
+	var find func(m protoreflect.Message) bool
+	find = func(m protoreflect.Message) bool {
+		if fd := m.Descriptor().Fields().ByName("location"); fd != nil && fd.Kind() == protoreflect.Int32Kind {
+			if l := int32(m.Get(fd).Int()); l >= 0 {
+				loc = l
+				return true
+			}
+		}
+		found := false
+		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			if fd.Message() == nil || fd.IsMap() {
+				return true
+			}
+			if fd.IsList() {
+				for i := 0; i < v.List().Len() && !found; i++ {
+					found = find(v.List().Get(i).Message())
+				}
+			} else {
+				found = find(v.Message())
+			}
+			return !found
+		})
+		return found
+	}
+	find(m)
+	return loc
+}
+
+func sortedKeys(m map[string]bool) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

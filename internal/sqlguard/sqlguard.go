@@ -1,0 +1,265 @@
+package sqlguard
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"github.com/pganalyze/pg_query_go/v6/parser"
+)
+
+// Dialect is the SQL engine a query will run on. Both are parsed with
+// PostgreSQL's parser; the dialect decides which deny-lists apply.
+type Dialect int
+
+const (
+	Postgres Dialect = iota
+	DuckDB
+)
+
+// String returns "postgres" or "duckdb".
+func (d Dialect) String() string {
+	switch d {
+	case Postgres:
+		return "postgres"
+	case DuckDB:
+		return "duckdb"
+	}
+	return "dialect(" + strconv.Itoa(int(d)) + ")"
+}
+
+// DefaultMaxBytes is the query text limit when Options.MaxBytes is 0.
+const DefaultMaxBytes = 100 * 1024
+
+// Options says what Check allows for one dataset.
+type Options struct {
+	Dialect  Dialect
+	MaxBytes int // maximum query text size; 0 means DefaultMaxBytes (102400 bytes)
+	// Relations, when non-nil, is the set of table names (lower case, unqualified) the
+	// dataset has. For DuckDB, any relation that is neither in this set nor a CTE name
+	// in scope is refused (DuckDB's replacement scans would otherwise read a file named
+	// like "/etc/passwd.csv"). For Postgres it is advisory (unknown tables are left for
+	// the database to report), but denied catalog relations are always refused.
+	Relations map[string]bool
+}
+
+// Query is a statement that passed the guard.
+type Query struct {
+	Text string // the text as received
+	// Tree holds exactly one statement, a SelectStmt. Callers must not mutate it:
+	// it may be shared (for example by a cache); clone it with proto.Clone first.
+	Tree *pg_query.ParseResult
+}
+
+// Codes of [Error]. They are stable: callers and tests may compare them.
+const (
+	CodeTooLong         = "too_long"
+	CodeInvalidText     = "invalid_text"
+	CodeEmpty           = "empty"
+	CodeSyntax          = "syntax"
+	CodeMultiple        = "multiple_statements"
+	CodeNotSelect       = "not_select"
+	CodeSelectInto      = "select_into"
+	CodeLocking         = "locking_clause"
+	CodeDataModifying   = "data_modifying"
+	CodeDeniedFunction  = "denied_function"
+	CodeDeniedRelation  = "denied_relation"
+	CodeRowPacking      = "row_packing"
+	selectOnlyHint      = "send one read-only SELECT (WITH ... SELECT, VALUES and UNION of SELECTs are fine)"
+	analyticsOnlyHint   = "query the dataset's tables with SELECT; aggregates, window functions and ordinary scalar functions are allowed"
+	wholeRowPackingHint = "name the columns you need (e.g. json_agg(u.city)), or select t.* on its own"
+)
+
+// Error is a rejection the caller (an AI assistant) can fix.
+type Error struct {
+	Code    string // short stable code, one of the Code* constants
+	Message string // what was wrong, in one sentence
+	Pos     int    // 1-based character position in the text, 0 when unknown
+	Hint    string // what is allowed instead
+}
+
+// Error returns the message, the position when known and the hint.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Message)
+	if e.Pos > 0 {
+		fmt.Fprintf(&b, " (at character %d)", e.Pos)
+	}
+	if e.Hint != "" {
+		b.WriteString(". Hint: ")
+		b.WriteString(e.Hint)
+	}
+	return b.String()
+}
+
+// Check parses text with PostgreSQL's parser and accepts it only when it is a
+// single read-only SELECT that calls no denied function and reads no denied
+// relation (see the package documentation for the threats). Rejections are
+// *[Error]; Check never panics and does no I/O.
+func Check(text string, opts Options) (*Query, error) {
+	if err := checkText(text, opts.MaxBytes); err != nil {
+		return nil, err
+	}
+	tree, err := pg_query.Parse(text)
+	if err != nil {
+		return nil, parseError(text, err)
+	}
+	switch len(tree.Stmts) {
+	case 0:
+		return nil, &Error{Code: CodeEmpty, Message: "the query is empty", Hint: selectOnlyHint}
+	case 1:
+	default:
+		return nil, &Error{
+			Code:    CodeMultiple,
+			Message: fmt.Sprintf("the text holds %d statements; only a single SELECT is accepted", len(tree.Stmts)),
+			Pos:     charPos(text, tree.Stmts[1].StmtLocation),
+			Hint:    "send one statement per query; execute_multi_query runs several queries in one call",
+		}
+	}
+	raw := tree.Stmts[0]
+	if raw.Stmt.GetSelectStmt() == nil {
+		return nil, &Error{
+			Code:    CodeNotSelect,
+			Message: fmt.Sprintf("%s statements are not allowed: only a single read-only SELECT is accepted", statementKind(raw.Stmt)),
+			Pos:     charPos(text, raw.StmtLocation),
+			Hint:    selectOnlyHint,
+		}
+	}
+	if err := inspect(text, tree, opts); err != nil {
+		return nil, err
+	}
+	return &Query{Text: text, Tree: tree}, nil
+}
+
+// checkText refuses text the parser must not see: too long, not UTF-8, or
+// holding a NUL byte (the C parser would silently stop reading at it).
+func checkText(text string, maxBytes int) error {
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxBytes
+	}
+	if len(text) > maxBytes {
+		return &Error{
+			Code:    CodeTooLong,
+			Message: fmt.Sprintf("query is %d bytes; the limit is %d bytes", len(text), maxBytes),
+			Hint:    "aggregate in SQL instead of listing values in the query text",
+		}
+	}
+	for i, r := range text {
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(text[i:], "\uFFFD"):
+			return &Error{
+				Code:    CodeInvalidText,
+				Message: "the query is not valid UTF-8",
+				Pos:     charPos(text, int32(i)),
+				Hint:    "send the query as UTF-8 text",
+			}
+		case r == 0:
+			return &Error{
+				Code:    CodeInvalidText,
+				Message: "the query contains a NUL character",
+				Pos:     charPos(text, int32(i)),
+				Hint:    "remove the NUL character",
+			}
+		}
+	}
+	return nil
+}
+
+// parseError turns a parser error into an *Error. Text that does not even
+// start like a query (ATTACH, PRAGMA, INSTALL: DuckDB statements PostgreSQL
+// does not know) is reported as not_select rather than as a syntax error.
+func parseError(text string, err error) error {
+	if kw := firstWord(text); kw != "" {
+		switch kw {
+		case "select", "with", "values", "table", "(":
+		default:
+			return &Error{
+				Code:    CodeNotSelect,
+				Message: fmt.Sprintf("%s statements are not allowed: only a single read-only SELECT is accepted", strings.ToUpper(kw)),
+				Pos:     1,
+				Hint:    selectOnlyHint,
+			}
+		}
+	}
+	e := &Error{Code: CodeSyntax, Message: "syntax error", Hint: "write PostgreSQL-compatible SELECT syntax"}
+	var perr *parser.Error
+	if errors.As(err, &perr) {
+		e.Message = perr.Message
+		e.Pos = perr.Cursorpos
+		if e.Pos > utf8.RuneCountInString(text)+1 {
+			e.Pos = 0
+		}
+	}
+	return e
+}
+
+// firstWord returns the first token of text that is not a comment, lower
+// case; "" when the text cannot be scanned.
+func firstWord(text string) string {
+	scan, err := pg_query.Scan(text)
+	if err != nil {
+		return ""
+	}
+	for _, t := range scan.Tokens {
+		if t.Token == pg_query.Token_SQL_COMMENT || t.Token == pg_query.Token_C_COMMENT {
+			continue
+		}
+		if t.Start < 0 || t.End > int32(len(text)) || t.Start >= t.End {
+			return ""
+		}
+		return strings.ToLower(text[t.Start:t.End])
+	}
+	return ""
+}
+
+// statementKind names the statement in node for a message: "INSERT",
+// "CREATE TABLE", "transaction control (BEGIN, COMMIT, ...)".
+func statementKind(node *pg_query.Node) string {
+	if node == nil || node.Node == nil {
+		return "empty"
+	}
+	m := node.ProtoReflect()
+	od := m.Descriptor().Oneofs().ByName("node")
+	fd := m.WhichOneof(od)
+	if fd == nil {
+		return "unknown"
+	}
+	name := string(fd.Message().Name())
+	switch name {
+	case "TransactionStmt":
+		return "transaction control (BEGIN, COMMIT, ROLLBACK, ...)"
+	case "VariableSetStmt":
+		return "SET"
+	case "VariableShowStmt":
+		return "SHOW"
+	case "CreateTableAsStmt":
+		return "CREATE TABLE AS"
+	case "RefreshMatViewStmt":
+		return "REFRESH MATERIALIZED VIEW"
+	}
+	return camelToWords(strings.TrimSuffix(name, "Stmt"))
+}
+
+// camelToWords turns "AlterTable" into "ALTER TABLE".
+func camelToWords(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && r >= 'A' && r <= 'Z' {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+	}
+	return strings.ToUpper(b.String())
+}
+
+// charPos converts a 0-based byte offset into text (a parse-tree Location)
+// into a 1-based character position; 0 when the offset is unknown.
+func charPos(text string, loc int32) int {
+	if loc < 0 || int(loc) > len(text) {
+		return 0
+	}
+	return utf8.RuneCountInString(text[:loc]) + 1
+}
