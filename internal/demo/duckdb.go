@@ -1,0 +1,119 @@
+package demo
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"math"
+	"math/big"
+	"strings"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// WriteDuckDB creates the tables of ds in db (a read-write DuckDB
+// connection), replacing tables of the same names, and loads the rows with
+// DuckDB's appender. Column and table descriptions become COMMENTs, so they
+// show in duckdb_columns() and duckdb_tables().
+func WriteDuckDB(ctx context.Context, db *sql.DB, ds Dataset) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("demo: connect to duckdb: %w", err)
+	}
+	defer conn.Close()
+
+	for _, t := range ds.Tables {
+		for _, stmt := range createStatements(t, quoteIdent(t.Name), true) {
+			if _, err := conn.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("demo: create table %s: %w", t.Name, err)
+			}
+		}
+		if err := appendRows(conn, t); err != nil {
+			return fmt.Errorf("demo: load table %s: %w", t.Name, err)
+		}
+	}
+	return nil
+}
+
+// createStatements returns the statements that replace table t, named
+// qname (quoted) in the SQL, and attach its descriptions as COMMENTs. They
+// are portable to PostgreSQL and DuckDB. The primary key is declared inline
+// only when inlineKey is set; PostgreSQL adds it after the load instead.
+func createStatements(t Table, qname string, inlineKey bool) []string {
+	var cols []string
+	for _, c := range t.Columns {
+		def := quoteIdent(c.Name) + " " + c.Type
+		if !c.Nullable {
+			def += " NOT NULL"
+		}
+		if inlineKey && c.Name == t.PrimaryKey {
+			def += " PRIMARY KEY"
+		}
+		cols = append(cols, def)
+	}
+	out := []string{
+		"DROP TABLE IF EXISTS " + qname,
+		"CREATE TABLE " + qname + " (\n\t" + strings.Join(cols, ",\n\t") + "\n)",
+		"COMMENT ON TABLE " + qname + " IS " + quoteLiteral(t.Description),
+	}
+	for _, c := range t.Columns {
+		out = append(out, "COMMENT ON COLUMN "+qname+"."+quoteIdent(c.Name)+" IS "+quoteLiteral(c.Description))
+	}
+	return out
+}
+
+func appendRows(conn *sql.Conn, t Table) error {
+	return conn.Raw(func(dc any) error {
+		c, ok := dc.(driver.Conn)
+		if !ok {
+			return fmt.Errorf("connection is %T, not a duckdb driver connection", dc)
+		}
+		a, err := duckdb.NewAppenderFromConn(c, "", t.Name)
+		if err != nil {
+			return fmt.Errorf("open appender: %w", err)
+		}
+		row := make([]driver.Value, len(t.Columns))
+		for _, r := range t.Rows {
+			for i, v := range r {
+				row[i] = duckValue(t.Columns[i].Type, v)
+			}
+			if err := a.AppendRow(row...); err != nil {
+				return errors.Join(fmt.Errorf("append row: %w", err), a.Close())
+			}
+		}
+		if err := a.Close(); err != nil {
+			return fmt.Errorf("flush appender: %w", err)
+		}
+		return nil
+	})
+}
+
+// duckValue converts a row value to what the appender expects. The appender
+// stores a float64 into a DECIMAL column as its unscaled integer, so amounts
+// (whole paise as float64) become duckdb.Decimal values.
+func duckValue(typ string, v any) driver.Value {
+	f, ok := v.(float64)
+	if !ok {
+		return v
+	}
+	switch typ {
+	case TypeMoney:
+		return duckdb.Decimal{Width: 12, Scale: 2, Value: big.NewInt(int64(math.Round(f * 100)))}
+	case TypeAmount:
+		return duckdb.Decimal{Width: 10, Scale: 2, Value: big.NewInt(int64(math.Round(f * 100)))}
+	}
+	return f
+}
+
+// quoteIdent quotes an SQL identifier for PostgreSQL and DuckDB alike.
+func quoteIdent(s string) string {
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}
+
+// quoteLiteral quotes an SQL string literal for PostgreSQL and DuckDB alike
+// (standard_conforming_strings: backslashes are not escapes).
+func quoteLiteral(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
