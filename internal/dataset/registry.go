@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -62,6 +63,7 @@ type entry struct {
 	src     source.Source
 	tables  []source.Table
 	roles   Roles
+	dates   [2]string
 	ready   bool
 	refs    int
 	retired bool
@@ -75,7 +77,10 @@ type Handle struct {
 	Source  source.Source
 	Tables  []source.Table
 	Roles   Roles
-	e       *entry
+	// DateRange is the earliest and latest date in the dataset's date
+	// columns ("" when it has none or they could not be read).
+	DateRange [2]string
+	e         *entry
 	once    sync.Once
 }
 
@@ -160,6 +165,9 @@ func (r *Registry) List() []catalog.Dataset {
 	return out
 }
 
+// DefaultLimits returns the server-wide limits.
+func (r *Registry) DefaultLimits() config.Limits { return r.defaults }
+
 // Limits returns a dataset's effective limits without opening it.
 func (r *Registry) Limits(id int64) (config.Limits, bool) {
 	r.mu.Lock()
@@ -190,7 +198,7 @@ func (r *Registry) Open(ctx context.Context, id int64) (*Handle, error) {
 		}
 	}
 	e.refs++
-	return &Handle{Dataset: e.ds, Limits: e.limits, Source: e.src, Tables: e.tables, Roles: e.roles, e: e}, nil
+	return &Handle{Dataset: e.ds, Limits: e.limits, Source: e.src, Tables: e.tables, Roles: e.roles, DateRange: e.dates, e: e}, nil
 }
 
 // load opens the source and reads the schema. e.mu is held.
@@ -208,8 +216,41 @@ func (e *entry) load(ctx context.Context, open Opener) error {
 	}
 	e.tables = tables
 	e.roles = DetectRoles(tables, e.ds.Settings.Roles)
+	e.dates = dateRange(ctx, e.src, e.roles.DateColumns)
 	e.ready = true
 	return nil
+}
+
+// dateRange reads the earliest and latest date of the dataset, best effort
+// and bounded in time: a dataset whose dates cannot be read still serves.
+func dateRange(ctx context.Context, src source.Source, columns []string) [2]string {
+	if len(columns) == 0 {
+		return [2]string{}
+	}
+	parts := make([]string, 0, len(columns))
+	for _, tc := range columns {
+		table, col, _ := strings.Cut(tc, ".")
+		parts = append(parts, fmt.Sprintf("SELECT CAST(MIN(%s) AS DATE) AS lo, CAST(MAX(%s) AS DATE) AS hi FROM %s",
+			QuoteIdent(col), QuoteIdent(col), QuoteIdent(table)))
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	t, err := src.Query(ctx, "SELECT MIN(lo), MAX(hi) FROM ("+strings.Join(parts, " UNION ALL ")+") AS d", 1)
+	if err != nil || len(t.Rows) != 1 {
+		return [2]string{}
+	}
+	var out [2]string
+	for i, v := range t.Rows[0] {
+		if s, ok := v.(string); ok {
+			out[i] = s
+		}
+	}
+	return out
+}
+
+// QuoteIdent quotes a table or column name for SQL.
+func QuoteIdent(name string) string {
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
 }
 
 func (e *entry) retire() {

@@ -1,0 +1,325 @@
+// Package analysis is the use case behind every tool: it takes a request,
+// applies the dataset's limits, guards the SQL (sqlguard), weights it
+// (weighting), runs it (source, through the executor's server-wide bound)
+// and returns result values for the render and mcpserver packages.
+//
+// A query's text is parsed once; the parse tree is classified (raw or
+// aggregated), rewritten and given its row cap (LIMIT cap+1) before it is
+// deparsed and sent, so the database stops early and the scanner never
+// buffers more than the cap.
+package analysis
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
+	"github.com/mcp-analytics/mcp-analytics/internal/dataset"
+	"github.com/mcp-analytics/mcp-analytics/internal/executor"
+	"github.com/mcp-analytics/mcp-analytics/internal/result"
+	"github.com/mcp-analytics/mcp-analytics/internal/source"
+	"github.com/mcp-analytics/mcp-analytics/internal/sqlguard"
+	"github.com/mcp-analytics/mcp-analytics/internal/weighting"
+)
+
+// Service answers the tools' requests.
+type Service struct {
+	reg        *dataset.Registry
+	exec       *executor.Executor
+	maxQueries int
+	log        *slog.Logger
+}
+
+// New returns a service over the registry's datasets. maxQueries bounds
+// execute_multi_query (SPEC §3: 30).
+func New(reg *dataset.Registry, exec *executor.Executor, maxQueries int, log *slog.Logger) *Service {
+	return &Service{reg: reg, exec: exec, maxQueries: maxQueries, log: log.With("component", "analysis")}
+}
+
+// Request is one query of a call.
+type Request struct {
+	DatasetID    int64
+	Query        string
+	Label        string
+	ApplyWeights bool
+	MergeNCCS    bool
+	ShowSQL      bool
+	// MaxRows lowers the row cap for this request (0: the dataset's limits).
+	MaxRows int
+}
+
+// InputError is a request the caller must correct before anything runs.
+type InputError struct{ Message string }
+
+func (e *InputError) Error() string { return e.Message }
+
+// Query runs one query (query_dataset).
+func (s *Service) Query(ctx context.Context, req Request) result.Result {
+	var r result.Result
+	s.exec.Run(ctx, 1, func(ctx context.Context, _ int) { r = s.run(ctx, req) })
+	return r
+}
+
+// Multi runs up to maxQueries queries concurrently (execute_multi_query).
+// Results are in request order; one failure does not affect the others.
+func (s *Service) Multi(ctx context.Context, reqs []Request) (result.Multi, error) {
+	if err := s.validate(reqs); err != nil {
+		return result.Multi{}, err
+	}
+	start := time.Now()
+	m := result.Multi{Results: make([]result.Result, len(reqs)), Total: len(reqs), Parallel: len(reqs) > 1}
+	s.exec.Run(ctx, len(reqs), func(ctx context.Context, i int) {
+		m.Results[i] = s.run(ctx, reqs[i])
+	})
+	for i := range m.Results {
+		if m.Results[i].Label == "" {
+			m.Results[i].Label = fmt.Sprintf("Query %d", i+1)
+		}
+		if m.Results[i].OK {
+			m.Succeeded++
+		} else {
+			m.Failed++
+		}
+	}
+	m.TotalMS = ms(time.Since(start))
+	return m, nil
+}
+
+// validate applies the seed's validation rules, naming the offending entry.
+func (s *Service) validate(reqs []Request) error {
+	if len(reqs) == 0 {
+		return &InputError{Message: "At least 1 query required"}
+	}
+	if len(reqs) > s.maxQueries {
+		return &InputError{Message: fmt.Sprintf("Maximum %d queries allowed per request (got %d); split them into several calls", s.maxQueries, len(reqs))}
+	}
+	var bad []string
+	for i, r := range reqs {
+		if r.DatasetID == 0 || strings.TrimSpace(r.Query) == "" {
+			name := fmt.Sprintf("entry %d", i+1)
+			if r.Label != "" {
+				name += fmt.Sprintf(" (%q)", r.Label)
+			}
+			bad = append(bad, name)
+		}
+	}
+	if len(bad) > 0 {
+		return &InputError{Message: "Each query must have 'dataset_id' and 'query' fields: missing in " + strings.Join(bad, ", ")}
+	}
+	return nil
+}
+
+// run executes one request end to end. It never panics on user input and
+// always returns a result: failures are carried in it.
+func (s *Service) run(ctx context.Context, req Request) (r result.Result) {
+	start := time.Now()
+	r = result.Result{Label: req.Label, DatasetID: req.DatasetID, Query: req.Query, Columns: []result.Column{}, Rows: [][]any{}}
+	defer func() {
+		if p := recover(); p != nil {
+			ref := s.internal(ctx, fmt.Errorf("panic: %v", p), req)
+			r.OK, r.Error = false, "internal error (ref "+ref+"); the query was not run"
+		}
+		r.TimeMS = ms(time.Since(start))
+	}()
+	if ctx.Err() != nil {
+		r.Error = cancelled(ctx)
+		return r
+	}
+	h, err := s.reg.Open(ctx, req.DatasetID)
+	if err != nil {
+		r.Error = s.message(ctx, err, req)
+		return r
+	}
+	defer h.Release()
+	r.Dataset = h.Dataset.Name
+
+	plan, err := Plan(h, req)
+	if err != nil {
+		r.Error = s.message(ctx, err, req)
+		return r
+	}
+	r.Aggregated = plan.Aggregated
+	r.RowLimit = plan.Cap
+	r.Weighting = plan.Weighting
+	if req.ShowSQL {
+		r.SQL = plan.SQL
+	}
+
+	qctx, cancel := context.WithTimeout(ctx, h.Limits.QueryTimeout)
+	defer cancel()
+	t, err := h.Source.Query(qctx, plan.SQL, plan.Cap)
+	if err != nil {
+		r.Error = s.message(ctx, err, req)
+		return r
+	}
+	r.OK = true
+	r.SetTable(t)
+	return r
+}
+
+// QueryPlan is what will run for one request.
+type QueryPlan struct {
+	SQL        string
+	Cap        int
+	Aggregated bool
+	Weighting  result.Weighting
+}
+
+// Plan guards, classifies, weights and caps req's SQL for the dataset of h.
+// It does no I/O.
+func Plan(h *dataset.Handle, req Request) (QueryPlan, error) {
+	relations := make(map[string]bool, len(h.Tables))
+	schema := make(weighting.Schema, len(h.Tables))
+	for _, t := range h.Tables {
+		name := strings.ToLower(t.Name)
+		relations[name] = true
+		cols := make([]string, len(t.Columns))
+		for i, c := range t.Columns {
+			cols[i] = strings.ToLower(c.Name)
+		}
+		schema[name] = cols
+	}
+	q, err := sqlguard.Check(req.Query, sqlguard.Options{
+		Dialect:   dialect(h.Dataset.Driver),
+		MaxBytes:  h.Limits.MaxQueryBytes,
+		Relations: relations,
+	})
+	if err != nil {
+		return QueryPlan{}, err
+	}
+	keys := []string{"user_id", "respondent_id", "panelist_id"}
+	if h.Roles.RespondentKey != "" {
+		keys = []string{h.Roles.RespondentKey}
+	}
+	p := QueryPlan{Aggregated: sqlguard.Classify(q.Tree, keys) == sqlguard.Aggregated}
+	p.Cap = h.Limits.RawRows
+	if p.Aggregated {
+		p.Cap = h.Limits.AggregatedRows
+	}
+	if req.MaxRows > 0 && req.MaxRows < p.Cap {
+		p.Cap = req.MaxRows
+	}
+
+	roles := weightingRoles(h.Roles)
+	p.Weighting = result.Weighting{WeightScale: roles.WeightScale}
+	if roles.WeightColumn != "" {
+		p.Weighting.WeightColumn = roles.WeightsTable + "." + roles.WeightColumn
+	}
+	tree := q.Tree
+	if req.ApplyWeights || req.MergeNCCS {
+		w, err := weighting.Rewrite(q.Tree, weighting.Options{
+			Roles: roles, Schema: schema, Aggregated: p.Aggregated,
+			Weights: req.ApplyWeights, MergeNCCS: req.MergeNCCS,
+		})
+		if err != nil {
+			return QueryPlan{}, fmt.Errorf("weighting: %w", err)
+		}
+		tree = w.Tree
+		p.Weighting.Applied = w.Applied
+		p.Weighting.NCCSMerged = w.NCCSMerged
+		p.Weighting.AddedColumns = w.AddedColumns
+		// Raw rows are never weighted: saying so on every raw query is
+		// noise. Otherwise the reason is shown once, not also as a note.
+		reason := strings.TrimSpace(strings.TrimPrefix(w.Reason, "weights not applied:"))
+		if p.Aggregated && req.ApplyWeights {
+			p.Weighting.ReasonIfNot = reason
+		}
+		for _, n := range w.Notes {
+			if reason == "" || !strings.Contains(n, reason) {
+				p.Weighting.Notes = append(p.Weighting.Notes, n)
+			}
+		}
+	}
+	if !req.ApplyWeights && roles.WeightColumn != "" {
+		p.Weighting.ReasonIfNot = "apply_weights is false"
+	}
+	if !p.Weighting.Applied && roles.WeightColumn != "" {
+		p.Weighting.Notes = append([]string{fmt.Sprintf("Weight column detected: `%s`", roles.WeightColumn)}, p.Weighting.Notes...)
+	}
+	p.SQL, err = sqlguard.Deparse(tree, p.Cap+1)
+	if err != nil {
+		return QueryPlan{}, fmt.Errorf("deparse: %w", err)
+	}
+	return p, nil
+}
+
+func weightingRoles(r dataset.Roles) weighting.Roles {
+	out := weighting.Roles{
+		WeightColumn:  r.WeightColumn,
+		WeightsTable:  r.WeightsTable,
+		RespondentKey: r.RespondentKey,
+		NCCSColumn:    r.NCCSColumn,
+		NCCSMap:       r.NCCSMap,
+		WeightScale:   r.WeightScale,
+		MinBase:       r.MinBase,
+	}
+	if out.NCCSMap == nil && r.NCCSPreset == "12-grade" {
+		out.NCCSMap = weighting.TwelveGradeNCCSMap()
+	}
+	return out
+}
+
+func dialect(driver string) sqlguard.Dialect {
+	if driver == catalog.DriverDuckDB {
+		return sqlguard.DuckDB
+	}
+	return sqlguard.Postgres
+}
+
+// message turns an error into words for the caller. Errors the caller can
+// fix are passed on; anything else is logged with a reference id and
+// answered as an internal error, never with a Go error string or a DSN.
+func (s *Service) message(ctx context.Context, err error, req Request) string {
+	var (
+		guardErr   *sqlguard.Error
+		queryErr   *source.QueryError
+		timeoutErr *source.TimeoutError
+		unavailErr *source.UnavailableError
+		nf         *dataset.NotFoundError
+		inputErr   *InputError
+	)
+	switch {
+	case errors.As(err, &guardErr):
+		return guardErr.Error()
+	case errors.As(err, &queryErr):
+		return queryErr.Error()
+	case errors.As(err, &timeoutErr):
+		return timeoutErr.Error()
+	case errors.As(err, &nf):
+		return nf.Error()
+	case errors.As(err, &inputErr):
+		return inputErr.Error()
+	case errors.As(err, &unavailErr):
+		s.log.WarnContext(ctx, "dataset unavailable", "dataset", req.DatasetID, "err", unavailErr.Err)
+		return fmt.Sprintf("dataset %d is unavailable: %s", req.DatasetID, unavailErr.Error())
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil:
+		return cancelled(ctx)
+	}
+	return "internal error (ref " + s.internal(ctx, err, req) + "); the operators can find it in the server log"
+}
+
+func (s *Service) internal(ctx context.Context, err error, req Request) string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	ref := hex.EncodeToString(b[:])
+	s.log.ErrorContext(ctx, "internal error", "ref", ref, "dataset", req.DatasetID, "err", err)
+	return ref
+}
+
+func cancelled(ctx context.Context) string {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return "the call ran out of time before this query finished"
+	}
+	return "the call was cancelled before this query finished"
+}
+
+func ms(d time.Duration) float64 {
+	return math.Round(float64(d.Microseconds())/10) / 100
+}

@@ -1,0 +1,163 @@
+package analysis
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mcp-analytics/mcp-analytics/internal/dataset"
+	"github.com/mcp-analytics/mcp-analytics/internal/result"
+)
+
+// DatasetInfo is one line of list_available_datasets.
+type DatasetInfo struct {
+	ID            int64    `json:"id" jsonschema:"dataset id to pass to the other tools"`
+	Name          string   `json:"name" jsonschema:"dataset name"`
+	Description   string   `json:"description,omitempty" jsonschema:"what the dataset holds"`
+	Driver        string   `json:"driver" jsonschema:"postgres or duckdb"`
+	Tables        []string `json:"tables" jsonschema:"table names"`
+	Rows          int64    `json:"rows" jsonschema:"estimated rows of the user-level table (panelists), -1 when unknown"`
+	DateFrom      string   `json:"date_from,omitempty" jsonschema:"earliest date in the dataset"`
+	DateTo        string   `json:"date_to,omitempty" jsonschema:"latest date in the dataset"`
+	WeightColumn  string   `json:"weight_column,omitempty" jsonschema:"weight column as table.column"`
+	RespondentKey string   `json:"respondent_key,omitempty" jsonschema:"column identifying a panelist"`
+	NCCSColumn    string   `json:"nccs_column,omitempty" jsonschema:"NCCS (socio-economic class) column"`
+	Status        string   `json:"status" jsonschema:"ready, or why the dataset cannot be used right now"`
+}
+
+// DatasetList is the structured output of list_available_datasets.
+type DatasetList struct {
+	Datasets []DatasetInfo `json:"datasets" jsonschema:"the datasets you may query"`
+}
+
+// Datasets describes every dataset, opening them concurrently with a
+// bounded wait so one unreachable database does not hold the others up.
+func (s *Service) Datasets(ctx context.Context) DatasetList {
+	list := s.reg.List()
+	out := DatasetList{Datasets: make([]DatasetInfo, len(list))}
+	var wg sync.WaitGroup
+	for i, d := range list {
+		out.Datasets[i] = DatasetInfo{ID: d.ID, Name: d.Name, Description: d.Description, Driver: d.Driver, Tables: []string{}, Rows: -1}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			h, err := s.reg.Open(ctx, d.ID)
+			if err != nil {
+				out.Datasets[i].Status = "unavailable: " + s.message(ctx, err, Request{DatasetID: d.ID})
+				return
+			}
+			defer h.Release()
+			info := &out.Datasets[i]
+			info.Status = "ready"
+			for _, t := range h.Tables {
+				info.Tables = append(info.Tables, t.Name)
+				if t.Name == h.Roles.WeightsTable {
+					info.Rows = t.RowEstimate
+				}
+			}
+			if h.Roles.WeightColumn != "" {
+				info.WeightColumn = h.Roles.WeightsTable + "." + h.Roles.WeightColumn
+			}
+			info.RespondentKey = h.Roles.RespondentKey
+			info.NCCSColumn = h.Roles.NCCSColumn
+			info.DateFrom, info.DateTo = h.DateRange[0], h.DateRange[1]
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// ColumnInfo describes one column in get_dataset_schema.
+type ColumnInfo struct {
+	Name        string `json:"name" jsonschema:"column name"`
+	Type        string `json:"type" jsonschema:"database type"`
+	Nullable    bool   `json:"nullable" jsonschema:"whether the column may hold NULL"`
+	Role        string `json:"role,omitempty" jsonschema:"weight, respondent key, NCCS or date"`
+	Description string `json:"description,omitempty" jsonschema:"what the column means"`
+}
+
+// TableInfo describes one table in get_dataset_schema.
+type TableInfo struct {
+	Name        string       `json:"name" jsonschema:"table name"`
+	Grain       string       `json:"grain" jsonschema:"user level (one row per panelist, carries the weight), event level (many rows per panelist) or reference"`
+	RowEstimate int64        `json:"row_estimate" jsonschema:"estimated rows, -1 when unknown"`
+	Columns     []ColumnInfo `json:"columns" jsonschema:"columns in order"`
+}
+
+// Schema is the structured output of get_dataset_schema.
+type Schema struct {
+	DatasetID     int64       `json:"dataset_id" jsonschema:"dataset id"`
+	Dataset       string      `json:"dataset" jsonschema:"dataset name"`
+	Description   string      `json:"description,omitempty" jsonschema:"what the dataset holds"`
+	WeightColumn  string      `json:"weight_column,omitempty" jsonschema:"weight column as table.column"`
+	RespondentKey string      `json:"respondent_key,omitempty" jsonschema:"column identifying a panelist"`
+	NCCSColumn    string      `json:"nccs_column,omitempty" jsonschema:"NCCS column (merged A1->A, C/D/E in results)"`
+	WeightScale   float64     `json:"weight_scale,omitempty" jsonschema:"factor turning weighted counts into people"`
+	DateFrom      string      `json:"date_from,omitempty" jsonschema:"earliest date"`
+	DateTo        string      `json:"date_to,omitempty" jsonschema:"latest date"`
+	Tables        []TableInfo `json:"tables" jsonschema:"tables of the dataset"`
+}
+
+// Schema describes a dataset's tables with their grain and column roles.
+func (s *Service) Schema(ctx context.Context, id int64) (Schema, error) {
+	h, err := s.reg.Open(ctx, id)
+	if err != nil {
+		return Schema{}, &InputError{Message: s.message(ctx, err, Request{DatasetID: id})}
+	}
+	defer h.Release()
+	out := Schema{DatasetID: id, Dataset: h.Dataset.Name, Description: h.Dataset.Description,
+		RespondentKey: h.Roles.RespondentKey, NCCSColumn: h.Roles.NCCSColumn, WeightScale: h.Roles.WeightScale,
+		DateFrom: h.DateRange[0], DateTo: h.DateRange[1], Tables: []TableInfo{}}
+	if h.Roles.WeightColumn != "" {
+		out.WeightColumn = h.Roles.WeightsTable + "." + h.Roles.WeightColumn
+	}
+	for _, t := range h.Tables {
+		ti := TableInfo{Name: t.Name, Grain: h.Roles.Grain(t), RowEstimate: t.RowEstimate}
+		for _, c := range t.Columns {
+			ti.Columns = append(ti.Columns, ColumnInfo{Name: c.Name, Type: c.Type, Nullable: c.Nullable, Role: h.Roles.ColumnRole(t.Name, c)})
+		}
+		out.Tables = append(out.Tables, ti)
+	}
+	return out, nil
+}
+
+// Sample returns up to min(limit, raw row limit) rows of a table
+// (get_dataset_sample). NCCS labels are merged as in any raw query.
+func (s *Service) Sample(ctx context.Context, id int64, table string, limit int) result.Result {
+	req := Request{DatasetID: id, Label: table, MergeNCCS: true}
+	h, err := s.reg.Open(ctx, id)
+	if err != nil {
+		return result.Result{DatasetID: id, Error: s.message(ctx, err, req), Columns: []result.Column{}, Rows: [][]any{}}
+	}
+	names := make([]string, len(h.Tables))
+	var found string
+	for i, t := range h.Tables {
+		names[i] = t.Name
+		if strings.EqualFold(t.Name, table) {
+			found = t.Name
+		}
+	}
+	rawCap := h.Limits.RawRows
+	h.Release()
+	if found == "" {
+		slices.Sort(names)
+		return result.Result{DatasetID: id, Dataset: h.Dataset.Name, Columns: []result.Column{}, Rows: [][]any{},
+			Error: fmt.Sprintf("table %q not found in dataset %d; its tables are: %s", table, id, strings.Join(names, ", "))}
+	}
+	if limit <= 0 {
+		limit = 10
+	}
+	req.Query = "SELECT * FROM " + dataset.QuoteIdent(found)
+	req.MaxRows = min(limit, rawCap)
+	r := s.Query(ctx, req)
+	r.Query = ""
+	if r.OK && limit > rawCap {
+		r.Notes = append(r.Notes, fmt.Sprintf("Samples are limited to %d rows (the raw row limit); you asked for %d. Use GROUP BY queries to see the whole table in aggregate.", rawCap, limit))
+	}
+	return r
+}

@@ -1,0 +1,232 @@
+// Package cli implements the mcp-analytics command line: one file per
+// subcommand, each with its own flag set. Run is the whole program; main
+// only wires it to the process.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"sort"
+	"strings"
+
+	"github.com/mcp-analytics/mcp-analytics/internal/analysis"
+	"github.com/mcp-analytics/mcp-analytics/internal/catalog/sqlitestore"
+	"github.com/mcp-analytics/mcp-analytics/internal/config"
+	"github.com/mcp-analytics/mcp-analytics/internal/dataset"
+	"github.com/mcp-analytics/mcp-analytics/internal/executor"
+	"github.com/mcp-analytics/mcp-analytics/internal/render"
+)
+
+// Version is set at build time with -ldflags "-X .../internal/cli.Version=v1.2.3".
+var Version = ""
+
+// version returns the build's version, falling back to the module version
+// recorded by the Go toolchain.
+func version() string {
+	if Version != "" {
+		return Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// Env is what a command sees of its process.
+type Env struct {
+	Stdin   io.Reader
+	Stdout  io.Writer
+	Stderr  io.Writer
+	Environ []string
+}
+
+// UsageError is a mistake in the command line; Run prints it with a hint.
+type UsageError struct {
+	Message string
+	Hint    string
+}
+
+func (e *UsageError) Error() string { return e.Message }
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, env Env, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "serve the MCP tools over Streamable HTTP (default) or stdio", runServe},
+		{"query", "run one query through the same pipeline and print the Markdown", runQuery},
+		{"datasets", "add, list or remove datasets (add|list|remove)", runDatasets},
+		{"demo", "load the demo datasets into PostgreSQL (demo load --dsn URL)", runDemo},
+		{"version", "print the version", runVersion},
+	}
+}
+
+// Run runs the command line args (without the program name) and returns
+// the process exit code.
+func Run(ctx context.Context, args []string, env Env) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(env.Stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, env, args[1:])
+		if err == nil || errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		var ue *UsageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(env.Stderr, "mcp-analytics %s: %s\n", c.name, ue.Message)
+			if ue.Hint != "" {
+				fmt.Fprintf(env.Stderr, "hint: %s\n", ue.Hint)
+			}
+			return 2
+		}
+		fmt.Fprintf(env.Stderr, "mcp-analytics %s: %v\n", c.name, err)
+		return 1
+	}
+	fmt.Fprintf(env.Stderr, "mcp-analytics: unknown command %q\n\n", args[0])
+	usage(env.Stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "mcp-analytics: survey-weighted, read-only analytics for AI assistants over MCP.")
+	fmt.Fprintln(w, "\nUsage: mcp-analytics <command> [flags]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'mcp-analytics <command> -h' for a command's flags.")
+}
+
+// commonFlags are the flags every command that reads the catalog takes.
+type commonFlags struct {
+	configPath string
+	dataDir    string
+}
+
+func (c *commonFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.configPath, "config", "", "YAML configuration file")
+	fs.StringVar(&c.dataDir, "data-dir", "", "data directory (catalog, demo databases); default ~/.mcp-analytics")
+}
+
+// load returns the configuration: defaults, the YAML file, MCPA_* variables,
+// then the flags.
+func (c *commonFlags) load(env Env) (config.Config, error) {
+	if c.configPath == "" {
+		for _, kv := range env.Environ {
+			if v, ok := strings.CutPrefix(kv, "MCPA_CONFIG="); ok {
+				c.configPath = v
+			}
+		}
+	}
+	cfg, err := config.Load(c.configPath, env.Environ)
+	if err != nil {
+		return cfg, err
+	}
+	if c.dataDir != "" {
+		cfg.DataDir = c.dataDir
+	}
+	return cfg, nil
+}
+
+func newFlagSet(name string, env Env) *flag.FlagSet {
+	fs := flag.NewFlagSet("mcp-analytics "+name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &UsageError{Message: err.Error(), Hint: "see '" + fs.Name() + " -h'"}
+	}
+	return nil
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.Log.Level))
+	hopts := &slog.HandlerOptions{Level: level}
+	if cfg.Log.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, hopts))
+	}
+	return slog.New(slog.NewTextHandler(w, hopts))
+}
+
+// app is the wiring shared by serve and query: catalog, registry, service.
+type app struct {
+	cfg   config.Config
+	log   *slog.Logger
+	store *sqlitestore.Store
+	reg   *dataset.Registry
+	svc   *analysis.Service
+}
+
+func catalogPath(dataDir string) string { return filepath.Join(dataDir, "catalog.sqlite") }
+
+// openStore opens the catalog in the data directory, creating both.
+func openStore(ctx context.Context, dataDir string) (*sqlitestore.Store, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	return sqlitestore.Open(ctx, catalogPath(dataDir))
+}
+
+func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, progress io.Writer) (*app, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	store, err := openStore(ctx, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Demo {
+		if err := ensureDemo(ctx, store, cfg.DataDir, progress); err != nil {
+			store.Close()
+			return nil, err
+		}
+	}
+	reg := dataset.New(store, dataset.SourceOpener(log), cfg.Limits, log)
+	if err := reg.Refresh(ctx); err != nil {
+		store.Close()
+		return nil, err
+	}
+	svc := analysis.New(reg, executor.New(cfg.Limits.MaxConcurrent), cfg.Limits.MaxQueries, log)
+	return &app{cfg: cfg, log: log, store: store, reg: reg, svc: svc}, nil
+}
+
+func (a *app) renderOptions() render.Options {
+	return render.Options{MaxCell: a.cfg.Limits.MaxCellChars, MaxBytes: a.cfg.Limits.MaxAnswerBytes}
+}
+
+func (a *app) Close() {
+	a.reg.Close()
+	a.store.Close()
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

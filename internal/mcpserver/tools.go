@@ -1,0 +1,187 @@
+package mcpserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcp-analytics/mcp-analytics/internal/analysis"
+	"github.com/mcp-analytics/mcp-analytics/internal/render"
+	"github.com/mcp-analytics/mcp-analytics/internal/result"
+)
+
+// ListIn is list_available_datasets' input: it takes none.
+type ListIn struct{}
+
+func (h *handlers) listDatasets(ctx context.Context, _ *mcp.CallToolRequest, _ ListIn) (*mcp.CallToolResult, analysis.DatasetList, error) {
+	list := h.svc.Datasets(ctx)
+	return text(datasetsMarkdown(list, h.render), false), list, nil
+}
+
+// SchemaIn is get_dataset_schema's input.
+type SchemaIn struct {
+	DatasetID int64 `json:"dataset_id" jsonschema:"id of the dataset, from list_available_datasets"`
+}
+
+func (h *handlers) getSchema(ctx context.Context, _ *mcp.CallToolRequest, in SchemaIn) (*mcp.CallToolResult, analysis.Schema, error) {
+	sc, err := h.svc.Schema(ctx, in.DatasetID)
+	if err != nil {
+		return text("**Error**: "+err.Error(), true), analysis.Schema{DatasetID: in.DatasetID, Tables: []analysis.TableInfo{}}, nil
+	}
+	return text(schemaMarkdown(sc, h.render), false), sc, nil
+}
+
+// QueryIn is query_dataset's input.
+type QueryIn struct {
+	DatasetID    int64  `json:"dataset_id" jsonschema:"id of the dataset, from list_available_datasets"`
+	Query        string `json:"query" jsonschema:"one read-only SELECT statement (PostgreSQL syntax); aggregate with GROUP BY to see more than 5 rows"`
+	ApplyWeights *bool  `json:"apply_weights,omitempty" jsonschema:"add survey-weighted figures to aggregated queries (default true)"`
+	MergeNCCS    *bool  `json:"merge_nccs,omitempty" jsonschema:"report NCCS classes merged: A1 and A as A, C/D/E together (default true)"`
+	ShowSQL      bool   `json:"show_sql,omitempty" jsonschema:"also return the SQL that actually ran, after weighting and row caps (default false)"`
+}
+
+func (h *handlers) queryDataset(ctx context.Context, _ *mcp.CallToolRequest, in QueryIn) (*mcp.CallToolResult, result.Result, error) {
+	r := h.svc.Query(ctx, analysis.Request{
+		DatasetID: in.DatasetID, Query: in.Query,
+		ApplyWeights: orTrue(in.ApplyWeights), MergeNCCS: orTrue(in.MergeNCCS), ShowSQL: in.ShowSQL,
+	})
+	return text(render.Single(r, h.render), !r.OK), r, nil
+}
+
+// SampleIn is get_dataset_sample's input.
+type SampleIn struct {
+	DatasetID int64  `json:"dataset_id" jsonschema:"id of the dataset, from list_available_datasets"`
+	TableName string `json:"table_name" jsonschema:"table to sample, from get_dataset_schema"`
+	Limit     *int   `json:"limit,omitempty" jsonschema:"rows wanted (default 10); at most the raw row limit (5) are returned"`
+}
+
+func (h *handlers) getSample(ctx context.Context, _ *mcp.CallToolRequest, in SampleIn) (*mcp.CallToolResult, result.Result, error) {
+	limit := 10
+	if in.Limit != nil {
+		limit = *in.Limit
+	}
+	if limit < 1 {
+		r := result.Result{DatasetID: in.DatasetID, Label: in.TableName, Columns: []result.Column{}, Rows: [][]any{},
+			Error: fmt.Sprintf("limit must be at least 1, not %d", limit)}
+		return text(render.Single(r, h.render), true), r, nil
+	}
+	r := h.svc.Sample(ctx, in.DatasetID, in.TableName, limit)
+	return text(render.Single(r, h.render), !r.OK), r, nil
+}
+
+// MultiQuery is one entry of execute_multi_query. Its fields are optional
+// in the schema so that a missing one is reported with the seed's message,
+// naming the entry.
+type MultiQuery struct {
+	DatasetID *int64  `json:"dataset_id,omitempty" jsonschema:"id of the dataset (required)"`
+	Query     *string `json:"query,omitempty" jsonschema:"one read-only SELECT statement (required)"`
+	Label     string  `json:"label,omitempty" jsonschema:"a short title for this result, e.g. Gender Distribution"`
+}
+
+// MultiIn is execute_multi_query's input.
+type MultiIn struct {
+	Queries      []MultiQuery `json:"queries,omitempty" jsonschema:"1 to 30 queries, each with dataset_id, query and an optional label; they run in parallel"`
+	ApplyWeights *bool        `json:"apply_weights,omitempty" jsonschema:"add survey-weighted figures to aggregated queries (default true)"`
+	MergeNCCS    *bool        `json:"merge_nccs,omitempty" jsonschema:"report NCCS classes merged (default true)"`
+	ShowSQL      bool         `json:"show_sql,omitempty" jsonschema:"also return the SQL that actually ran (default false)"`
+}
+
+func (h *handlers) executeMulti(ctx context.Context, _ *mcp.CallToolRequest, in MultiIn) (*mcp.CallToolResult, result.Multi, error) {
+	reqs := make([]analysis.Request, len(in.Queries))
+	for i, q := range in.Queries {
+		reqs[i] = analysis.Request{Label: q.Label, ApplyWeights: orTrue(in.ApplyWeights), MergeNCCS: orTrue(in.MergeNCCS), ShowSQL: in.ShowSQL}
+		if q.DatasetID != nil {
+			reqs[i].DatasetID = *q.DatasetID
+		}
+		if q.Query != nil {
+			reqs[i].Query = *q.Query
+		}
+	}
+	m, err := h.svc.Multi(ctx, reqs)
+	if err != nil {
+		var inputErr *analysis.InputError
+		if !errors.As(err, &inputErr) {
+			return nil, result.Multi{}, err
+		}
+		m = result.Multi{Results: []result.Result{}, Total: len(reqs)}
+		return text("Error: "+inputErr.Message, true), m, nil
+	}
+	return text(render.Multi(m, h.render), m.Succeeded == 0), m, nil
+}
+
+// ContextIn is get_context's input.
+type ContextIn struct {
+	Level     int    `json:"level,omitempty" jsonschema:"0 rules, 1 datasets, 2 schema of dataset_id, 3 profiles, samples and example queries (default 0)"`
+	DatasetID int64  `json:"dataset_id,omitempty" jsonschema:"dataset to describe at levels 2 and 3"`
+	TableName string `json:"table_name,omitempty" jsonschema:"at level 3, describe only this table"`
+}
+
+func (h *handlers) getContext(ctx context.Context, _ *mcp.CallToolRequest, in ContextIn) (*mcp.CallToolResult, analysis.ContextDoc, error) {
+	doc, err := h.svc.Context(ctx, in.Level, in.DatasetID, in.TableName)
+	if err != nil {
+		return text("**Error**: "+err.Error(), true), analysis.ContextDoc{Level: in.Level}, nil
+	}
+	return text(doc.Markdown, false), doc, nil
+}
+
+func datasetsMarkdown(list analysis.DatasetList, opts render.Options) string {
+	if len(list.Datasets) == 0 {
+		return "No datasets are available. An operator can add one with `mcp-analytics datasets add`."
+	}
+	cols := []result.Column{{Name: "id"}, {Name: "name"}, {Name: "description"}, {Name: "tables"}, {Name: "rows"},
+		{Name: "date range"}, {Name: "weight column"}, {Name: "status"}}
+	rows := make([][]any, len(list.Datasets))
+	for i, d := range list.Datasets {
+		dates := ""
+		if d.DateFrom != "" {
+			dates = d.DateFrom + " to " + d.DateTo
+		}
+		var nrows any = d.Rows
+		if d.Rows < 0 {
+			nrows = nil
+		}
+		rows[i] = []any{d.ID, d.Name, d.Description, strings.Join(d.Tables, ", "), nrows, dates, d.WeightColumn, d.Status}
+	}
+	return fmt.Sprintf("# Available Datasets\n\n**Total**: %d\n\n%s\n_Next: get_dataset_schema(dataset_id) for tables and columns; put several questions into one execute_multi_query call._\n",
+		len(list.Datasets), render.Table(cols, rows, opts))
+}
+
+func schemaMarkdown(sc analysis.Schema, opts render.Options) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Schema: %s (dataset %d)\n\n", sc.Dataset, sc.DatasetID)
+	if sc.Description != "" {
+		b.WriteString(sc.Description + "\n\n")
+	}
+	if sc.WeightColumn != "" {
+		fmt.Fprintf(&b, "**Weight**: `%s`", sc.WeightColumn)
+		if sc.WeightScale > 1 {
+			fmt.Fprintf(&b, " (×%s = people)", render.Number(sc.WeightScale))
+		}
+		fmt.Fprintf(&b, " | **Respondent key**: `%s`", sc.RespondentKey)
+		if sc.NCCSColumn != "" {
+			fmt.Fprintf(&b, " | **NCCS**: `%s` (merged A1+A → A, C/D/E in results)", sc.NCCSColumn)
+		}
+		b.WriteString("\n\n")
+	}
+	if sc.DateFrom != "" {
+		fmt.Fprintf(&b, "**Dates**: %s to %s\n\n", sc.DateFrom, sc.DateTo)
+	}
+	cols := []result.Column{{Name: "column"}, {Name: "type"}, {Name: "nullable"}, {Name: "role"}, {Name: "description"}}
+	for _, t := range sc.Tables {
+		var est any = t.RowEstimate
+		if t.RowEstimate < 0 {
+			est = "unknown"
+		}
+		fmt.Fprintf(&b, "## %s\n\n**Grain**: %s | **Rows** (estimate): %s\n\n", t.Name, t.Grain, render.Number(est))
+		rows := make([][]any, len(t.Columns))
+		for i, c := range t.Columns {
+			rows[i] = []any{c.Name, c.Type, c.Nullable, c.Role, c.Description}
+		}
+		b.WriteString(render.Table(cols, rows, opts))
+		b.WriteString("\n")
+	}
+	return b.String()
+}
