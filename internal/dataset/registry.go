@@ -81,7 +81,7 @@ type Handle struct {
 	// columns ("" when it has none or they could not be read).
 	DateRange [2]string
 	e         *entry
-	once    sync.Once
+	once      sync.Once
 }
 
 // Release returns the handle.
