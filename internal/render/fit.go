@@ -207,7 +207,12 @@ func hardCut(s string, limit int) string {
 		cut = ""
 	}
 	if fence := openFence(cut); fence != "" {
-		for len(cut)+len(fence)+1 > room {
+		// Drop the opening line of a fence that would close empty.
+		body := strings.TrimSuffix(cut, "\n")
+		if last := body[strings.LastIndexByte(body, '\n')+1:]; strings.HasPrefix(last, fence) {
+			cut = body[:len(body)-len(last)]
+		}
+		for openFence(cut) != "" && len(cut)+len(fence)+1 > room {
 			i := strings.LastIndexByte(cut[:len(cut)-1], '\n')
 			if i < 0 {
 				cut = ""

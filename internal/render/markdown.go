@@ -154,7 +154,8 @@ func resultSection(r result.Result, opts Options, textCap int, unit string) sect
 
 // notes lists the remarks under a successful result, in order: the weight
 // column detected but not applied, why weights were not applied, what the
-// weighting did, the result's own notes, and the row cap.
+// weighting did, the result's own notes (blank ones skipped), and the row
+// cap.
 func notes(r result.Result) []string {
 	var out []string
 	w := r.Weighting
@@ -164,8 +165,11 @@ func notes(r result.Result) []string {
 	if w.ReasonIfNot != "" {
 		out = append(out, "Weights not applied: "+w.ReasonIfNot)
 	}
-	out = append(out, w.Notes...)
-	out = append(out, r.Notes...)
+	for _, n := range append(append([]string(nil), w.Notes...), r.Notes...) {
+		if strings.TrimSpace(n) != "" {
+			out = append(out, n)
+		}
+	}
 	if r.Truncated && len(r.Rows) > 0 {
 		out = append(out, capNote(r))
 	}

@@ -137,7 +137,7 @@ func TestSingle(t *testing.T) {
 						"NCCS merged: A + A1 → A, C + D + E → C/D/E.",
 					},
 				},
-				Notes: []string{"Low base (n < 30): C/D/E."},
+				Notes: []string{"Low base (n < 30): C/D/E.", " "}, // the blank note is skipped
 			},
 		},
 		{
