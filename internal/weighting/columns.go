@@ -213,6 +213,12 @@ func (r *rewriter) twinExpr(p *plan, expr *pg.Node) (*pg.Node, []string) {
 	c := clone(expr)
 	var reasons []string
 	walkExpr(c, func(x *pg.Node) bool {
+		if sl := x.GetSubLink(); sl != nil && sl.Subselect.GetSelectStmt() != nil {
+			if why := r.weightTotal(sl.Subselect.GetSelectStmt()); why != "" {
+				reasons = append(reasons, why)
+			}
+			return false
+		}
 		fc := x.GetFuncCall()
 		if fc == nil || !isAggregate(fc) {
 			return true
@@ -454,4 +460,49 @@ func greatest0(x *pg.Node) *pg.Node {
 		Args:     []*pg.Node{x, intConst(0)},
 		Location: -1,
 	}}}
+}
+
+// weightTotal weights, in place, a scalar sub-query that computes a total over the
+// weights table (COUNT(*) FROM users), so a percentage the analyst wrote divides a
+// weighted numerator by a weighted denominator in the same unit.
+func (r *rewriter) weightTotal(sub *pg.SelectStmt) string {
+	if !hasAggregate(sub.TargetList) {
+		return ""
+	}
+	const why = "a sub-query total that does not read only the weights table cannot be weighted, so the expression that uses it is left unweighted"
+	sc := r.scope(sub)
+	if sub.Op != pg.SetOperation_SETOP_NONE || len(sc.items) != 1 || sc.items[0].kind != weightsItem || sc.outerJoin || len(sub.GroupClause) > 0 {
+		return why
+	}
+	it := sc.items[0]
+	for _, t := range sub.TargetList {
+		qualify(t, sc)
+	}
+	w := func() *pg.Node { return r.weightExpr(colRef(it.alias, r.weight)) }
+	failed := ""
+	for _, t := range sub.TargetList {
+		walkExpr(t, func(x *pg.Node) bool {
+			fc := x.GetFuncCall()
+			if fc == nil || !isAggregate(fc) {
+				return true
+			}
+			var twin *pg.Node
+			switch name := funcName(fc); {
+			case name == "count" && fc.AggStar:
+				twin = r.sumW(nil, fc, w())
+			case fc.AggDistinct || len(fc.Args) != 1:
+			case name == "count":
+				twin = r.sumW(nil, fc, caseWhen(notNull(clone(fc.Args[0])), w(), nil))
+			case name == "sum":
+				twin = r.sumW(nil, fc, binOp("*", clone(fc.Args[0]), w()))
+			}
+			if twin == nil {
+				failed = why
+			} else {
+				x.Node = twin.Node
+			}
+			return false
+		})
+	}
+	return failed
 }

@@ -1,0 +1,67 @@
+// Package weighting rewrites the parse tree of an aggregated query over a survey
+// panel so that it reports weighted, population figures beside the unweighted ones
+// the analyst wrote, and merges NCCS classes. It is pure: it takes a pg_query parse
+// tree and the dataset's survey roles ([Roles]) and returns a new tree ([Rewrite]);
+// the caller deparses and runs it. Nothing is computed from fetched rows: every
+// extra figure is an extra aggregate or window column of the same statement, in SQL
+// that PostgreSQL and DuckDB both run.
+//
+// # Weight exactly once, users not events
+//
+// Every weighted query reads from a derived table, mcpa_base, that keeps the
+// query's FROM and WHERE and adds two columns: mcpa_w, the row's weight (scaled by
+// weight_scale, NULL when the weight is NULL, zero or negative, so such panelists
+// drop out of every weighted figure), and mcpa_p, which marks the first row of each
+// panelist within a group. When the query reads an event table (one that has the
+// respondent key but no weight), the weights table is LEFT JOINed in on the key, so
+// every event carries its panelist's weight and events of unknown panelists still
+// count in the unweighted figures.
+//
+// A query whose GROUP BY contains the respondent key works within one panelist and
+// is never weighted; the query above it that aggregates panelists away is the one
+// that gets weighted (two-stage queries). Sub-queries and CTEs are left as written.
+//
+// # What each aggregate becomes
+//
+// The select list keeps what the SQL asked for; the weighted twin of each entry is
+// appended, with every aggregate inside it replaced (so ratios, percentages and
+// window shares such as 100.0 * COUNT(*) / SUM(COUNT(*)) OVER () stay in one unit):
+//
+//	COUNT(*)                  weighted_count = Σw; grouped: weighted_pct (of the result's Σw) and moe_pct
+//	COUNT(col)                Σw over rows where col is not NULL
+//	COUNT(DISTINCT key)       weighted_reach = Σw over distinct panelists of the group, with
+//	                          reach_pct of the weighted universe (the weights table after the
+//	                          query's user-level filters) and moe_reach_pct
+//	SUM(x)                    Σ(x·w)
+//	AVG(x)                    Σ(x·w) / Σ(w where x is not NULL), with se_… (R's svymean/svyby
+//	                          standard error: SQRT(N/(N−1)·Σw²(x−m)²)/Σw, N the full sample) and,
+//	                          for a 0/1 indicator, moe_… of the share within the group
+//	MIN, MAX, other           left as written, with a note saying why
+//
+// Over an event table COUNT(*) becomes projected event volume and AVG a per-event
+// mean (no standard error); over the outer stage of a two-stage query AVG is a mean
+// per panelist. A scalar sub-query total over the weights table inside an expression
+// (COUNT(*) * 100.0 / (SELECT COUNT(*) FROM users)) is weighted too.
+//
+// Every weighted query also gets, per group, n (unweighted base of panelists),
+// n_eff = (Σw)²/Σw² (Kish effective base), low_base (n below min_base, default 30)
+// and n_zero_weight (panelists whose NULL or zero weight kept them out). Margins of
+// error are 1.96·√(p(1−p)/n_eff) with n_eff of the share's denominator.
+// HAVING and ORDER BY are kept as written and act on the unweighted expressions.
+//
+// # When weights are not applied
+//
+// Raw queries, apply_weights=false, datasets without a weight, and queries that
+// already use the weight column (weighted by hand) are left alone. Shapes that
+// cannot be weighted safely run unweighted and the Result says why: set operations,
+// outer joins, GROUPING SETS, SELECT DISTINCT over aggregates, several event tables
+// joined without the weights table, correlated sub-queries, and queries that read
+// neither the weights table nor a table with the respondent key.
+//
+// # NCCS merging
+//
+// Where the NCCS column is selected, grouped, used in HAVING or ordered by, it is
+// replaced by a CASE through the merge map, so merged classes are re-aggregated (one
+// A row, never two). WHERE keeps raw labels, so WHERE nccs = 'A1' still works; raw
+// queries show merged labels too.
+package weighting
