@@ -31,7 +31,7 @@ type plan struct {
 	key    string               // the respondent key column
 	projOf map[string][2]string // mcpa_base column -> relation alias and column
 	names  map[string]bool      // output names in use
-	added []*pg.Node
+	added  []*pg.Node
 }
 
 // weightSelect rewrites the SELECT in stmt into an aggregate over a derived table that
