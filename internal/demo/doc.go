@@ -24,7 +24,7 @@
 //     Netflix and Amazon affluent, ShareChat small-town.
 //   - orders: about 50,000 online orders (order_id, user_id, amount,
 //     order_date, category) over the year up to the anchor date; affluent
-//     panelists order more and spend more, and about a third never order.
+//     panelists order more and spend more, and about one in five never orders.
 //
 // Dataset 2, "Streaming Panel", is a connected-TV panel with a quarter as
 // many panelists: users (the same demographics, with device_type smart_tv,

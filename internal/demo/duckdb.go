@@ -15,24 +15,40 @@ import (
 
 // WriteDuckDB creates the tables of ds in db (a read-write DuckDB
 // connection), replacing tables of the same names, and loads the rows with
-// DuckDB's appender. Column and table descriptions become COMMENTs, so they
-// show in duckdb_columns() and duckdb_tables().
-func WriteDuckDB(ctx context.Context, db *sql.DB, ds Dataset) error {
+// DuckDB's appender, in one transaction: a failed or cancelled load leaves
+// the previous tables in place. Descriptions become COMMENTs, so they show
+// in duckdb_tables() and duckdb_columns().
+func WriteDuckDB(ctx context.Context, db *sql.DB, ds Dataset) (err error) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("demo: connect to duckdb: %w", err)
 	}
 	defer conn.Close()
 
+	// The appender writes through the driver connection, outside
+	// database/sql's transaction bookkeeping, so the transaction is managed
+	// by statements on the same connection.
+	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return fmt.Errorf("demo: begin load of %q: %w", ds.Name, err)
+	}
+	defer func() {
+		if err != nil {
+			// A fresh context: the rollback must run even when ctx is done.
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
 	for _, t := range ds.Tables {
 		for _, stmt := range createStatements(t, quoteIdent(t.Name), true) {
 			if _, err := conn.ExecContext(ctx, stmt); err != nil {
 				return fmt.Errorf("demo: create table %s: %w", t.Name, err)
 			}
 		}
-		if err := appendRows(conn, t); err != nil {
+		if err := appendRows(ctx, conn, t); err != nil {
 			return fmt.Errorf("demo: load table %s: %w", t.Name, err)
 		}
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return fmt.Errorf("demo: commit load of %q: %w", ds.Name, err)
 	}
 	return nil
 }
@@ -64,7 +80,7 @@ func createStatements(t Table, qname string, inlineKey bool) []string {
 	return out
 }
 
-func appendRows(conn *sql.Conn, t Table) error {
+func appendRows(ctx context.Context, conn *sql.Conn, t Table) error {
 	return conn.Raw(func(dc any) error {
 		c, ok := dc.(driver.Conn)
 		if !ok {
@@ -75,12 +91,17 @@ func appendRows(conn *sql.Conn, t Table) error {
 			return fmt.Errorf("open appender: %w", err)
 		}
 		row := make([]driver.Value, len(t.Columns))
-		for _, r := range t.Rows {
+		for n, r := range t.Rows {
+			if n%10000 == 0 {
+				if err := ctx.Err(); err != nil {
+					return errors.Join(err, a.Close())
+				}
+			}
 			for i, v := range r {
 				row[i] = duckValue(t.Columns[i].Type, v)
 			}
 			if err := a.AppendRow(row...); err != nil {
-				return errors.Join(fmt.Errorf("append row: %w", err), a.Close())
+				return errors.Join(fmt.Errorf("append row %d: %w", n+1, err), a.Close())
 			}
 		}
 		if err := a.Close(); err != nil {

@@ -3,6 +3,9 @@ package demo
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -167,18 +170,89 @@ func columnDescription(t *testing.T, ds Dataset, table, column string) string {
 }
 
 // BenchmarkWriteDuckDB measures loading the default-size dataset 1 (20,000
-// users, about 200,000 sessions and 50,000 orders) into in-memory DuckDB.
+// users, about 200,000 sessions and 50,000 orders) into an in-memory DuckDB
+// and into a fresh database file, as the server does on first start.
 func BenchmarkWriteDuckDB(b *testing.B) {
 	ds := Generate(Options{})[0]
 	ctx := context.Background()
-	for b.Loop() {
-		db, err := sql.Open("duckdb", "")
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := WriteDuckDB(ctx, db, ds); err != nil {
-			b.Fatal(err)
-		}
-		db.Close()
+	for _, where := range []string{"memory", "file"} {
+		b.Run(where, func(b *testing.B) {
+			for i := 0; b.Loop(); i++ {
+				dsn := ""
+				if where == "file" {
+					dsn = filepath.Join(b.TempDir(), fmt.Sprintf("demo%d.duckdb", i))
+				}
+				db, err := sql.Open("duckdb", dsn)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := WriteDuckDB(ctx, db, ds); err != nil {
+					b.Fatal(err)
+				}
+				if err := db.Close(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
+}
+
+// BenchmarkGenerate measures generating both default-size datasets.
+func BenchmarkGenerate(b *testing.B) {
+	for b.Loop() {
+		Generate(Options{})
+	}
+}
+
+func TestWriteDuckDB_FailedLoadKeepsPreviousTables(t *testing.T) {
+	ctx := context.Background()
+	db := openDuckDB(t)
+	good := Generate(Options{Users: 100})[0]
+	if err := WriteDuckDB(ctx, db, good); err != nil {
+		t.Fatalf("WriteDuckDB: %v", err)
+	}
+
+	tests := []struct {
+		name string
+		ctx  func() context.Context
+		ds   Dataset
+	}{
+		{"a value of the wrong type", func() context.Context { return ctx }, badDataset(Generate(Options{Users: 60})[0])},
+		{"a cancelled context", func() context.Context {
+			c, cancel := context.WithCancel(ctx)
+			cancel()
+			return c
+		}, Generate(Options{Users: 50})[0]},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := WriteDuckDB(tt.ctx(), db, tt.ds); err == nil {
+				t.Fatal("WriteDuckDB succeeded, want an error")
+			}
+			rs, err := queryDuckDB(ctx, db, "SELECT COUNT(*) FROM users")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rs.rows[0][0]; got != int64(100) {
+				t.Errorf("after the failed load users has %v rows, want the previous 100", got)
+			}
+		})
+	}
+}
+
+// badDataset returns a copy of ds whose last orders row holds a string in
+// the amount column, so its load fails after the users table was replaced.
+func badDataset(ds Dataset) Dataset {
+	bad := ds
+	bad.Tables = slices.Clone(ds.Tables)
+	for i, tb := range bad.Tables {
+		if tb.Name == "orders" {
+			rows := slices.Clone(tb.Rows)
+			last := slices.Clone(rows[len(rows)-1])
+			last[2] = "not a number"
+			rows[len(rows)-1] = last
+			bad.Tables[i].Rows = rows
+		}
+	}
+	return bad
 }

@@ -164,8 +164,8 @@ func generateSmartphone(opts Options) Dataset {
 	d := smartphoneDesign()
 
 	users := make([]smartphoneUser, opts.Users)
-	var usage []usageEvent
-	var orders []order
+	usage := make([]usageEvent, 0, opts.Users*11) // about 10 sessions and 2.5 orders a panelist
+	orders := make([]order, 0, opts.Users*3)
 	for i := range users {
 		id := int32(i + 1)
 		u := &users[i]

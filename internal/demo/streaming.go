@@ -78,7 +78,7 @@ func generateStreaming(opts Options) Dataset {
 
 	people := make([]person, n)
 	userRows := make([][]any, n)
-	var events []viewingEvent
+	events := make([]viewingEvent, 0, n*11) // about 10 a panelist
 	for i := range people {
 		id := int32(i + 1)
 		p := d.draw(r)
