@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"sort"
 	"strings"
 
 	"github.com/mcp-analytics/mcp-analytics/internal/analysis"
@@ -21,6 +20,7 @@ import (
 	"github.com/mcp-analytics/mcp-analytics/internal/config"
 	"github.com/mcp-analytics/mcp-analytics/internal/dataset"
 	"github.com/mcp-analytics/mcp-analytics/internal/executor"
+	"github.com/mcp-analytics/mcp-analytics/internal/provision"
 	"github.com/mcp-analytics/mcp-analytics/internal/render"
 )
 
@@ -199,7 +199,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, progress 
 		return nil, err
 	}
 	if cfg.Demo {
-		if err := ensureDemo(ctx, store, cfg.DataDir, progress); err != nil {
+		if err := provision.EnsureDemo(ctx, store, cfg.DataDir, progress); err != nil {
 			store.Close()
 			return nil, err
 		}
@@ -220,13 +220,4 @@ func (a *app) renderOptions() render.Options {
 func (a *app) Close() {
 	a.reg.Close()
 	a.store.Close()
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
