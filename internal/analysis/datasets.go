@@ -36,7 +36,7 @@ type DatasetList struct {
 // Datasets describes every dataset, opening them concurrently with a
 // bounded wait so one unreachable database does not hold the others up.
 func (s *Service) Datasets(ctx context.Context) DatasetList {
-	list := s.reg.List()
+	list := s.reg.List(ctx)
 	out := DatasetList{Datasets: make([]DatasetInfo, len(list))}
 	var wg sync.WaitGroup
 	for i, d := range list {

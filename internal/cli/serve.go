@@ -87,7 +87,7 @@ func banner(w io.Writer, a *app, endpoint string) {
 	fmt.Fprintf(w, "mcp-analytics %s\n", version())
 	fmt.Fprintf(w, "  MCP endpoint: %s\n", endpoint)
 	fmt.Fprintf(w, "  data dir:     %s\n", a.cfg.DataDir)
-	list := a.reg.List()
+	list := a.reg.List(context.Background())
 	fmt.Fprintf(w, "  datasets:     %d\n", len(list))
 	for _, d := range list {
 		fmt.Fprintf(w, "    %d. %s (%s)\n", d.ID, d.Name, d.Driver)

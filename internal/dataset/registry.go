@@ -154,13 +154,15 @@ func (r *Registry) Watch(ctx context.Context, every time.Duration) {
 	}
 }
 
-// List returns the datasets in id order.
-func (r *Registry) List() []catalog.Dataset {
+// List returns the datasets ctx may see, in id order.
+func (r *Registry) List(ctx context.Context) []catalog.Dataset {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := make([]catalog.Dataset, 0, len(r.order))
 	for _, id := range r.order {
-		out = append(out, r.entries[id].ds)
+		if allowed(ctx, id) {
+			out = append(out, r.entries[id].ds)
+		}
 	}
 	return out
 }
@@ -179,7 +181,7 @@ func (r *Registry) Limits(id int64) (config.Limits, bool) {
 	return e.limits, true
 }
 
-// Open returns a handle on dataset id, opening its source and reading its
+// Open returns a handle on dataset id (if ctx's scope allows it), opening its source and reading its
 // schema on first use. A failure to reach the database is not remembered:
 // the next call tries again, so the server recovers by itself when the
 // database returns.
@@ -187,7 +189,9 @@ func (r *Registry) Open(ctx context.Context, id int64) (*Handle, error) {
 	r.mu.Lock()
 	e, ok := r.entries[id]
 	r.mu.Unlock()
-	if !ok {
+	// A dataset outside the caller's scope is "not found": its existence
+	// is not revealed.
+	if !ok || !allowed(ctx, id) {
 		return nil, &NotFoundError{ID: id}
 	}
 	e.mu.Lock()

@@ -1,0 +1,75 @@
+package dataset_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/mcp-analytics/mcp-analytics/internal/apptest"
+	"github.com/mcp-analytics/mcp-analytics/internal/dataset"
+)
+
+func TestRegistry_Scope(t *testing.T) {
+	f := apptest.New(t, apptest.Options{})
+	ctx := context.Background()
+	if n := len(f.Registry.List(ctx)); n != 2 {
+		t.Fatalf("unscoped List = %d datasets, want 2", n)
+	}
+	scoped := dataset.WithScope(ctx, dataset.Scope{2: true})
+	list := f.Registry.List(scoped)
+	if len(list) != 1 || list[0].ID != 2 {
+		t.Errorf("scoped List = %v, want only dataset 2", list)
+	}
+	if _, err := f.Registry.Open(scoped, 1); !dataset.IsNotFound(err) {
+		t.Errorf("Open outside scope: err = %v, want not found", err)
+	}
+	h, err := f.Registry.Open(scoped, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Release()
+	if _, err := f.Registry.Open(dataset.WithScope(ctx, nil), 2); !dataset.IsNotFound(err) {
+		t.Errorf("empty scope: err = %v, want not found", err)
+	}
+}
+
+func TestRegistry_FollowsCatalog(t *testing.T) {
+	f := apptest.New(t, apptest.Options{})
+	ctx := context.Background()
+	h, err := f.Registry.Open(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Roles.WeightColumn != "weight" || h.Roles.WeightsTable != "users" || h.Roles.RespondentKey != "user_id" || h.Roles.NCCSColumn != "nccs" {
+		t.Errorf("detected roles = %+v", h.Roles.Roles)
+	}
+	d := h.Dataset
+	d.Description = "changed while in use"
+	if err := f.Store.Update(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Registry.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The handle taken before the change still works: in-flight queries finish.
+	if _, err := h.Source.Query(ctx, "SELECT COUNT(*) FROM users", 1); err != nil {
+		t.Errorf("query on a retired handle: %v", err)
+	}
+	h.Release()
+	h2, err := f.Registry.Open(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h2.Release()
+	if h2.Dataset.Description != "changed while in use" {
+		t.Errorf("description = %q: the change was not picked up", h2.Dataset.Description)
+	}
+	if err := f.Store.Remove(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Registry.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Registry.Open(ctx, 2); !dataset.IsNotFound(err) {
+		t.Errorf("removed dataset: err = %v, want not found", err)
+	}
+}
