@@ -16,13 +16,17 @@ const (
 	DefaultSeed  = uint64(0x6d637061_6e616c79) // "mcpanaly"
 )
 
+// MaxUsers bounds [Options].Users: larger values are cut to it, so a typo
+// cannot exhaust memory: all rows are held in memory, about 4 KB a panelist.
+const MaxUsers = 1000000
+
 // DefaultAnchor is the anchor date used when [Options].Anchor is zero.
 var DefaultAnchor = time.Date(2026, time.June, 30, 0, 0, 0, 0, time.UTC)
 
 // Options control the generated panel. The same Options always give the
 // same data, value for value.
 type Options struct {
-	Users  int       // panelists in dataset 1; 0 means 20000 (dataset 2 gets a quarter)
+	Users  int       // panelists in dataset 1; 0 means 20000 (dataset 2 gets a quarter); at most MaxUsers
 	Seed   uint64    // 0 means a fixed default seed
 	Anchor time.Time // last day of the data period (date part used); zero means 2026-06-30
 }
@@ -33,6 +37,7 @@ func (o Options) withDefaults() Options {
 	if o.Users <= 0 {
 		o.Users = DefaultUsers
 	}
+	o.Users = min(o.Users, MaxUsers)
 	if o.Seed == 0 {
 		o.Seed = DefaultSeed
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -21,8 +22,13 @@ var fixedAnchor = time.Date(2026, time.June, 30, 0, 0, 0, 0, time.UTC)
 func TestGenerate_Deterministic(t *testing.T) {
 	opts := Options{Users: 2000, Anchor: fixedAnchor}
 	a, b := Generate(opts), Generate(opts)
-	if diff := cmp.Diff(a, b); diff != "" {
-		t.Fatalf("two Generate calls differ (-first +second):\n%s", diff)
+	if !reflect.DeepEqual(a, b) {
+		t.Fatalf("two Generate calls with the same options differ")
+	}
+	// The checksum pins the values across versions of the generator too: a
+	// change in it is a change of the demo data (and of the golden file).
+	if got, want := a[0].Checksum(), goldenChecksum(t, "Sample Dataset"); got != want && !*update {
+		t.Errorf("Sample Dataset checksum = %s, want %s from testdata/summary.golden.md", got, want)
 	}
 
 	tests := []struct {
@@ -57,6 +63,7 @@ func TestOptions_withDefaults(t *testing.T) {
 	}{
 		{"zero options", Options{}, Options{Users: 20000, Seed: DefaultSeed, Anchor: DefaultAnchor}},
 		{"negative users", Options{Users: -5, Seed: 3, Anchor: fixedAnchor}, Options{Users: 20000, Seed: 3, Anchor: fixedAnchor}},
+		{"too many users", Options{Users: 1 << 40, Seed: 3, Anchor: fixedAnchor}, Options{Users: MaxUsers, Seed: 3, Anchor: fixedAnchor}},
 		{"anchor keeps its own calendar date", Options{Users: 10, Seed: 1,
 			Anchor: time.Date(2026, time.March, 1, 1, 30, 0, 0, time.FixedZone("IST", 5*3600+1800))},
 			Options{Users: 10, Seed: 1, Anchor: time.Date(2026, time.March, 1, 0, 0, 0, 0, time.UTC)}},
@@ -407,6 +414,23 @@ func TestGenerate_Golden(t *testing.T) {
 		}
 	}
 	golden(t, "summary.golden.md", b.String())
+}
+
+// goldenChecksum reads the checksum of the named dataset from the golden
+// summary (written by TestGenerate_Golden with -update).
+func goldenChecksum(t *testing.T, dataset string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "summary.golden.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "## "+dataset+"\n")
+	_, rest, ok2 := strings.Cut(rest, "checksum `")
+	sum, _, ok3 := strings.Cut(rest, "`")
+	if !ok || !ok2 || !ok3 {
+		t.Fatalf("no checksum of %s in the golden summary", dataset)
+	}
+	return sum
 }
 
 func marginal(t *testing.T, users Table, col string) string {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -169,31 +170,33 @@ func columnDescription(t *testing.T, ds Dataset, table, column string) string {
 	return tb.Columns[columnIndex(t, tb, column)].Description
 }
 
-// BenchmarkWriteDuckDB measures loading the default-size dataset 1 (20,000
-// users, about 200,000 sessions and 50,000 orders) into an in-memory DuckDB
-// and into a fresh database file, as the server does on first start.
+// BenchmarkWriteDuckDB measures loading each default-size dataset (dataset
+// 1: 20,000 users, about 200,000 sessions and 50,000 orders; dataset 2:
+// 5,000 users and about 50,000 events) into an in-memory DuckDB and into a
+// fresh database file, as the server does on first start.
 func BenchmarkWriteDuckDB(b *testing.B) {
-	ds := Generate(Options{})[0]
 	ctx := context.Background()
-	for _, where := range []string{"memory", "file"} {
-		b.Run(where, func(b *testing.B) {
-			for i := 0; b.Loop(); i++ {
-				dsn := ""
-				if where == "file" {
-					dsn = filepath.Join(b.TempDir(), fmt.Sprintf("demo%d.duckdb", i))
+	for _, ds := range Generate(Options{}) {
+		for _, where := range []string{"memory", "file"} {
+			b.Run(strings.ReplaceAll(ds.Name, " ", "_")+"/"+where, func(b *testing.B) {
+				for i := 0; b.Loop(); i++ {
+					dsn := ""
+					if where == "file" {
+						dsn = filepath.Join(b.TempDir(), fmt.Sprintf("demo%d.duckdb", i))
+					}
+					db, err := sql.Open("duckdb", dsn)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if err := WriteDuckDB(ctx, db, ds); err != nil {
+						b.Fatal(err)
+					}
+					if err := db.Close(); err != nil {
+						b.Fatal(err)
+					}
 				}
-				db, err := sql.Open("duckdb", dsn)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if err := WriteDuckDB(ctx, db, ds); err != nil {
-					b.Fatal(err)
-				}
-				if err := db.Close(); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+			})
+		}
 	}
 }
 

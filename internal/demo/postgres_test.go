@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -169,16 +170,18 @@ func firstEventTime(t *testing.T, ds Dataset) string {
 	return events.Rows[0][columnIndex(t, events, "event_time")].(time.Time).Format(time.DateTime)
 }
 
-// BenchmarkWritePostgres measures loading the default-size dataset 1
-// (20,000 users, about 200,000 sessions and 50,000 orders) into PostgreSQL
-// with COPY, indexes and ANALYZE.
+// BenchmarkWritePostgres measures loading each default-size dataset into
+// PostgreSQL with COPY, keys, indexes and ANALYZE.
 func BenchmarkWritePostgres(b *testing.B) {
-	ds := Generate(Options{})[0]
 	ctx := context.Background()
 	conn := pgtest.Connect(ctx, b, pgtest.NewDatabase(b))
-	for b.Loop() {
-		if err := WritePostgres(ctx, conn, "demo", ds); err != nil {
-			b.Fatal(err)
-		}
+	for _, ds := range Generate(Options{}) {
+		b.Run(strings.ReplaceAll(ds.Name, " ", "_"), func(b *testing.B) {
+			for b.Loop() {
+				if err := WritePostgres(ctx, conn, "demo", ds); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
