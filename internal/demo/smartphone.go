@@ -225,7 +225,7 @@ func generateSmartphone(opts Options) Dataset {
 
 	return Dataset{
 		Name: "Sample Dataset",
-		Description: "Synthetic Indian smartphone panel: " + itoa(len(users)) + " panelists aged 15-70 with projection " +
+		Description: "Synthetic Indian smartphone panel: " + thousands(len(users)) + " panelists aged 15-70 with projection " +
 			"weights (thousands of people, cell-weighted by age group × gender × NCCS × town class), their app usage " +
 			"over the 90 days and their online orders over the year up to " + anchor.Format(time.DateOnly) + ".",
 		Tables: []Table{
@@ -434,7 +434,8 @@ func spendQuartiles(users []smartphoneUser) []string {
 	return out
 }
 
-func itoa(n int) string {
+// thousands formats n with comma separators: 20000 → "20,000".
+func thousands(n int) string {
 	s := []byte{}
 	for k := 0; n > 0 || k == 0; k++ {
 		if k > 0 && k%3 == 0 {

@@ -104,7 +104,7 @@ func generateStreaming(opts Options) Dataset {
 
 	return Dataset{
 		Name: "Streaming Panel",
-		Description: "Synthetic Indian connected-TV panel: " + itoa(n) + " viewers aged 15-70 in connected-TV homes with " +
+		Description: "Synthetic Indian connected-TV panel: " + thousands(n) + " viewers aged 15-70 in connected-TV homes with " +
 			"projection weights (thousands of people, cell-weighted by age group × gender × NCCS × town class) and their " +
 			"viewing events over the 90 days up to " + anchor.Format(time.DateOnly) + ".",
 		Tables: []Table{
