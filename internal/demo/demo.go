@@ -20,8 +20,11 @@ const (
 // cannot exhaust memory: all rows are held in memory, about 4 KB a panelist.
 const MaxUsers = 1000000
 
-// DefaultAnchor is the anchor date used when [Options].Anchor is zero.
-var DefaultAnchor = time.Date(2026, time.June, 30, 0, 0, 0, 0, time.UTC)
+// DefaultAnchor returns the anchor date used when [Options].Anchor is zero,
+// 2026-06-30.
+func DefaultAnchor() time.Time {
+	return time.Date(2026, time.June, 30, 0, 0, 0, 0, time.UTC)
+}
 
 // Options control the generated panel. The same Options always give the
 // same data, value for value.
@@ -42,7 +45,7 @@ func (o Options) withDefaults() Options {
 		o.Seed = DefaultSeed
 	}
 	if o.Anchor.IsZero() {
-		o.Anchor = DefaultAnchor
+		o.Anchor = DefaultAnchor()
 	}
 	y, m, d := o.Anchor.Date()
 	o.Anchor = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)

@@ -61,7 +61,7 @@ func TestOptions_withDefaults(t *testing.T) {
 		in   Options
 		want Options
 	}{
-		{"zero options", Options{}, Options{Users: 20000, Seed: DefaultSeed, Anchor: DefaultAnchor}},
+		{"zero options", Options{}, Options{Users: 20000, Seed: DefaultSeed, Anchor: DefaultAnchor()}},
 		{"negative users", Options{Users: -5, Seed: 3, Anchor: fixedAnchor}, Options{Users: 20000, Seed: 3, Anchor: fixedAnchor}},
 		{"too many users", Options{Users: 1 << 40, Seed: 3, Anchor: fixedAnchor}, Options{Users: MaxUsers, Seed: 3, Anchor: fixedAnchor}},
 		{"anchor keeps its own calendar date", Options{Users: 10, Seed: 1,
