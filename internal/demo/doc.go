@@ -2,7 +2,10 @@
 // realistic synthetic consumer panel that the server writes into embedded
 // DuckDB on first start ([WriteDuckDB]) and that `mcp-analytics demo load`
 // writes into PostgreSQL with COPY ([WritePostgres]). Every SQL example of
-// the original system's documentation runs on it as written.
+// the original system's documentation runs on it as written, in both
+// engines, but one that no table with an age_group column can run: it
+// groups a CASE aliased age_group by "GROUP BY age_group", which both
+// engines resolve to the column rather than the alias (GROUP BY 1 runs).
 //
 // [Generate] returns two datasets.
 //
