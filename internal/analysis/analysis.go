@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -160,8 +161,40 @@ func (s *Service) run(ctx context.Context, req Request) (r result.Result) {
 		return r
 	}
 	r.OK = true
+	if slices.Contains(plan.Weighting.AddedColumns, zeroWeightColumn) {
+		zeroWeightNote(t, &r)
+	}
 	r.SetTable(t)
 	return r
+}
+
+// zeroWeightColumn is the column the rewrite adds to count panelists whose
+// weight is NULL or zero (left out of the weighted figures).
+const zeroWeightColumn = "n_zero_weight"
+
+// zeroWeightNote turns the n_zero_weight column into a note: the column is
+// dropped when it is zero everywhere (the usual case), and otherwise the
+// note says how many panelists were left out.
+func zeroWeightNote(t *result.Table, r *result.Result) {
+	col := slices.IndexFunc(t.Columns, func(c result.Column) bool { return c.Name == zeroWeightColumn })
+	if col < 0 {
+		return
+	}
+	var most int64
+	for _, row := range t.Rows {
+		if n, ok := row[col].(int64); ok && n > most {
+			most = n
+		}
+	}
+	if most > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("Up to %d panelists per row have a NULL or zero weight and are left out of the weighted figures (column %s).", most, zeroWeightColumn))
+		return
+	}
+	t.Columns = slices.Delete(t.Columns, col, col+1)
+	for i, row := range t.Rows {
+		t.Rows[i] = slices.Delete(row, col, col+1)
+	}
+	r.Weighting.AddedColumns = slices.DeleteFunc(slices.Clone(r.Weighting.AddedColumns), func(c string) bool { return c == zeroWeightColumn })
 }
 
 // QueryPlan is what will run for one request.
