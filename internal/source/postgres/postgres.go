@@ -102,6 +102,13 @@ func Config(dsn string, opts Options) (*pgxpool.Config, error) {
 		cc.RuntimeParams["application_name"] = "mcp-analytics"
 	}
 	cc.DefaultQueryExecMode = pgx.QueryExecModeExec
+	// A session whose read-only default was switched off (by SQL that got
+	// past the guard) is never reused: PostgreSQL 14+ reports the setting's
+	// changes to the client, so the check costs no round trip.
+	cfg.AfterRelease = func(c *pgx.Conn) bool {
+		v := c.PgConn().ParameterStatus("default_transaction_read_only")
+		return v == "" || v == "on"
+	}
 	cc.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
 		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, CancelRequestDelay: 0, DeadlineDelay: 2 * time.Second}
 	}

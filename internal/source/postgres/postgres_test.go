@@ -1,0 +1,118 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mcp-analytics/mcp-analytics/internal/pgtest"
+	"github.com/mcp-analytics/mcp-analytics/internal/source"
+	"github.com/mcp-analytics/mcp-analytics/internal/source/postgres"
+)
+
+func open(t *testing.T) (*postgres.Source, string) {
+	t.Helper()
+	dsn := pgtest.NewDatabase(t)
+	ctx := context.Background()
+	admin := pgtest.Connect(ctx, t, dsn)
+	if _, err := admin.Exec(ctx, `CREATE TABLE users (user_id int PRIMARY KEY, gender text, weight float8);
+		INSERT INTO users SELECT g, CASE WHEN g % 2 = 0 THEN 'Male' ELSE 'Female' END, 1.5 FROM generate_series(1, 50) g`); err != nil {
+		t.Fatal(err)
+	}
+	src, err := postgres.Open(ctx, dsn, postgres.Options{MinConns: 1, MaxConns: 2, QueryTimeout: 5 * time.Second, ConnectTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(src.Close)
+	return src, dsn
+}
+
+// TestSource_ReadOnlyWall sends statements straight to the source, as if
+// the SQL guard had been bypassed: the database itself must refuse to write.
+func TestSource_ReadOnlyWall(t *testing.T) {
+	src, _ := open(t)
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		sql  string
+		want string
+	}{
+		{"insert", "INSERT INTO users VALUES (999, 'x', 1)", "read-only"},
+		{"create", "CREATE TABLE stolen (x int)", "read-only"},
+		{"delete in a CTE", "WITH d AS (DELETE FROM users RETURNING *) SELECT count(*) FROM d", "read-only"},
+		{"stacked statements need the simple protocol", "SELECT 1; DROP TABLE users", "cannot insert multiple commands"},
+		{"commit then write", "COMMIT; DROP TABLE users", "cannot insert multiple commands"},
+		{"read-write transaction", "SELECT set_config('transaction_read_only', 'off', true)", "transaction"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := src.Query(ctx, tt.sql, 5)
+			var qe *source.QueryError
+			if !errors.As(err, &qe) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want a query error containing %q", err, tt.want)
+			}
+		})
+	}
+	// Switching the session default off is possible in one statement, but
+	// the connection is then discarded instead of going back to the pool.
+	for range 4 {
+		if _, err := src.Query(ctx, "SELECT set_config('default_transaction_read_only', 'off', false)", 1); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := src.Query(ctx, "INSERT INTO users VALUES (1000, 'x', 1)", 1); err == nil || !strings.Contains(err.Error(), "read-only") {
+			t.Fatalf("a write after switching the default off: err = %v, want read-only", err)
+		}
+	}
+	tab, err := src.Query(ctx, "SELECT count(*) FROM users", 1)
+	if err != nil || tab.Rows[0][0] != int64(50) {
+		t.Errorf("users = %v (%v), want 50 rows untouched", tab, err)
+	}
+}
+
+func TestSource_QueryCapsRows(t *testing.T) {
+	src, _ := open(t)
+	ctx := context.Background()
+	tab, err := src.Query(ctx, "SELECT user_id, gender, weight, DATE '2026-01-02' AS d, 12.50::numeric AS amount FROM users ORDER BY user_id LIMIT 6", 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tab.Rows) != 5 || !tab.Truncated {
+		t.Errorf("rows %d truncated %v, want 5 and true", len(tab.Rows), tab.Truncated)
+	}
+	want := []any{int64(1), "Female", 1.5, "2026-01-02", 12.5}
+	for i, v := range want {
+		if tab.Rows[0][i] != v {
+			t.Errorf("column %s = %#v, want %#v", tab.Columns[i].Name, tab.Rows[0][i], v)
+		}
+	}
+	types := []string{"integer", "text", "double precision", "date", "numeric"}
+	for i, typ := range types {
+		if tab.Columns[i].Type != typ {
+			t.Errorf("column %s type %q, want %q", tab.Columns[i].Name, tab.Columns[i].Type, typ)
+		}
+	}
+	tables, err := src.Tables(ctx)
+	if err != nil || len(tables) != 1 || tables[0].Name != "users" || len(tables[0].Columns) != 3 {
+		t.Errorf("Tables = %+v, %v", tables, err)
+	}
+}
+
+func TestSource_CanWrite(t *testing.T) {
+	src, _ := open(t)
+	can, err := src.CanWrite(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !can {
+		t.Error("the postgres superuser can write, but CanWrite says no")
+	}
+}
+
+func TestOpen_BadDSNDoesNotLeakIt(t *testing.T) {
+	_, err := postgres.Open(context.Background(), "postgres://u:hunter2@[bad", postgres.Options{})
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("err = %v: want an error without the password", err)
+	}
+}
