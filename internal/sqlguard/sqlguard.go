@@ -196,21 +196,51 @@ func parseError(text string, err error) error {
 	return e
 }
 
-// firstWord returns the first token of text that is not a comment, lower
-// case; "" when the text cannot be scanned.
+// firstWord returns the first word of text after whitespace and comments,
+// lower case, or "(" when the text starts with a parenthesis; "" otherwise.
+// It reads only as far as that word, unlike the parser's scanner, which
+// would tokenize the whole text on every syntax error.
 func firstWord(text string) string {
-	scan, err := pg_query.Scan(text)
-	if err != nil {
-		return ""
-	}
-	for _, t := range scan.Tokens {
-		if t.Token == pg_query.Token_SQL_COMMENT || t.Token == pg_query.Token_C_COMMENT {
-			continue
+	i := 0
+	for i < len(text) {
+		switch {
+		case strings.ContainsRune(" \t\n\r\f\v", rune(text[i])):
+			i++
+		case strings.HasPrefix(text[i:], "--"):
+			end := strings.IndexByte(text[i:], '\n')
+			if end < 0 {
+				return ""
+			}
+			i += end + 1
+		case strings.HasPrefix(text[i:], "/*"):
+			// PostgreSQL block comments nest.
+			depth := 0
+			for i < len(text) {
+				if strings.HasPrefix(text[i:], "/*") {
+					depth++
+					i += 2
+				} else if strings.HasPrefix(text[i:], "*/") {
+					depth--
+					i += 2
+					if depth == 0 {
+						break
+					}
+				} else {
+					i++
+				}
+			}
+			if depth > 0 {
+				return ""
+			}
+		case text[i] == '(':
+			return "("
+		default:
+			j := i
+			for j < len(text) && (text[j] == '_' || text[j] >= 'a' && text[j] <= 'z' || text[j] >= 'A' && text[j] <= 'Z') {
+				j++
+			}
+			return strings.ToLower(text[i:j])
 		}
-		if t.Start < 0 || t.End > int32(len(text)) || t.Start >= t.End {
-			return ""
-		}
-		return strings.ToLower(text[t.Start:t.End])
 	}
 	return ""
 }

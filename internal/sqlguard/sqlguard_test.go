@@ -144,3 +144,22 @@ func TestDialect_String(t *testing.T) {
 		}
 	}
 }
+
+func TestFirstWord(t *testing.T) {
+	tests := map[string]string{
+		"SELECT 1":                       "select",
+		"  \n\tattach 'x'":               "attach",
+		"-- hi\nPRAGMA x":                "pragma",
+		"/* a /* nested */ b */ INSTALL": "install",
+		"(SELECT 1)":                     "(",
+		"-- only a comment":              "",
+		"/* unterminated":                "",
+		"'string'":                       "",
+		"":                               "",
+	}
+	for text, want := range tests {
+		if got := firstWord(text); got != want {
+			t.Errorf("firstWord(%q) = %q, want %q", text, got, want)
+		}
+	}
+}
