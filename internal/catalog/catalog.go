@@ -1,7 +1,9 @@
 // Package catalog holds what mcp-analytics knows about its datasets: where
-// they live, their survey roles and their limits. Stores (catalog/sqlitestore
-// by default) persist it; the dataset registry reads it and follows changes
-// made by other processes.
+// they live, their survey roles and limits, their profiles and their data
+// dictionaries. A [Store] persists it: catalog/sqlitestore (an embedded
+// SQLite file, the default) or catalog/pgstore (PostgreSQL, for several
+// replicas). Both pass the suite in catalog/catalogtest. The dataset
+// registry reads the store and follows changes made by other processes.
 package catalog
 
 import (

@@ -2,64 +2,119 @@ package sqlitestore
 
 import (
 	"context"
-	"errors"
+	"database/sql"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
+	"github.com/mcp-analytics/mcp-analytics/internal/catalog/catalogtest"
+	"github.com/mcp-analytics/mcp-analytics/internal/secret"
 )
 
-func TestStore_Lifecycle(t *testing.T) {
+// schema is the catalog as written before versioned migrations and sealed
+// connection strings existed: Open must adopt such a file.
+const schema = `
+CREATE TABLE IF NOT EXISTS datasets (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	name        TEXT NOT NULL UNIQUE,
+	description TEXT NOT NULL DEFAULT '',
+	driver      TEXT NOT NULL,
+	dsn         TEXT NOT NULL,
+	settings    TEXT NOT NULL DEFAULT '{}',
+	created_at  TEXT NOT NULL,
+	updated_at  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('version', '0');
+`
+
+func TestStore_Suite(t *testing.T) {
+	catalogtest.Run(t, func(t *testing.T) catalogtest.Backend {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "catalog.sqlite")
+		box, err := secret.Load(nil, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return catalogtest.Backend{
+			Open: func(t *testing.T) catalog.Store {
+				s, err := Open(context.Background(), path, WithBox(box))
+				if err != nil {
+					t.Error(err)
+					return nil
+				}
+				return s
+			},
+			RawDSN: func(t *testing.T, id int64) string { return rawDSN(t, path, id) },
+		}
+	})
+}
+
+func rawDSN(t *testing.T, path string, id int64) string {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var dsn string
+	if err := db.QueryRow(`SELECT dsn FROM datasets WHERE id = ?`, id).Scan(&dsn); err != nil {
+		t.Fatal(err)
+	}
+	return dsn
+}
+
+// TestOpen_AdoptsOldCatalog opens a file written before migrations and
+// sealing: its rows keep their ids and their connection strings are sealed.
+func TestOpen_AdoptsOldCatalog(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "catalog.sqlite")
-	s, err := Open(ctx, path)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "catalog.sqlite")
+	old, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec(schema); err != nil {
+		t.Fatal(err)
+	}
+	const dsn = "postgres://reader:s3cretpw@db/panel"
+	if _, err := old.Exec(`INSERT INTO datasets (id, name, driver, dsn, created_at, updated_at) VALUES (7, 'Old', 'postgres', ?, '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z')`, dsn); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+
+	s, err := Open(ctx, path) // default key: a key file next to the catalog
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	// A second process (here: a second Store on the same file) sees changes.
-	other, err := Open(ctx, path)
+	if raw := rawDSN(t, path, 7); strings.Contains(raw, "s3cretpw") {
+		t.Errorf("plaintext connection string not sealed by Open: %q", raw)
+	}
+	got, err := s.Get(ctx, 7)
+	if err != nil || got.DSN != dsn {
+		t.Errorf("Get = %q, %v; want the original DSN", got.DSN, err)
+	}
+	// Reopening applies nothing twice.
+	again, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer other.Close()
-
-	v0, _ := other.Version(ctx)
-	d, err := s.Add(ctx, catalog.Dataset{Name: "Panel", Driver: catalog.DriverPostgres, DSN: "postgres://u:secret@h/db",
-		Settings: catalog.Settings{Roles: catalog.Roles{WeightScale: 1000}}})
+	again.Close()
+	var n int
+	if err := s.db.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != 2 {
+		t.Errorf("schema_migrations rows = %d, %v; want 2", n, err)
+	}
+	// Opened with another key, the rows cannot be read: say so.
+	other, _ := secret.Load(nil, t.TempDir())
+	wrong, err := Open(ctx, path, WithBox(other))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.ID != 1 {
-		t.Errorf("first id = %d, want 1", d.ID)
-	}
-	v1, _ := other.Version(ctx)
-	if v1 == v0 {
-		t.Error("version did not change after Add")
-	}
-	got, err := other.Get(ctx, d.ID)
-	if err != nil || got.Name != "Panel" || got.Settings.Roles.WeightScale != 1000 {
-		t.Fatalf("Get = %+v, %v", got, err)
-	}
-	if _, err := s.Add(ctx, catalog.Dataset{Name: "Panel", Driver: catalog.DriverDuckDB, DSN: "x.duckdb"}); err == nil || !strings.Contains(err.Error(), "already exists") {
-		t.Errorf("duplicate name: err = %v", err)
-	}
-	got.Description = "changed"
-	if err := s.Update(ctx, got); err != nil {
-		t.Fatal(err)
-	}
-	if v2, _ := other.Version(ctx); v2 == v1 {
-		t.Error("version did not change after Update")
-	}
-	if err := s.Remove(ctx, d.ID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := other.Get(ctx, d.ID); !errors.Is(err, catalog.ErrNotFound) {
-		t.Errorf("Get after Remove: err = %v, want ErrNotFound", err)
-	}
-	if err := s.Remove(ctx, d.ID); !errors.Is(err, catalog.ErrNotFound) {
-		t.Errorf("second Remove: err = %v, want ErrNotFound", err)
+	defer wrong.Close()
+	if _, err := wrong.List(ctx); err == nil || !strings.Contains(err.Error(), "another secret key") {
+		t.Errorf("List with the wrong key: err = %v", err)
 	}
 }
 
