@@ -58,6 +58,15 @@
 // joined without the weights table, correlated sub-queries, and queries that read
 // neither the weights table nor a table with the respondent key.
 //
+// # GROUP BY an output alias
+//
+// PostgreSQL and DuckDB resolve a bare GROUP BY name to an input column before a
+// select-list alias, so SELECT CASE ... END AS age_group ... FROM users GROUP BY
+// age_group groups by users.age_group and then rejects the CASE. The analyst means
+// the output column: whatever the options, such an entry is replaced by the
+// ordinal of its select-list entry and a note says so. This is all Rewrite does
+// when weights and NCCS merging are both off.
+//
 // # NCCS merging
 //
 // Where the NCCS column is selected, grouped, used in HAVING or ordered by, it is

@@ -59,7 +59,7 @@ type Options struct {
 
 // Result describes a rewrite.
 type Result struct {
-	Tree         *pg.ParseResult // the rewritten tree (a new tree; the input is never mutated)
+	Tree         *pg.ParseResult // the rewritten tree; the input is never mutated (Tree is the input itself when nothing changed)
 	Applied      bool            // weights applied
 	Reason       string          // when not applied: why
 	NCCSMerged   bool
@@ -71,6 +71,11 @@ type Result struct {
 // the survey panel carries weighted figures beside the ones it asked for, and so that
 // NCCS classes are merged. See the package documentation for the rules.
 //
+// Whatever the options, a bare GROUP BY name that the select list gives to another
+// expression than the input column of that name is pointed at the select-list entry
+// (the analyst's meaning; see [Result.Notes]). With Weights and MergeNCCS both false
+// that is all Rewrite does, and it copies nothing when there is nothing to fix.
+//
 // Rewrite returns an error only for a tree it cannot have been given by the guard
 // (no statement, several statements, not a SELECT). Shapes that cannot be weighted
 // safely are not errors: the tree comes back unweighted with Applied false and a Reason.
@@ -81,14 +86,20 @@ func Rewrite(tree *pg.ParseResult, opts Options) (*Result, error) {
 	if tree.Stmts[0].Stmt.GetSelectStmt() == nil {
 		return nil, errors.New("rewrite: statement is not a SELECT")
 	}
+	r := newRewriter(opts)
+	if !opts.Weights && !opts.MergeNCCS {
+		return r.fixGroupsOnly(tree), nil
+	}
 	out := &pg.ParseResult{Version: tree.Version, Stmts: []*pg.RawStmt{{
 		Stmt:         clone(tree.Stmts[0].Stmt),
 		StmtLocation: tree.Stmts[0].StmtLocation,
 		StmtLen:      tree.Stmts[0].StmtLen,
 	}}}
 	sel := out.Stmts[0].Stmt.GetSelectStmt()
-	r := newRewriter(opts)
 	res := &Result{Tree: out}
+	if sel.Op == pg.SetOperation_SETOP_NONE {
+		r.groupByOutputs(sel, r.shadowedGroups(sel, r.scope(sel)))
+	}
 
 	weighted := false
 	switch {
@@ -125,6 +136,35 @@ func Rewrite(tree *pg.ParseResult, opts Options) (*Result, error) {
 	res.NCCSMerged = merged
 	res.Notes = r.notes(res)
 	return res, nil
+}
+
+// fixGroupsOnly is Rewrite with weights and NCCS merging off: it only points
+// shadowed GROUP BY names at their output columns.
+func (r *rewriter) fixGroupsOnly(tree *pg.ParseResult) *Result {
+	res := &Result{Tree: tree, Reason: "weights not applied: apply_weights is false"}
+	sel := tree.Stmts[0].Stmt.GetSelectStmt()
+	if sel.Op == pg.SetOperation_SETOP_NONE && hasBareGroupName(sel) {
+		if fixes := r.shadowedGroups(sel, r.scope(sel)); len(fixes) > 0 {
+			stmt := clone(tree.Stmts[0].Stmt)
+			r.groupByOutputs(stmt.GetSelectStmt(), fixes)
+			res.Tree = &pg.ParseResult{Version: tree.Version, Stmts: []*pg.RawStmt{{
+				Stmt:         stmt,
+				StmtLocation: tree.Stmts[0].StmtLocation,
+				StmtLen:      tree.Stmts[0].StmtLen,
+			}}}
+		}
+	}
+	res.Notes = r.notes(res)
+	return res
+}
+
+func hasBareGroupName(sel *pg.SelectStmt) bool {
+	for _, g := range sel.GroupClause {
+		if cr := g.GetColumnRef(); cr != nil && len(cr.Fields) == 1 {
+			return true
+		}
+	}
+	return false
 }
 
 // rewriter holds the normalised options of one Rewrite call.
