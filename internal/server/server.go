@@ -1,7 +1,19 @@
 // Package server composes the HTTP surface: the MCP endpoint (Streamable
-// HTTP) at /mcp, /healthz and /readyz. It sets the protections every
-// request gets: the SDK's DNS-rebinding defence for loopback, cross-origin
-// protection, a request body cap and server timeouts.
+// HTTP) at /mcp, /healthz, /readyz and, in OAuth mode, the protected
+// resource metadata. Every /mcp request passes, in order:
+//
+//  1. the Origin check: a browser request from another origin is refused
+//     (403) unless the origin is allow-listed, which also answers its CORS
+//     preflight; then [http.CrossOriginProtection] (Sec-Fetch-Site);
+//  2. auth ([auth.Authenticator.Middleware]): 401 without a valid token
+//     once tokens exist or OAuth is configured;
+//  3. the go-sdk's handler: its DNS-rebinding defence (a loopback listener
+//     refuses a non-loopback Host), the request body cap (413) and the
+//     protocol checks.
+//
+// Inside the MCP server, [CheckArguments] refuses tool arguments with
+// duplicate or case-variant keys and [auth.ScopeMiddleware] narrows each
+// call to its token's datasets.
 package server
 
 import (
@@ -10,9 +22,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcp-analytics/mcp-analytics/internal/auth"
 )
 
 // Options configure the HTTP server.
@@ -21,25 +37,55 @@ type Options struct {
 	// MaxBodyBytes caps a request body; 0 means 4 MiB (30 queries of 100 KB
 	// fit).
 	MaxBodyBytes int64
+	// Auth checks bearer tokens; nil serves without auth.
+	Auth *auth.Authenticator
+	// AllowedOrigins are browser origins (scheme://host[:port]) that may
+	// call /mcp cross-origin.
+	AllowedOrigins []string
 	// Ready reports whether the server can serve queries (for /readyz).
 	Ready  func(ctx context.Context) error
 	Logger *slog.Logger
 }
 
-// Handler returns the HTTP handler serving srv.
+// Handler returns the HTTP handler serving srv. It installs [CheckArguments]
+// and [auth.ScopeMiddleware] on srv, so srv must not be served any other
+// way with different expectations.
 func Handler(srv *mcp.Server, opts Options) http.Handler {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	maxBody := opts.MaxBodyBytes
 	if maxBody == 0 {
 		maxBody = 4 << 20
 	}
-	mcpHandler := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, &mcp.StreamableHTTPOptions{
+	srv.AddReceivingMiddleware(CheckArguments, auth.ScopeMiddleware)
+	var h http.Handler = mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, &mcp.StreamableHTTPOptions{
 		Stateless:           opts.Stateless,
 		MaxRequestBodyBytes: maxBody,
 		SessionTimeout:      30 * time.Minute,
-		Logger:              opts.Logger,
+		Logger:              log,
 	})
+	if opts.Auth != nil {
+		h = opts.Auth.Middleware(h)
+	}
+	cop := http.NewCrossOriginProtection()
+	allowed := make(map[string]bool)
+	for _, o := range opts.AllowedOrigins {
+		if norm, err := auth.ParseOrigin(o); err == nil {
+			allowed[norm] = true
+			_ = cop.AddTrustedOrigin(norm)
+		}
+	}
+	h = checkOrigin(allowed, cop.Handler(h), log)
+
 	mux := http.NewServeMux()
-	mux.Handle("/mcp", http.NewCrossOriginProtection().Handler(mcpHandler))
+	mux.Handle("/mcp", h)
+	if opts.Auth != nil && opts.Auth.Metadata() != nil {
+		meta := opts.Auth.MetadataHandler()
+		mux.Handle(auth.MetadataPath, meta)
+		mux.Handle(auth.MetadataPath+"/", meta)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
@@ -50,14 +96,52 @@ func Handler(srv *mcp.Server, opts Options) http.Handler {
 			ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 			defer cancel()
 			if err := opts.Ready(ctx); err != nil {
+				// The reason goes to the log only: this endpoint is public.
+				log.WarnContext(ctx, "not ready", "err", err)
 				w.WriteHeader(http.StatusServiceUnavailable)
-				_, _ = w.Write([]byte("not ready: " + err.Error() + "\n"))
+				_, _ = w.Write([]byte("not ready\n"))
 				return
 			}
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
 	return mux
+}
+
+// checkOrigin refuses browser requests from other origins (the MCP spec's
+// DNS-rebinding and cross-site defence): a request with an Origin header
+// must come from the server's own origin or an allowed one. Allowed origins
+// get CORS headers, and their preflight requests are answered here, before
+// auth, as browsers send them without credentials.
+func checkOrigin(allowed map[string]bool, next http.Handler, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if allowed[strings.ToLower(origin)] {
+			h := w.Header()
+			h.Set("Access-Control-Allow-Origin", origin)
+			h.Add("Vary", "Origin")
+			h.Set("Access-Control-Expose-Headers", "Mcp-Session-Id, Mcp-Protocol-Version, WWW-Authenticate")
+			if r.Method == http.MethodOptions {
+				h.Set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
+				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID")
+				h.Set("Access-Control-Max-Age", "600")
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+			next.ServeHTTP(w, r)
+			return
+		}
+		if u, err := url.Parse(origin); err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		log.InfoContext(r.Context(), "refused origin", "origin", origin, "host", r.Host, "remote", r.RemoteAddr)
+		http.Error(w, "Forbidden: origin "+origin+" is not allowed (configure allowed_origins for browser clients)", http.StatusForbidden)
+	})
 }
 
 // Serve serves h on ln until ctx ends, then shuts down gracefully.
@@ -67,6 +151,7 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logge
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
 		// No WriteTimeout: a multi-query call may legitimately stream for
 		// as long as its queries' timeouts allow.
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
