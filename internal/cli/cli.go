@@ -67,6 +67,7 @@ func commands() []command {
 		{"query", "run one query through the same pipeline and print the Markdown", runQuery},
 		{"datasets", "add, list or remove datasets (add|list|remove)", runDatasets},
 		{"demo", "load the demo datasets into PostgreSQL (demo load --dsn URL)", runDemo},
+		{"bench", "measure per-call overhead, multi-query speedup and load against raw pgx", runBench},
 		{"version", "print the version", runVersion},
 	}
 }

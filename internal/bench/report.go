@@ -1,0 +1,248 @@
+package bench
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Report is everything one run measured. Its JSON form is what
+// `mcp-analytics bench --json` writes; times are in milliseconds.
+type Report struct {
+	Machine    Machine       `json:"machine"`
+	Users      int           `json:"users"`
+	RTTMS      float64       `json:"rtt_ms"`
+	Rewrite    []RewriteRow  `json:"rewrite"`
+	Overhead   []OverheadRow `json:"overhead"`
+	Multi      []MultiRow    `json:"multi"`
+	Throughput ThroughputRow `json:"throughput"`
+	Load       LoadRow       `json:"load"`
+	Goals      []Goal        `json:"goals"`
+}
+
+// Machine describes where a report was measured.
+type Machine struct {
+	GOOS       string `json:"goos"`
+	GOARCH     string `json:"goarch"`
+	CPUs       int    `json:"cpus"`
+	CPU        string `json:"cpu,omitempty"`
+	Go         string `json:"go"`
+	PostgreSQL string `json:"postgresql,omitempty"`
+}
+
+// RewriteRow is the cost of the rewrite path (parse, guard, classify,
+// weight, cap, deparse) for one query shape.
+type RewriteRow struct {
+	Case           string  `json:"case"`
+	SQL            string  `json:"sql"`
+	MicrosPerQuery float64 `json:"us_per_query"`
+	AllocsPerQuery int     `json:"allocs_per_query"`
+}
+
+// OverheadRow compares query_dataset over Streamable HTTP with raw pgx.
+// Raw is the SQL as the server runs it (weighted, merged, capped), so the
+// ratio is the cost of everything we add around the database; the raw
+// time of the SQL as written shows what the weighting costs the database.
+type OverheadRow struct {
+	Case            string  `json:"case"`
+	SQL             string  `json:"sql"`
+	Samples         int     `json:"samples"`
+	RawP50          float64 `json:"raw_p50_ms"`
+	RawP95          float64 `json:"raw_p95_ms"`
+	OursP50         float64 `json:"ours_p50_ms"`
+	OursP95         float64 `json:"ours_p95_ms"`
+	RawAsWrittenP50 float64 `json:"raw_as_written_p50_ms"`
+	RatioP50        float64 `json:"ratio_p50"`
+	RatioP95        float64 `json:"ratio_p95"`
+}
+
+// MultiRow compares n queries as one execute_multi_query with the same
+// queries as sequential query_dataset calls, through the latency proxy.
+//
+// The lower bound is one round trip (every query sent at once, pipelined
+// where connections are fewer than queries) plus the database's own time
+// for the queries, measured with raw pgx next to the database with the
+// server's concurrency. WavesAtLimit and LowerBoundAtLimit are the bound
+// when at most Limits.MaxConcurrent queries may be in flight and each
+// needs its own round trip.
+type MultiRow struct {
+	Queries           int     `json:"queries"`
+	SequentialMS      float64 `json:"sequential_ms"`
+	MultiMS           float64 `json:"multi_ms"`
+	Speedup           float64 `json:"speedup"`
+	DatabaseMS        float64 `json:"database_ms"`
+	LowerBoundMS      float64 `json:"lower_bound_ms"`
+	RatioToLowerBound float64 `json:"ratio_to_lower_bound"`
+	WavesAtLimit      int     `json:"waves_at_limit"`
+	LowerBoundAtLimit float64 `json:"lower_bound_at_limit_ms"`
+	RawPgxRemoteMS    float64 `json:"raw_pgx_remote_ms"`
+}
+
+// ThroughputRow compares concurrent MCP clients with raw pgx goroutines
+// over the same pool settings.
+type ThroughputRow struct {
+	Clients         int     `json:"clients"`
+	Calls           int     `json:"calls"`
+	OursPerSec      float64 `json:"ours_per_sec"`
+	RawPerSec       float64 `json:"raw_per_sec"`
+	OursP50         float64 `json:"ours_p50_ms"`
+	OursP99         float64 `json:"ours_p99_ms"`
+	RawP50          float64 `json:"raw_p50_ms"`
+	RawP99          float64 `json:"raw_p99_ms"`
+	ThroughputRatio float64 `json:"throughput_ratio"`
+	P99Ratio        float64 `json:"p99_ratio"`
+	Errors          int     `json:"errors"`
+}
+
+// LoadRow is the many-sessions load. RSS is the whole bench process:
+// server, clients and pools.
+type LoadRow struct {
+	Sessions         int     `json:"sessions"`
+	Calls            int     `json:"calls"`
+	PerSec           float64 `json:"per_sec"`
+	P50              float64 `json:"p50_ms"`
+	P99              float64 `json:"p99_ms"`
+	Errors           int     `json:"errors"`
+	IdleRSSMiB       float64 `json:"idle_rss_mib"`
+	PeakRSSMiB       float64 `json:"peak_rss_mib"`
+	AfterRSSMiB      float64 `json:"after_rss_mib"`
+	GoroutinesBefore int     `json:"goroutines_before"`
+	GoroutinesAfter  int     `json:"goroutines_after"`
+}
+
+// Goal is one SPEC §10 target and whether this run met it.
+type Goal struct {
+	Goal     string `json:"goal"`
+	Target   string `json:"target"`
+	Measured string `json:"measured"`
+	Met      bool   `json:"met"`
+}
+
+func goals(r *Report) []Goal {
+	var out []Goal
+	add := func(goal, target, measured string, met bool) {
+		out = append(out, Goal{Goal: goal, Target: target, Measured: measured, Met: met})
+	}
+	for _, o := range r.Overhead {
+		switch o.Case {
+		case "primary-key lookup":
+			add("per call, primary-key lookup", "≤ 3× raw pgx (p50)", fmt.Sprintf("%.2f×", o.RatioP50), o.RatioP50 <= 3)
+		case "~5 ms aggregate":
+			add("per call, ~5 ms aggregate", "≤ 1.15× raw pgx (p50)", fmt.Sprintf("%.2f×", o.RatioP50), o.RatioP50 <= 1.15)
+		}
+	}
+	worst := 0.0
+	for _, w := range r.Rewrite {
+		worst = max(worst, w.MicrosPerQuery)
+	}
+	add("parse + guard + rewrite", "well under 1 ms", fmt.Sprintf("≤ %.0f µs", worst), worst < 500)
+	t := r.Throughput
+	add(fmt.Sprintf("throughput, %d clients", t.Clients), "≥ 0.5× raw pgx", fmt.Sprintf("%.2f×", t.ThroughputRatio), t.ThroughputRatio >= 0.5)
+	add(fmt.Sprintf("p99, %d clients", t.Clients), "< 3× raw pgx", fmt.Sprintf("%.2f×", t.P99Ratio), t.P99Ratio < 3)
+	for _, m := range r.Multi {
+		if m.Queries < 10 {
+			continue
+		}
+		add(fmt.Sprintf("%d queries at %.0f ms RTT vs sequential", m.Queries, r.RTTMS), "≥ 8× faster", fmt.Sprintf("%.1f×", m.Speedup), m.Speedup >= 8)
+		add(fmt.Sprintf("%d queries vs lower bound", m.Queries), "≤ 1.3×", fmt.Sprintf("%.2f×", m.RatioToLowerBound), m.RatioToLowerBound <= 1.3)
+	}
+	l := r.Load
+	add(fmt.Sprintf("load, %d sessions", l.Sessions), "0 errors", fmt.Sprint(l.Errors), l.Errors == 0)
+	if l.IdleRSSMiB > 0 {
+		add("RSS after the load", "≤ 2× idle", fmt.Sprintf("%.1f MiB vs %.1f MiB idle (%.2f×)", l.AfterRSSMiB, l.IdleRSSMiB, ratio(l.AfterRSSMiB, l.IdleRSSMiB)), l.AfterRSSMiB <= 2*l.IdleRSSMiB)
+	}
+	add("goroutines after the load", "back to baseline", fmt.Sprintf("%d → %d", l.GoroutinesBefore, l.GoroutinesAfter), l.GoroutinesAfter <= l.GoroutinesBefore)
+	return out
+}
+
+// Markdown renders the report as the tables BENCHMARKS.md shows.
+func (r *Report) Markdown() string {
+	var b strings.Builder
+	m := r.Machine
+	fmt.Fprintf(&b, "# mcp-analytics bench\n\n%d CPUs (%s), %s/%s, %s, PostgreSQL %s; panel of %s users; simulated RTT %s ms.\n\n",
+		m.CPUs, or(m.CPU, "unknown CPU"), m.GOOS, m.GOARCH, m.Go, or(m.PostgreSQL, "?"), thousands(r.Users), num(r.RTTMS))
+
+	b.WriteString("## SPEC §10 goals\n\n| goal | target | measured | met |\n|---|---|---|---|\n")
+	for _, g := range r.Goals {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", g.Goal, g.Target, g.Measured, yes(g.Met))
+	}
+
+	b.WriteString("\n## Per call: query_dataset over Streamable HTTP vs raw pgx (ms)\n\n")
+	b.WriteString("| case | samples | raw p50 | raw p95 | ours p50 | ours p95 | ratio p50 | ratio p95 | raw, SQL as written, p50 |\n|---|---|---|---|---|---|---|---|---|\n")
+	for _, o := range r.Overhead {
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %.2f× | %.2f× | %s |\n", o.Case, o.Samples,
+			num(o.RawP50), num(o.RawP95), num(o.OursP50), num(o.OursP95), o.RatioP50, o.RatioP95, num(o.RawAsWrittenP50))
+	}
+
+	fmt.Fprintf(&b, "\n## execute_multi_query vs sequential query_dataset, database %s ms away (ms, median)\n\n", num(r.RTTMS))
+	b.WriteString("| queries | sequential | one call | speedup | database time | lower bound | ours / bound | bound at 10 in flight | raw pgx, same pool, through the proxy |\n|---|---|---|---|---|---|---|---|---|\n")
+	for _, x := range r.Multi {
+		fmt.Fprintf(&b, "| %d | %s | %s | %.1f× | %s | %s | %.2f× | %s (%d round trips) | %s |\n", x.Queries, num(x.SequentialMS), num(x.MultiMS),
+			x.Speedup, num(x.DatabaseMS), num(x.LowerBoundMS), x.RatioToLowerBound, num(x.LowerBoundAtLimit), x.WavesAtLimit, num(x.RawPgxRemoteMS))
+	}
+
+	t := r.Throughput
+	fmt.Fprintf(&b, "\n## Throughput: %d concurrent clients, primary-key lookups (%s calls)\n\n", t.Clients, thousands(t.Calls))
+	b.WriteString("| | calls/s | p50 ms | p99 ms |\n|---|---|---|---|\n")
+	fmt.Fprintf(&b, "| MCP sessions (ours) | %s | %s | %s |\n", num(t.OursPerSec), num(t.OursP50), num(t.OursP99))
+	fmt.Fprintf(&b, "| raw pgx, same pool | %s | %s | %s |\n", num(t.RawPerSec), num(t.RawP50), num(t.RawP99))
+	fmt.Fprintf(&b, "| ratio | %.2f× | | %.2f× |\n", t.ThroughputRatio, t.P99Ratio)
+
+	l := r.Load
+	fmt.Fprintf(&b, "\n## Load: %d concurrent MCP sessions, %s calls\n\n", l.Sessions, thousands(l.Calls))
+	b.WriteString("| calls/s | p50 ms | p99 ms | errors | RSS idle | RSS peak | RSS after | goroutines before → after |\n|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&b, "| %s | %s | %s | %d | %s MiB | %s MiB | %s MiB | %d → %d |\n", num(l.PerSec), num(l.P50), num(l.P99), l.Errors,
+		num(l.IdleRSSMiB), num(l.PeakRSSMiB), num(l.AfterRSSMiB), l.GoroutinesBefore, l.GoroutinesAfter)
+
+	b.WriteString("\n## Rewrite path alone (parse + guard + weighting + deparse)\n\n| query shape | µs per query | allocations |\n|---|---|---|\n")
+	for _, w := range r.Rewrite {
+		fmt.Fprintf(&b, "| %s | %s | %d |\n", w.Case, num(w.MicrosPerQuery), w.AllocsPerQuery)
+	}
+	return b.String()
+}
+
+func yes(ok bool) string {
+	if ok {
+		return "✅"
+	}
+	return "❌"
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// num writes a figure with three significant decimals at most.
+func num(f float64) string {
+	switch {
+	case f >= 100:
+		return thousands(int(f + 0.5))
+	case f >= 10:
+		return fmt.Sprintf("%.1f", f)
+	case f >= 1:
+		return fmt.Sprintf("%.2f", f)
+	}
+	return fmt.Sprintf("%.3f", f)
+}
+
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+func cpuModel(cpuinfo string) string {
+	for line := range strings.SplitSeq(cpuinfo, "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}

@@ -1,0 +1,89 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+
+	"github.com/mcp-analytics/mcp-analytics/internal/bench"
+)
+
+func runBench(ctx context.Context, env Env, args []string) error {
+	fs := newFlagSet("bench", env)
+	var common commonFlags
+	common.register(fs)
+	d := bench.DefaultConfig()
+	dsn := fs.String("dsn", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
+		"PostgreSQL database to generate the panel into (schema mcpa_bench_<users>) and query")
+	users := fs.Int("users", d.Users, "panelists in the generated panel (the issue's figure is 1000000)")
+	rtt := fs.Duration("rtt", d.RTT, "round-trip time the latency proxy adds for the multi-query comparison")
+	iterations := fs.Int("iterations", d.Iterations, "samples per per-call case (the heavy aggregate takes a tenth)")
+	repeats := fs.Int("repeats", d.Repeats, "runs per multi-query size; the median is reported")
+	sizes := fs.String("multi", "3,10,30", "comma-separated numbers of queries for the multi-query comparison")
+	sessions := fs.Int("sessions", d.Sessions, "concurrent MCP sessions in the load test")
+	calls := fs.Int("calls", d.Calls, "calls per session (load) and per client (throughput)")
+	clients := fs.Int("clients", d.Clients, "concurrent clients in the throughput comparison with raw pgx")
+	jsonPath := fs.String("json", "", "also write the report as JSON to this file (- for stdout)")
+	drop := fs.Bool("drop", false, "drop the generated panel when done")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server and clients) to this file")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return &UsageError{Message: "unexpected arguments: " + strings.Join(fs.Args(), " "), Hint: "mcp-analytics bench --users 1000000 --rtt 20ms"}
+	}
+	cfg, err := common.load(env)
+	if err != nil {
+		return err
+	}
+	bc := bench.Config{
+		DSN: *dsn, Users: *users, RTT: *rtt, Iterations: *iterations, Repeats: *repeats,
+		Sessions: *sessions, Calls: *calls, Clients: *clients, Limits: cfg.Limits, Progress: env.Stderr,
+	}
+	for s := range strings.SplitSeq(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			return &UsageError{Message: fmt.Sprintf("--multi: %q is not a number", s), Hint: "--multi 3,10,30"}
+		}
+		bc.MultiSizes = append(bc.MultiSizes, n)
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("create the CPU profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("start the CPU profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	rep, err := bench.Run(ctx, bc)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(env.Stdout, rep.Markdown())
+	if *jsonPath != "" {
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return fmt.Errorf("encode the report: %w", err)
+		}
+		b = append(b, '\n')
+		if *jsonPath == "-" {
+			_, err = env.Stdout.Write(b)
+		} else {
+			err = os.WriteFile(*jsonPath, b, 0o644)
+		}
+		if err != nil {
+			return fmt.Errorf("write the JSON report: %w", err)
+		}
+	}
+	if *drop {
+		return bench.DropPanel(ctx, *dsn, *users)
+	}
+	return nil
+}
