@@ -54,7 +54,7 @@
 // Raw queries, apply_weights=false, datasets without a weight, and queries that
 // already use the weight column (weighted by hand) are left alone. Shapes that
 // cannot be weighted safely run unweighted and the Result says why: set operations,
-// outer joins, GROUPING SETS, SELECT DISTINCT over aggregates, several event tables
+// outer joins, GROUPING SETS, a star that cannot be expanded, SELECT DISTINCT over aggregates, several event tables
 // joined without the weights table, correlated sub-queries, and queries that read
 // neither the weights table nor a table with the respondent key.
 //
@@ -72,5 +72,8 @@
 // Where the NCCS column is selected, grouped, used in HAVING or ordered by, it is
 // replaced by a CASE through the merge map, so merged classes are re-aggregated (one
 // A row, never two). WHERE keeps raw labels, so WHERE nccs = 'A1' still works; raw
-// queries show merged labels too.
+// queries show merged labels too. A SELECT * or t.* that covers the NCCS column is
+// expanded through [Schema] (in the relations' column order) so the column can be
+// replaced and keep its name; a star over a JOIN ... USING or a relation the schema
+// does not describe is left as written, unmerged, with a note.
 package weighting

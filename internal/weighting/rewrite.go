@@ -95,8 +95,8 @@ func (r *rewriter) choose(p *plan) string {
 func (r *rewriter) build(p *plan) string {
 	sel := p.sel
 	for _, t := range sel.TargetList {
-		if cr := t.GetResTarget().GetVal().GetColumnRef(); cr != nil && fields(cr)[len(cr.Fields)-1] == "*" {
-			return "weights not applied: SELECT * in an aggregated query"
+		if isStar(t.GetResTarget().GetVal()) && !expandStars(sel, p.sc) {
+			return "weights not applied: SELECT * over a relation whose columns are unknown or a JOIN with USING"
 		}
 	}
 	for _, g := range sel.GroupClause {

@@ -122,6 +122,9 @@ func Rewrite(tree *pg.ParseResult, opts Options) (*Result, error) {
 	merged := false
 	if opts.MergeNCCS && r.nccs != "" && sel.Op == pg.SetOperation_SETOP_NONE {
 		sc := r.scope(sel)
+		if starCovers(sel, sc, r.nccs) && !expandStars(sel, sc) {
+			r.note("NCCS labels under SELECT * are not merged: the star covers a JOIN with USING or a relation whose columns are unknown; list the columns to merge them")
+		}
 		merged = r.mergeNCCS(sel, sc)
 	}
 
