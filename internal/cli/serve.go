@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcp-analytics/mcp-analytics/internal/auth"
 	"github.com/mcp-analytics/mcp-analytics/internal/mcpserver"
 	"github.com/mcp-analytics/mcp-analytics/internal/server"
 )
@@ -21,6 +23,8 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	stdio := fs.Bool("stdio", false, "serve MCP over stdin/stdout instead of HTTP (for Claude Desktop / Claude Code)")
 	stateless := fs.Bool("stateless", false, "serve Streamable HTTP without sessions (for several replicas behind a load balancer)")
 	noDemo := fs.Bool("no-demo", false, "do not generate the demo datasets on first start")
+	var authCfg auth.Config
+	authFlags := registerAuthFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -40,6 +44,13 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if *noDemo {
 		cfg.Demo = false
 	}
+	if err := authCfg.LoadEnv(env.Environ); err != nil {
+		return fmt.Errorf("auth settings: %w", err)
+	}
+	authFlags.apply(fs, &authCfg)
+	if err := authCfg.Validate(); err != nil {
+		return &UsageError{Message: err.Error(), Hint: "see SECURITY.md for the auth settings"}
+	}
 	// Logs go to stderr: in stdio mode stdout carries the protocol.
 	log := newLogger(cfg, env.Stderr)
 	a, err := openApp(ctx, cfg, log, env.Stderr)
@@ -51,22 +62,41 @@ func runServe(ctx context.Context, env Env, args []string) error {
 
 	srv := mcpserver.New(a.svc, mcpserver.Options{Version: version(), Render: a.renderOptions(), Logger: log})
 	if *stdio {
-		banner(env.Stderr, a, "stdio")
+		// stdio is the local user's own process: no token, every dataset.
+		srv.AddReceivingMiddleware(server.CheckArguments)
+		banner(env.Stderr, a, "stdio", "none (stdio: the local user)")
 		if err := srv.Run(ctx, &mcp.StdioTransport{}); err != nil && ctx.Err() == nil {
 			return fmt.Errorf("serve stdio: %w", err)
 		}
 		return nil
+	}
+	authn, err := auth.New(ctx, authCfg, a.store, log)
+	if err != nil {
+		return err
+	}
+	authMode := describeAuth(ctx, authn)
+	if !listenLoopback(cfg.Listen) && !authn.Required(ctx) {
+		if !authCfg.AllowUnauthenticated {
+			return &UsageError{
+				Message: fmt.Sprintf("refusing to serve %s without auth: anyone who can reach it could query every dataset", cfg.Listen),
+				Hint:    "create a token (mcp-analytics tokens create --name NAME --datasets 1,2), configure OAuth (MCPA_AUTH_ISSUER, see SECURITY.md), listen on 127.0.0.1, or pass --allow-unauthenticated",
+			}
+		}
+		authMode = "NONE on a non-loopback address (--allow-unauthenticated): anyone who can reach it can query every dataset"
+		log.Warn("serving without auth on a non-loopback address", "listen", cfg.Listen)
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	endpoint := "http://" + displayAddr(ln.Addr().String()) + "/mcp"
-	banner(env.Stderr, a, endpoint)
+	banner(env.Stderr, a, endpoint, authMode)
 	h := server.Handler(srv, server.Options{
-		Stateless: cfg.Stateless,
-		Ready:     func(ctx context.Context) error { return a.reg.Refresh(ctx) },
-		Logger:    log,
+		Stateless:      cfg.Stateless,
+		Auth:           authn,
+		AllowedOrigins: authCfg.AllowedOrigins,
+		Ready:          func(ctx context.Context) error { return a.reg.Refresh(ctx) },
+		Logger:         log,
 	})
 	return server.Serve(ctx, ln, h, log)
 }
@@ -82,10 +112,74 @@ func displayAddr(addr string) string {
 	return net.JoinHostPort(host, port)
 }
 
-// banner prints what the server serves: version, endpoint, datasets, tools.
-func banner(w io.Writer, a *app, endpoint string) {
+// listenLoopback reports whether addr (host:port) listens on loopback only.
+// An empty host or a wildcard address listens everywhere.
+func listenLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	return auth.IsLoopbackHost(host)
+}
+
+// describeAuth says how callers authenticate, for the banner.
+func describeAuth(ctx context.Context, a *auth.Authenticator) string {
+	c := a.Config()
+	switch {
+	case c.OAuth():
+		return "OAuth JWTs from " + c.Issuer + " (datasets from claim " + c.DatasetsClaim + "; metadata at " + a.MetadataURL() + "), and API tokens"
+	case a.Required(ctx):
+		return "API tokens required (mcp-analytics tokens list)"
+	}
+	return "none (loopback only; 'mcp-analytics tokens create' makes tokens required)"
+}
+
+// authFlags are serve's auth flags; set ones override MCPA_AUTH_*.
+type authFlags struct {
+	allowUnauth                                          *bool
+	origins, issuer, jwks, resource, audience, claimName *string
+}
+
+func registerAuthFlags(fs *flag.FlagSet) authFlags {
+	return authFlags{
+		allowUnauth: fs.Bool("allow-unauthenticated", false, "serve a non-loopback address without any auth (MCPA_AUTH_ALLOW_UNAUTHENTICATED)"),
+		origins:     fs.String("allowed-origins", "", "browser origins allowed to call /mcp, comma-separated, e.g. https://app.example.com (MCPA_AUTH_ALLOWED_ORIGINS)"),
+		issuer:      fs.String("auth-issuer", "", "OAuth issuer whose JWTs are accepted; enables resource-server mode (MCPA_AUTH_ISSUER)"),
+		jwks:        fs.String("auth-jwks-url", "", "the issuer's JWKS URL (MCPA_AUTH_JWKS_URL)"),
+		resource:    fs.String("auth-resource", "", "public URL of this MCP endpoint, e.g. https://analytics.example.com/mcp (MCPA_AUTH_RESOURCE)"),
+		audience:    fs.String("auth-audience", "", "required JWT audience; default the resource URL (MCPA_AUTH_AUDIENCE)"),
+		claimName:   fs.String("auth-datasets-claim", "", "JWT claim listing allowed dataset ids; default mcpa_datasets (MCPA_AUTH_DATASETS_CLAIM)"),
+	}
+}
+
+// apply copies the flags that were set over c.
+func (f authFlags) apply(fs *flag.FlagSet, c *auth.Config) {
+	fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "allow-unauthenticated":
+			c.AllowUnauthenticated = *f.allowUnauth
+		case "allowed-origins":
+			c.AllowedOrigins = auth.SplitList(*f.origins)
+		case "auth-issuer":
+			c.Issuer = *f.issuer
+		case "auth-jwks-url":
+			c.JWKSURL = *f.jwks
+		case "auth-resource":
+			c.Resource = *f.resource
+		case "auth-audience":
+			c.Audience = *f.audience
+		case "auth-datasets-claim":
+			c.DatasetsClaim = *f.claimName
+		}
+	})
+}
+
+// banner prints what the server serves: version, endpoint, auth, datasets,
+// tools.
+func banner(w io.Writer, a *app, endpoint, authMode string) {
 	fmt.Fprintf(w, "mcp-analytics %s\n", version())
 	fmt.Fprintf(w, "  MCP endpoint: %s\n", endpoint)
+	fmt.Fprintf(w, "  auth:         %s\n", authMode)
 	fmt.Fprintf(w, "  data dir:     %s\n", a.cfg.DataDir)
 	list := a.reg.List(context.Background())
 	fmt.Fprintf(w, "  datasets:     %d\n", len(list))
