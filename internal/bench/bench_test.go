@@ -1,0 +1,229 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mcp-analytics/mcp-analytics/internal/pgtest"
+)
+
+// echoServer accepts connections and echoes what it reads.
+func echoServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_, _ = io.Copy(c, c)
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func TestProxy_RoundTrip(t *testing.T) {
+	for _, rtt := range []time.Duration{0, 30 * time.Millisecond} {
+		t.Run(rtt.String(), func(t *testing.T) {
+			p, err := NewProxy(echoServer(t), rtt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			c, err := net.Dial("tcp", p.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			msg := bytes.Repeat([]byte("panel "), 50_000) // several chunks
+			start := time.Now()
+			go func() { _, _ = c.Write(msg) }()
+			got := make([]byte, len(msg))
+			if _, err := io.ReadFull(c, got); err != nil {
+				t.Fatal(err)
+			}
+			elapsed := time.Since(start)
+			if !bytes.Equal(got, msg) {
+				t.Fatal("the echoed bytes differ from those sent")
+			}
+			if elapsed < rtt {
+				t.Errorf("round trip took %s, want at least the added %s", elapsed, rtt)
+			}
+		})
+	}
+}
+
+func TestProxy_Close(t *testing.T) {
+	before := runtime.NumGoroutine()
+	p, err := NewProxy(echoServer(t), 10*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("tcp", p.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write([]byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 4)
+	if _, err := io.ReadFull(c, buf); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { p.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not return with a connection open")
+	}
+	// The client sees its connection cut.
+	_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if _, err := c.Read(buf); err == nil {
+		t.Error("read on a proxied connection succeeded after Close")
+	}
+	if _, err := net.DialTimeout("tcp", p.Addr().String(), time.Second); err == nil {
+		t.Error("the proxy still accepts connections after Close")
+	}
+	for deadline := time.Now().Add(2 * time.Second); runtime.NumGoroutine() > before+2 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before+2 { // the echo server's accept loop and handler
+		t.Errorf("goroutines: %d before, %d after Close", before, n)
+	}
+}
+
+func TestSamples_Percentile(t *testing.T) {
+	ms := func(n ...int) samples {
+		var s samples
+		for _, v := range n {
+			s = append(s, time.Duration(v)*time.Millisecond)
+		}
+		return s
+	}
+	tests := []struct {
+		name string
+		s    samples
+		p    float64
+		want float64
+	}{
+		{"empty", nil, 50, 0},
+		{"one sample is every percentile", ms(7), 99, 7},
+		{"median of an odd count", ms(5, 1, 3), 50, 3},
+		{"nearest rank rounds up", ms(1, 2, 3, 4), 50, 2},
+		{"p95 of twenty is the nineteenth", ms(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20), 95, 19},
+		{"p100 is the maximum", ms(3, 9, 1), 100, 9},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.s.percentile(tt.p); got != tt.want {
+				t.Errorf("percentile(%v) = %v, want %v", tt.p, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestConfig_Validate(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"no DSN", Config{}, "connection string is required"},
+		{"negative users", Config{DSN: "postgres://x", Users: -1}, "users must be at least 1"},
+		{"too many queries per call", Config{DSN: "postgres://x", MultiSizes: []int{31}}, "between 1 and 30"},
+		{"negative RTT", Config{DSN: "postgres://x", RTT: -time.Second}, "must not be negative"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Run(context.Background(), tt.cfg)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Run error = %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestRun runs the whole bench at toy sizes against the real PostgreSQL,
+// so the code path cannot rot. It checks what was measured and that every
+// call succeeded, never how fast: timings belong to the bench command.
+func TestRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the server and generates a panel")
+	}
+	dsn := pgtest.NewDatabase(t)
+	ctx := context.Background()
+	pgtest.Connect(ctx, t, dsn).Close(ctx)
+	cfg := DefaultConfig()
+	cfg.DSN, cfg.Users, cfg.RTT = dsn, 2_000, 4*time.Millisecond
+	cfg.Iterations, cfg.Repeats, cfg.MultiSizes = 3, 1, []int{2, 12}
+	cfg.Sessions, cfg.Calls, cfg.Clients = 4, 3, 2
+	var progress strings.Builder
+	cfg.Progress = &progress
+	r, err := Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(progress.String(), "generated a panel of 2000 users") {
+		t.Errorf("progress does not say the panel was generated:\n%s", progress.String())
+	}
+	if len(r.Overhead) != 3 || len(r.Multi) != 2 || len(r.Rewrite) == 0 {
+		t.Fatalf("report sections: %d overhead, %d multi, %d rewrite rows", len(r.Overhead), len(r.Multi), len(r.Rewrite))
+	}
+	for _, o := range r.Overhead {
+		if o.Samples != 3 || o.OursP50 <= 0 || o.RawP50 <= 0 || o.RatioP50 <= 0 {
+			t.Errorf("overhead %s: %+v", o.Case, o)
+		}
+	}
+	for _, m := range r.Multi {
+		// Sequential calls through the proxy pay at least one round trip
+		// each; that holds however slow the machine is.
+		if m.SequentialMS < float64(m.Queries)*4 || m.MultiMS <= 0 || m.LowerBoundMS < 4 {
+			t.Errorf("multi %d: %+v", m.Queries, m)
+		}
+	}
+	if r.Multi[1].WavesAtLimit != 2 {
+		t.Errorf("12 queries at 10 in flight: %d waves, want 2", r.Multi[1].WavesAtLimit)
+	}
+	if r.Load.Errors != 0 || r.Load.Calls != 12 || r.Throughput.Errors != 0 || r.Throughput.Calls != 6 {
+		t.Errorf("load %+v, throughput %+v", r.Load, r.Throughput)
+	}
+	if r.Machine.PostgreSQL == "" || r.Machine.CPUs < 1 {
+		t.Errorf("machine = %+v", r.Machine)
+	}
+	md := r.Markdown()
+	for _, want := range []string{"## SPEC §10 goals", "| primary-key lookup | 3 |", "| 12 |", "## Load: 4 concurrent MCP sessions", "## Rewrite path alone"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("Markdown lacks %q:\n%s", want, md)
+		}
+	}
+	if _, err := json.Marshal(r); err != nil {
+		t.Fatal(err)
+	}
+
+	// A second run reuses the panel.
+	progress.Reset()
+	cfg.MultiSizes = []int{1}
+	if _, err := Run(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(progress.String(), "generated a panel") {
+		t.Error("the second run generated the panel again")
+	}
+}
