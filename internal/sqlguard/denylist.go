@@ -113,6 +113,15 @@ var duckDBTableFunctions = map[string]bool{
 	"json_tree":       true,
 }
 
+// fileExtensions are the last parts of a qualified DuckDB name (data.csv)
+// that make it look like a file: DuckDB's replacement scans read such names
+// as files when no table matches.
+var fileExtensions = map[string]bool{
+	"csv": true, "tsv": true, "txt": true, "parquet": true, "json": true, "jsonl": true,
+	"ndjson": true, "gz": true, "zst": true, "xlsx": true, "db": true, "duckdb": true,
+	"sqlite": true, "arrow": true, "avro": true, "orc": true,
+}
+
 // relationGroups lists the relations (tables and views, in any schema) no
 // query may read, one group per threat. Lower-case, unqualified names.
 var relationGroups = []denyGroup{

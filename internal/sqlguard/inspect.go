@@ -288,6 +288,15 @@ func (in *inspector) visitRangeVar(rv *pg_query.RangeVar, ctes *scope) {
 			return
 		}
 	}
+	if rv.Schemaname != "" && fileExtensions[name] {
+		in.fail(&Error{
+			Code:    CodeDeniedRelation,
+			Message: fmt.Sprintf("relation %s.%s is not allowed: it looks like a file name, which DuckDB would read", rv.Schemaname, rv.Relname),
+			Pos:     in.pos(rv.Location),
+			Hint:    in.tablesHint(),
+		})
+		return
+	}
 	if rv.Schemaname == "" && rv.Catalogname == "" && ctes.has(name) {
 		return
 	}
