@@ -10,15 +10,28 @@
 // round trip, never prepared twice and never through the simple protocol
 // (which would run ;-joined statements). When a caller's context ends,
 // PostgreSQL is sent a cancel request so the query stops on the server too.
+//
+// Round trips decide the time against a remote database, so none is spent
+// that a query does not need. pgxpool pings a connection that sat idle for
+// more than a second before handing it out — one extra round trip on
+// nearly every call of an assistant that asks a question every few
+// seconds. Here a connection is pinged only after [PingAfterIdle]; one that
+// turns out to be dead is detected by the query itself, which is then run
+// once more on a fresh connection: safe, because every session is
+// read-only. The pool opens MinConns connections concurrently in the
+// background as soon as it is created, so the first queries find them
+// ready.
 package postgres
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -32,6 +45,13 @@ import (
 )
 
 var _ source.Source = (*Source)(nil)
+
+// PingAfterIdle is how long a pooled connection may sit idle before it is
+// checked with a ping (one round trip) before use. Shorter idles skip the
+// ping; a connection lost meanwhile costs a retry instead (see
+// [Source.Query]). Longer idles keep it, because a connection dropped
+// silently by a firewall can hang a query rather than fail it.
+const PingAfterIdle = time.Minute
 
 // Options configure a pool.
 type Options struct {
@@ -86,6 +106,9 @@ func Config(dsn string, opts Options) (*pgxpool.Config, error) {
 	if opts.IdleTimeout > 0 {
 		cfg.MaxConnIdleTime = opts.IdleTimeout
 	}
+	cfg.ShouldPing = func(_ context.Context, p pgxpool.ShouldPingParams) bool {
+		return p.IdleDuration > PingAfterIdle
+	}
 	cc := cfg.ConnConfig
 	if opts.ConnectTimeout > 0 {
 		cc.ConnectTimeout = opts.ConnectTimeout
@@ -122,11 +145,28 @@ func (s *Source) Pool() *pgxpool.Pool { return s.pool }
 // closes the pool.
 func (s *Source) Close() { s.pool.Close() }
 
-// Query implements [source.Source].
+// Query implements [source.Source]. A query that fails because its
+// connection was lost (the server restarted, an idle connection was cut)
+// is run again on another connection: sessions are read-only, so running
+// it again changes nothing. A dead connection fails at once and is dropped
+// by the pool, so after a restart, when every idle connection is dead, at
+// most one attempt per pooled connection is spent before a fresh one.
 func (s *Source) Query(ctx context.Context, sql string, maxRows int) (*result.Table, error) {
-	rows, err := s.pool.Query(ctx, sql)
+	t, err := s.query(ctx, sql, maxRows)
+	for retries := int(s.pool.Config().MaxConns); err != nil && retries > 0 && ctx.Err() == nil && connectionLost(err); retries-- {
+		s.log.DebugContext(ctx, "connection lost; running the query again", "err", err)
+		t, err = s.query(ctx, sql, maxRows)
+	}
 	if err != nil {
 		return nil, s.classify(ctx, err)
+	}
+	return t, nil
+}
+
+func (s *Source) query(ctx context.Context, sql string, maxRows int) (*result.Table, error) {
+	rows, err := s.pool.Query(ctx, sql)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 
@@ -143,19 +183,31 @@ func (s *Source) Query(ctx context.Context, sql string, maxRows int) (*result.Ta
 		}
 		vals, err := rows.Values()
 		if err != nil {
-			return nil, s.classify(ctx, err)
+			return nil, err
 		}
-		row := make([]any, len(vals))
+		// Values allocates a fresh slice per row: normalise in place.
 		for i, v := range vals {
-			row[i] = normalize(v, t.Columns[i].Type)
+			vals[i] = normalize(v, t.Columns[i].Type)
 		}
-		t.Rows = append(t.Rows, row)
+		t.Rows = append(t.Rows, vals)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, s.classify(ctx, err)
+		return nil, err
 	}
 	return t, nil
+}
+
+// connectionLost reports whether err means the connection died under the
+// query: a network error, or the server ending the session (admin
+// shutdown, crash recovery, a connection failure class error).
+func connectionLost(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "57P01" || pgErr.Code == "57P02" || strings.HasPrefix(pgErr.Code, "08")
+	}
+	var netErr net.Error
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &netErr) || pgconn.SafeToRetry(err)
 }
 
 // Tables implements [source.Source]: the tables, views and materialized
