@@ -364,3 +364,42 @@ func TestHandler_NoAuth(t *testing.T) {
 		t.Errorf("/readyz: %d %q", resp.StatusCode, b)
 	}
 }
+
+// TestHandler_OAuthMetadata checks that in OAuth mode the protected
+// resource metadata is served at both well-known paths and that a 401
+// points to it.
+func TestHandler_OAuthMetadata(t *testing.T) {
+	f := apptest.New(t, apptest.Options{Users: 300})
+	a, err := auth.New(context.Background(), auth.Config{
+		Issuer: "https://idp.example.com", JWKSURL: "http://127.0.0.1:1/jwks", Resource: "https://analytics.example.com/mcp",
+	}, f.Store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(server.Handler(mcpserver.New(f.Service, mcpserver.Options{}), server.Options{Auth: a, Stateless: true}))
+	defer ts.Close()
+	for _, path := range []string{"/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/mcp"} {
+		resp, err := http.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var meta map[string]any
+		json.NewDecoder(resp.Body).Decode(&meta)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || meta["resource"] != "https://analytics.example.com/mcp" || fmt.Sprint(meta["authorization_servers"]) != "[https://idp.example.com]" {
+			t.Errorf("GET %s: %d %v", path, resp.StatusCode, meta)
+		}
+	}
+	e := &env{url: ts.URL}
+	r := e.post(t, nil, callBody("list_available_datasets", `{}`))
+	want := `Bearer realm="mcp-analytics", resource_metadata="https://analytics.example.com/.well-known/oauth-protected-resource/mcp"`
+	if r.status != 401 || r.header.Get("WWW-Authenticate") != want {
+		t.Errorf("no token: %d %q", r.status, r.header.Get("WWW-Authenticate"))
+	}
+	// The signing keys cannot be fetched: a JWT is not accepted, and the
+	// answer says so without detail.
+	r = e.post(t, map[string]string{"Authorization": "Bearer eyJhbGciOiJSUzI1NiIsImtpZCI6ImsifQ.e30.c2ln"}, callBody("list_available_datasets", `{}`))
+	if r.status != 503 {
+		t.Errorf("JWKS unreachable: %d %s", r.status, r.body)
+	}
+}
