@@ -64,7 +64,8 @@
 //     DuckDB's table functions are overwhelmingly file readers and catalog
 //     dumps.
 //   - Relations: a name that is not a plain identifier ("/etc/passwd.csv",
-//     "https://host/x.parquet", "data.csv") is refused, since DuckDB's
+//     "https://host/x.parquet", "data.csv") or a qualified name ending in a
+//     file extension (data.csv unquoted) is refused, since DuckDB's
 //     replacement scans would read it as a file; and when Options.Relations
 //     is set, any relation that is neither a dataset table nor a CTE in
 //     scope is refused. CTE scope follows the engines' rules (a CTE sees only
