@@ -156,18 +156,6 @@ var relationGroups = []denyGroup{
 	},
 }
 
-// packingFunctions turn a value into JSON, XML, arrays or text. Applied to a
-// whole row they smuggle raw records past the row caps; applied to a column
-// they are ordinary analytics.
-var packingFunctions = map[string]bool{
-	"json_agg": true, "jsonb_agg": true, "json_object_agg": true, "jsonb_object_agg": true,
-	"array_agg": true, "string_agg": true, "xmlagg": true, "list": true, "array_to_string": true,
-	"to_json": true, "to_jsonb": true, "row_to_json": true, "json_build_array": true,
-	"jsonb_build_array": true, "json_build_object": true, "jsonb_build_object": true,
-	"hstore": true, "struct_pack": true, "row": true, "concat": true, "concat_ws": true,
-	"format": true, "histogram": true, "to_variant": true,
-}
-
 // match reports the group of name, if any, among groups that apply to dialect.
 func match(groups []denyGroup, name string, dialect Dialect) (denyGroup, bool) {
 	for _, g := range groups {
