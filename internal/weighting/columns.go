@@ -57,35 +57,30 @@ func (r *rewriter) addColumns(p *plan) {
 			if p.events {
 				r.note("weighted_count over event rows is projected event volume: each event carries its panelist's weight")
 			}
+			// Standard errors as R's svytotal and svymean of the group indicator.
+			design := p.panelists && fc.AggFilter == nil
+			var s2 *pg.Node // Σw² of the group
+			if design {
+				s2 = r.sumW(p, fc, r.w2())
+				p.add("se_"+name, r.seTotal(p, twin, s2))
+			}
 			if p.grouped {
 				total := windowed(funcCall("sum", clone(twin)))
 				p.add("weighted_pct", binOp("/", binOp("*", floatConst(100), clone(twin)), nullIf0(total)))
-				if p.panelists && fc.AggFilter == nil {
-					share := binOp("/", clone(twin), nullIf0(clone(total)))
-					w2 := windowed(funcCall("sum", r.sumW(p, fc, binOp("*", r.w(), r.w()))))
-					neff := binOp("/", binOp("*", clone(total), clone(total)), nullIf0(w2))
-					p.add("moe_pct", binOp("*", floatConst(100), r.moe(share, neff)))
+				if design {
+					total2 := windowed(funcCall("sum", clone(s2)))
+					p.add("se_weighted_pct", r.seShare(p, twin, s2, total, total2))
+					p.add("moe_pct", r.moeShare(twin, total, total2))
 				}
 			}
 		case "reach":
 			r.reach = true
-			from, alias, conds := r.universe(p, p.where)
-			we := r.weightExpr(colRef(alias, r.weight))
-			u := scalarSubquery(&pg.SelectStmt{
-				TargetList:  []*pg.Node{resTarget("", funcCall("sum", we))},
-				FromClause:  []*pg.Node{from},
-				WhereClause: andOrNil(conds),
-			})
-			neffU := scalarSubquery(&pg.SelectStmt{
-				TargetList: []*pg.Node{resTarget("", binOp("/",
-					binOp("*", funcCall("sum", clone(we)), funcCall("sum", clone(we))),
-					nullIf0(funcCall("sum", binOp("*", clone(we), clone(we))))))},
-				FromClause:  []*pg.Node{clone(from)},
-				WhereClause: andOrNil(cloneAll(conds)),
-			})
-			share := binOp("/", clone(twin), nullIf0(u))
-			p.add("reach_pct", binOp("*", floatConst(100), share))
-			p.add("moe_reach_pct", binOp("*", floatConst(100), r.moe(clone(share), neffU)))
+			u, u2 := r.universeTotals(p)
+			s2 := r.sumW(p, fc, binOp("*", r.wp(p), r.wp(p)))
+			p.add("se_"+name, r.seTotal(p, twin, s2))
+			p.add("reach_pct", binOp("/", binOp("*", floatConst(100), clone(twin)), nullIf0(u)))
+			p.add("se_reach_pct", r.seShare(p, twin, s2, u, u2))
+			p.add("moe_reach_pct", r.moeShare(twin, u, u2))
 			r.note("weighted_reach counts each panelist's weight once per group; reach_pct divides by the weighted universe of panelists (" + r.weightsTable + " after its own filters), not by event rows")
 		}
 
@@ -137,15 +132,97 @@ func (r *rewriter) note(s string) {
 	r.extra = append(r.extra, s)
 }
 
-// w is the row's weight; wp counts it once per panelist and group.
+// w is the row's weight; wp counts it once per panelist and group (mcpa_p is 1 on a
+// panelist's first row, NULL on the others).
 func (r *rewriter) w() *pg.Node { return colRef(baseAlias, weightCol) }
+
+func (r *rewriter) w2() *pg.Node { return binOp("*", r.w(), r.w()) }
 
 func (r *rewriter) wp(p *plan) *pg.Node {
 	if p.panelists {
 		return r.w()
 	}
-	return caseWhen(binOp("=", colRef(baseAlias, panelistCol), intConst(1)), r.w(), nil)
+	return binOp("*", r.w(), colRef(baseAlias, panelistCol))
 }
+
+// constant projects a constant of the design into mcpa_base once, as name, and
+// returns it as an aggregate of the outer query: MAX(mcpa_base.name).
+func (r *rewriter) constant(p *plan, name string, val func() *pg.Node) *pg.Node {
+	if p.consts == nil {
+		p.consts = map[string]bool{}
+	}
+	if !p.consts[name] {
+		p.consts[name] = true
+		p.base.TargetList = append(p.base.TargetList, resTarget(name, val()))
+	}
+	return funcCall("max", colRef(baseAlias, name))
+}
+
+// nAll is the sample size of the design: every panelist with a positive weight,
+// whatever the query's filters (a subgroup is a domain of the whole sample).
+func (r *rewriter) nAll(p *plan) *pg.Node {
+	return r.constant(p, nAllCol, func() *pg.Node {
+		return castDouble(scalarSubquery(&pg.SelectStmt{
+			TargetList:  []*pg.Node{resTarget("", funcCall("count", colRef("mcpa_n", r.key)))},
+			FromClause:  []*pg.Node{rangeVar(r.weightsTable, "mcpa_n")},
+			WhereClause: binOp(">", colRef("mcpa_n", r.weight), intConst(0)),
+		}))
+	})
+}
+
+// finite is n/(n−1) with n the sample size of the design.
+func (r *rewriter) finite(p *plan) *pg.Node {
+	return binOp("/", r.nAll(p), nullIf0(binOp("-", r.nAll(p), intConst(1))))
+}
+
+// seTotal is the standard error of a weighted total t with Σw² s2 over the group, as
+// R's svytotal of the group indicator: SQRT((n·s2 − t²) / (n−1)).
+func (r *rewriter) seTotal(p *plan, t, s2 *pg.Node) *pg.Node {
+	v := binOp("-", binOp("*", r.nAll(p), clone(s2)), binOp("*", clone(t), clone(t)))
+	return sqrt0(binOp("/", v, nullIf0(binOp("-", r.nAll(p), intConst(1)))))
+}
+
+// seShare is the standard error, in percentage points, of the share p = t/W of a
+// group in a total W with Σw² W2, as R's svymean of the group indicator:
+// SQRT(n/(n−1)·((1−p)²·s2 + p²·(W2 − s2))) / W, written without p as
+// 100·SQRT(n/(n−1)·((W−t)²·s2 + t²·(W2−s2))) / W².
+func (r *rewriter) seShare(p *plan, t, s2, total, total2 *pg.Node) *pg.Node {
+	rest := binOp("-", clone(total), clone(t))
+	inner := binOp("+",
+		binOp("*", binOp("*", rest, clone(rest)), clone(s2)),
+		binOp("*", binOp("*", clone(t), clone(t)), binOp("-", clone(total2), clone(s2))))
+	return binOp("/", binOp("*", floatConst(100), sqrt0(binOp("*", r.finite(p), inner))),
+		nullIf0(binOp("*", clone(total), clone(total))))
+}
+
+// moeShare is the 95 % margin of error, in percentage points, of the share t/W with
+// n_eff = W²/W2: 1.96·SQRT(p(1−p)/n_eff) = 196·SQRT(t·(W−t)·W2) / W².
+func (r *rewriter) moeShare(t, total, total2 *pg.Node) *pg.Node {
+	v := binOp("*", binOp("*", clone(t), binOp("-", clone(total), clone(t))), clone(total2))
+	return binOp("/", binOp("*", floatConst(100*z95), sqrt0(v)), nullIf0(binOp("*", clone(total), clone(total))))
+}
+
+// universeTotals are Σw and Σw² of the universe a reach % divides by, projected into
+// mcpa_base.
+func (r *rewriter) universeTotals(p *plan) (u, u2 *pg.Node) {
+	from, alias, conds := r.universe(p, p.where)
+	we := func() *pg.Node { return r.weightExpr(colRef(alias, r.weight)) }
+	sub := func(val *pg.Node) func() *pg.Node {
+		return func() *pg.Node {
+			return scalarSubquery(&pg.SelectStmt{
+				TargetList:  []*pg.Node{resTarget("", val)},
+				FromClause:  []*pg.Node{clone(from)},
+				WhereClause: andOrNil(cloneAll(conds)),
+			})
+		}
+	}
+	u = r.constant(p, universeCol, sub(funcCall("sum", we())))
+	u2 = r.constant(p, universe2Col, sub(funcCall("sum", binOp("*", we(), we()))))
+	return u, u2
+}
+
+// sqrt0 is SQRT(GREATEST(x, 0)): rounding must not take a square root below zero.
+func sqrt0(x *pg.Node) *pg.Node { return funcCall("sqrt", greatest0(x)) }
 
 // sumW is SUM(arg), carrying fc's FILTER clause.
 func (r *rewriter) sumW(p *plan, fc *pg.FuncCall, arg *pg.Node) *pg.Node {
@@ -254,12 +331,7 @@ func (r *rewriter) seMean(p *plan, avg *pg.FuncCall) *pg.Node {
 	sW2Y2 := r.sumW(p, avg, binOp("*", w2(), binOp("*", clone(y), clone(y))))
 	ss := binOp("+", binOp("-", sW2Y2, binOp("*", binOp("*", floatConst(2), m()), sW2Y)),
 		binOp("*", binOp("*", m(), m()), sW2))
-	nAll := scalarSubquery(&pg.SelectStmt{
-		TargetList:  []*pg.Node{resTarget("", castDouble(funcCall("count", colRef("mcpa_n", r.key))))},
-		FromClause:  []*pg.Node{rangeVar(r.weightsTable, "mcpa_n")},
-		WhereClause: binOp(">", colRef("mcpa_n", r.weight), intConst(0)),
-	})
-	factor := binOp("/", nAll, nullIf0(binOp("-", clone(nAll), intConst(1))))
+	factor := r.finite(p)
 	variance := binOp("*", factor, ss)
 	return binOp("/", funcCall("sqrt", greatest0(variance)),
 		nullIf0(r.sumW(p, avg, wx())))

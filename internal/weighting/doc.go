@@ -27,11 +27,13 @@
 // appended, with every aggregate inside it replaced (so ratios, percentages and
 // window shares such as 100.0 * COUNT(*) / SUM(COUNT(*)) OVER () stay in one unit):
 //
-//	COUNT(*)                  weighted_count = Σw; grouped: weighted_pct (of the result's Σw) and moe_pct
+//	COUNT(*)                  weighted_count = Σw with se_weighted_count; grouped: weighted_pct
+//	                          (of the result's Σw) with se_weighted_pct and moe_pct
 //	COUNT(col)                Σw over rows where col is not NULL
 //	COUNT(DISTINCT key)       weighted_reach = Σw over distinct panelists of the group, with
-//	                          reach_pct of the weighted universe (the weights table after the
-//	                          query's user-level filters) and moe_reach_pct
+//	                          se_weighted_reach, reach_pct of the weighted universe (the weights
+//	                          table after the query's user-level filters), se_reach_pct and
+//	                          moe_reach_pct
 //	SUM(x)                    Σ(x·w)
 //	AVG(x)                    Σ(x·w) / Σ(w where x is not NULL), with se_… (R's svymean/svyby
 //	                          standard error: SQRT(N/(N−1)·Σw²(x−m)²)/Σw, N the full sample) and,
@@ -42,6 +44,14 @@
 // mean (no standard error); over the outer stage of a two-stage query AVG is a mean
 // per panelist. A scalar sub-query total over the weights table inside an expression
 // (COUNT(*) * 100.0 / (SELECT COUNT(*) FROM users)) is weighted too.
+//
+// The standard errors of counts, shares and reach are R's svytotal and svymean of the
+// group's 0/1 indicator for svydesign(ids=~1, weights=~w): SQRT((n·Σ_g w² − t²)/(n−1))
+// for a total t, and SQRT(n/(n−1)·((1−p)²·Σ_g w² + p²·(W2 − Σ_g w²)))/W for a share
+// p = t/W, with n the whole sample (panelists with a positive weight, whatever the
+// query's filters: a filtered group is a domain) and W, W2 the Σw, Σw² of the share's
+// denominator. They are given for user-level counts only; projected event volume
+// has none.
 //
 // Every weighted query also gets, per group, n (unweighted base of panelists),
 // n_eff = (Σw)²/Σw² (Kish effective base), low_base (n below min_base, default 30)

@@ -13,6 +13,11 @@ const (
 	usersAlias  = "mcpa_u"    // the weights table joined to an event table
 	weightCol   = "mcpa_w"    // the row's weight (scaled; NULL when missing or not positive)
 	panelistCol = "mcpa_p"    // 1 on the first row of a panelist within a group, else NULL
+
+	// Constants of the design, projected into mcpa_base when a figure needs them.
+	nAllCol      = "mcpa_n"  // panelists with a positive weight: the sample size of the design
+	universeCol  = "mcpa_u"  // Σw of the universe a reach % divides by
+	universe2Col = "mcpa_u2" // Σw² of that universe
 )
 
 // plan is what weightSelect learned about one SELECT.
@@ -32,6 +37,8 @@ type plan struct {
 	projOf map[string][2]string // mcpa_base column -> relation alias and column
 	names  map[string]bool      // output names in use
 	added  []*pg.Node
+	base   *pg.SelectStmt  // the derived table mcpa_base
+	consts map[string]bool // constants already projected into mcpa_base (mcpa_n, ...)
 }
 
 // weightSelect rewrites the SELECT in stmt into an aggregate over a derived table that
@@ -255,7 +262,7 @@ func (r *rewriter) project(p *plan) string {
 	for _, pr := range projs {
 		count[pr.col]++
 	}
-	used := map[string]bool{weightCol: true, panelistCol: true}
+	used := map[string]bool{weightCol: true, panelistCol: true, nAllCol: true, universeCol: true, universe2Col: true}
 	for _, pr := range projs {
 		name := pr.col
 		if count[pr.col] > 1 || strings.HasPrefix(name, "mcpa_") {
@@ -275,6 +282,7 @@ func (r *rewriter) project(p *plan) string {
 		Op:          pg.SetOperation_SETOP_NONE,
 		LimitOption: pg.LimitOption_LIMIT_OPTION_DEFAULT,
 	}
+	p.base = base
 	for _, pr := range projs {
 		base.TargetList = append(base.TargetList, resTarget(pr.name, colRef(pr.alias, pr.col)))
 	}
