@@ -17,14 +17,35 @@ import (
 
 	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
 	"github.com/mcp-analytics/mcp-analytics/internal/config"
+	"github.com/mcp-analytics/mcp-analytics/internal/profile"
 	"github.com/mcp-analytics/mcp-analytics/internal/source"
 )
 
-// Store is the part of a catalog store the registry reads.
+// Store is the part of a catalog store the registry uses.
 type Store interface {
 	List(ctx context.Context) ([]catalog.Dataset, error)
 	Version(ctx context.Context) (int64, error)
+	Profile(ctx context.Context, datasetID int64) (catalog.Profile, error)
+	SaveProfile(ctx context.Context, p catalog.Profile) error
+	Descriptions(ctx context.Context, datasetID int64) ([]catalog.Description, error)
 }
+
+// listener is a store that pushes change notifications (catalog/pgstore's
+// LISTEN/NOTIFY). Polling Version stays on as the fallback.
+type listener interface {
+	Listen(ctx context.Context, changed func()) error
+}
+
+// DefaultProfileEvery is how old a stored profile may grow before Watch
+// profiles the dataset again.
+const DefaultProfileEvery = 24 * time.Hour
+
+// Option configures a Registry.
+type Option func(*Registry)
+
+// WithProfileEvery sets how often Watch refreshes datasets' profiles
+// (DefaultProfileEvery; 0 turns scheduled profiling off).
+func WithProfileEvery(d time.Duration) Option { return func(r *Registry) { r.profileEvery = d } }
 
 // Opener opens a dataset's source.
 type Opener func(ctx context.Context, d catalog.Dataset, limits config.Limits) (source.Source, error)
@@ -43,6 +64,9 @@ type Registry struct {
 	defaults config.Limits
 	log      *slog.Logger
 
+	profileEvery time.Duration
+	profiling    sync.Mutex // one profile run at a time per process
+
 	mu      sync.Mutex
 	version int64
 	loaded  bool
@@ -51,8 +75,13 @@ type Registry struct {
 }
 
 // New returns a registry over store. Call Refresh (or Watch) to load it.
-func New(store Store, open Opener, defaults config.Limits, log *slog.Logger) *Registry {
-	return &Registry{store: store, open: open, defaults: defaults, log: log.With("component", "dataset"), entries: map[int64]*entry{}}
+func New(store Store, open Opener, defaults config.Limits, log *slog.Logger, opts ...Option) *Registry {
+	r := &Registry{store: store, open: open, defaults: defaults, log: log.With("component", "dataset"),
+		entries: map[int64]*entry{}, profileEvery: DefaultProfileEvery}
+	for _, o := range opts {
+		o(r)
+	}
+	return r
 }
 
 type entry struct {
@@ -67,6 +96,16 @@ type entry struct {
 	ready   bool
 	refs    int
 	retired bool
+
+	// info is the stored profile and descriptions; reloaded on the next
+	// Open after any catalog change.
+	info      info
+	infoStale bool
+}
+
+type info struct {
+	profile      *catalog.Profile
+	descriptions map[string]string
 }
 
 // Handle is a dataset ready to be queried. Release it when done so a
@@ -80,7 +119,13 @@ type Handle struct {
 	// DateRange is the earliest and latest date in the dataset's date
 	// columns ("" when it has none or they could not be read).
 	DateRange [2]string
-	e         *entry
+	// Profile is the stored profile, nil when the dataset was never
+	// profiled.
+	Profile *catalog.Profile
+	// Descriptions come from the data dictionary: "table" describes a
+	// table, "table.column" a column.
+	Descriptions map[string]string
+	e            *entry
 	once      sync.Once
 }
 
@@ -120,6 +165,10 @@ func (r *Registry) Refresh(ctx context.Context) error {
 	for _, d := range list {
 		order = append(order, d.ID)
 		if old, ok := r.entries[d.ID]; ok && old.ds.UpdatedAt.Equal(d.UpdatedAt) {
+			// Its profile or descriptions may have changed.
+			old.mu.Lock()
+			old.infoStale = true
+			old.mu.Unlock()
 			next[d.ID] = old
 			continue
 		}
@@ -138,8 +187,22 @@ func (r *Registry) Refresh(ctx context.Context) error {
 	return nil
 }
 
-// Watch calls Refresh every interval until ctx ends.
+// Watch follows the catalog until ctx ends: it calls Refresh every
+// interval and, when the store pushes notifications, as soon as one
+// arrives; it also keeps profiles fresh (see WithProfileEvery).
 func (r *Registry) Watch(ctx context.Context, every time.Duration) {
+	poke := make(chan struct{}, 1)
+	if l, ok := r.store.(listener); ok {
+		go l.Listen(ctx, func() {
+			select {
+			case poke <- struct{}{}:
+			default:
+			}
+		})
+	}
+	if r.profileEvery > 0 {
+		go r.profileLoop(ctx, every)
+	}
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -147,11 +210,64 @@ func (r *Registry) Watch(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := r.Refresh(ctx); err != nil && ctx.Err() == nil {
-				r.log.Warn("catalog refresh", "err", err)
+		case <-poke:
+		}
+		if err := r.Refresh(ctx); err != nil && ctx.Err() == nil {
+			r.log.Warn("catalog refresh", "err", err)
+		}
+	}
+}
+
+// profileLoop profiles, one at a time, the datasets whose stored profile is
+// missing or older than profileEvery. It first waits one poll interval so
+// that a starting server answers before it profiles.
+func (r *Registry) profileLoop(ctx context.Context, first time.Duration) {
+	wait := first
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(r.profileEvery, 10*time.Minute)
+		for _, d := range r.List(context.WithoutCancel(ctx)) {
+			if ctx.Err() != nil {
+				return
+			}
+			p, err := r.store.Profile(ctx, d.ID)
+			if err == nil && time.Since(p.ProfiledAt) < r.profileEvery {
+				continue
+			}
+			if _, err := r.Reprofile(ctx, d.ID); err != nil && ctx.Err() == nil {
+				r.log.Warn("scheduled profile", "dataset", d.ID, "err", err)
 			}
 		}
 	}
+}
+
+// Reprofile profiles dataset id now and stores the profile.
+func (r *Registry) Reprofile(ctx context.Context, id int64) (catalog.Profile, error) {
+	r.profiling.Lock()
+	defer r.profiling.Unlock()
+	h, err := r.Open(ctx, id)
+	if err != nil {
+		return catalog.Profile{}, err
+	}
+	defer h.Release()
+	start := time.Now()
+	p, err := profile.Run(ctx, profile.Input{DatasetID: id, Driver: h.Dataset.Driver, Source: h.Source, Tables: h.Tables,
+		Grain: h.Roles.Grain, Timeout: h.Limits.QueryTimeout})
+	if err != nil {
+		return p, fmt.Errorf("profile dataset %d: %w", id, err)
+	}
+	if err := r.store.SaveProfile(ctx, p); err != nil {
+		return p, err
+	}
+	h.e.mu.Lock()
+	h.e.infoStale = true
+	h.e.mu.Unlock()
+	r.log.Info("dataset profiled", "dataset", id, "method", p.Method, "took", time.Since(start).Round(time.Millisecond))
+	return p, nil
 }
 
 // List returns the datasets ctx may see, in id order.
@@ -200,9 +316,48 @@ func (r *Registry) Open(ctx context.Context, id int64) (*Handle, error) {
 		if err := e.load(ctx, r.open); err != nil {
 			return nil, err
 		}
+		e.infoStale = true
+	}
+	if e.infoStale {
+		inf, err := r.loadInfo(ctx, id)
+		if err != nil {
+			r.log.Warn("read profile and descriptions", "dataset", id, "err", err)
+		} else {
+			e.info, e.infoStale = inf, false
+		}
 	}
 	e.refs++
-	return &Handle{Dataset: e.ds, Limits: e.limits, Source: e.src, Tables: e.tables, Roles: e.roles, DateRange: e.dates, e: e}, nil
+	dates := e.dates
+	if p := e.info.profile; p != nil && p.DateFrom != "" {
+		dates = [2]string{p.DateFrom, p.DateTo}
+	}
+	return &Handle{Dataset: e.ds, Limits: e.limits, Source: e.src, Tables: e.tables, Roles: e.roles, DateRange: dates,
+		Profile: e.info.profile, Descriptions: e.info.descriptions, e: e}, nil
+}
+
+// loadInfo reads a dataset's stored profile and descriptions.
+func (r *Registry) loadInfo(ctx context.Context, id int64) (info, error) {
+	var inf info
+	p, err := r.store.Profile(ctx, id)
+	switch {
+	case err == nil:
+		inf.profile = &p
+	case !errors.Is(err, catalog.ErrNotFound):
+		return inf, err
+	}
+	ds, err := r.store.Descriptions(ctx, id)
+	if err != nil {
+		return inf, err
+	}
+	inf.descriptions = make(map[string]string, len(ds))
+	for _, d := range ds {
+		key := d.Table
+		if d.Column != "" {
+			key += "." + d.Column
+		}
+		inf.descriptions[key] = d.Description
+	}
+	return inf, nil
 }
 
 // load opens the source and reads the schema. e.mu is held.

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/mcp-analytics/mcp-analytics/internal/apptest"
+	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
 	"github.com/mcp-analytics/mcp-analytics/internal/dataset"
 )
 
@@ -71,5 +72,49 @@ func TestRegistry_FollowsCatalog(t *testing.T) {
 	}
 	if _, err := f.Registry.Open(ctx, 2); !dataset.IsNotFound(err) {
 		t.Errorf("removed dataset: err = %v, want not found", err)
+	}
+}
+
+// TestRegistry_ProfileAndDictionary shows the data dictionary and a fresh
+// profile reaching handles after the catalog changes, without reopening
+// the dataset's source.
+func TestRegistry_ProfileAndDictionary(t *testing.T) {
+	f := apptest.New(t, apptest.Options{})
+	ctx := context.Background()
+	h, err := f.Registry.Open(ctx, apptest.DuckSample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := h.Source
+	if h.Descriptions["users.weight"] == "" || h.Descriptions["users"] == "" {
+		t.Errorf("the demo's dictionary was not imported: %v", h.Descriptions)
+	}
+	if h.Profile != nil {
+		t.Errorf("profile before profiling = %+v, want nil", h.Profile)
+	}
+	h.Release()
+	if err := f.Store.SetDescriptions(ctx, apptest.DuckSample, []catalog.Description{{Table: "users", Column: "weight", Description: "edited"}}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := f.Registry.Reprofile(ctx, apptest.DuckSample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Registry.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h, err = f.Registry.Open(ctx, apptest.DuckSample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Release()
+	if h.Descriptions["users.weight"] != "edited" {
+		t.Errorf("edited description not seen: %q", h.Descriptions["users.weight"])
+	}
+	if h.Profile == nil || h.Profile.Method != p.Method || h.DateRange[1] != p.DateTo {
+		t.Errorf("handle profile = %+v, date range %v; want the stored profile", h.Profile, h.DateRange)
+	}
+	if h.Source != src {
+		t.Error("a profile or dictionary change reopened the dataset's source")
 	}
 }

@@ -26,6 +26,7 @@ type Store interface {
 	Add(ctx context.Context, d catalog.Dataset) (catalog.Dataset, error)
 	Meta(ctx context.Context, key string) (string, error)
 	SetMeta(ctx context.Context, key, value string) error
+	SetDescriptions(ctx context.Context, datasetID int64, ds []catalog.Description) error
 }
 
 const demoMetaKey = "demo_generated"
@@ -67,6 +68,9 @@ func DemoDuckDB(ctx context.Context, store Store, dir string, opts demo.Options)
 		if err != nil {
 			return nil, fmt.Errorf("register demo dataset: %w", err)
 		}
+		if err := store.SetDescriptions(ctx, d.ID, Dictionary(ds)); err != nil {
+			return nil, fmt.Errorf("import the demo's data dictionary: %w", err)
+		}
 		out = append(out, d)
 	}
 	return out, nil
@@ -97,9 +101,29 @@ func DemoPostgres(ctx context.Context, store Store, dsn string, opts demo.Option
 		if err != nil {
 			return nil, err
 		}
+		if err := store.SetDescriptions(ctx, d.ID, Dictionary(ds)); err != nil {
+			return nil, fmt.Errorf("import the demo's data dictionary: %w", err)
+		}
 		out = append(out, d)
 	}
 	return out, nil
+}
+
+// Dictionary is the data dictionary of a demo dataset: its table and
+// column descriptions.
+func Dictionary(ds demo.Dataset) []catalog.Description {
+	var out []catalog.Description
+	for _, t := range ds.Tables {
+		if t.Description != "" {
+			out = append(out, catalog.Description{Table: t.Name, Description: t.Description})
+		}
+		for _, c := range t.Columns {
+			if c.Description != "" {
+				out = append(out, catalog.Description{Table: t.Name, Column: c.Name, Description: c.Description})
+			}
+		}
+	}
+	return out
 }
 
 func writeDuckDBFile(ctx context.Context, path string, ds demo.Dataset) error {
