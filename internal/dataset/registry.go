@@ -126,7 +126,7 @@ type Handle struct {
 	// table, "table.column" a column.
 	Descriptions map[string]string
 	e            *entry
-	once      sync.Once
+	once         sync.Once
 }
 
 // Release returns the handle.
