@@ -180,7 +180,7 @@ func (a *Authenticator) Verify(ctx context.Context, token string) (*sdkauth.Toke
 	if a.jwt == nil {
 		return nil, fmt.Errorf("%w: not an API token (they start with %q)", sdkauth.ErrInvalidToken, TokenPrefix)
 	}
-	c, err := a.jwt.verify(ctx, token)
+	c, err := a.jwt.verifyCached(ctx, token)
 	if err != nil {
 		var inv *errInvalid
 		if errors.As(err, &inv) {

@@ -29,7 +29,7 @@ import (
 // issuer is a test identity provider: it holds signing keys, serves them
 // as a JWKS and signs tokens.
 type issuer struct {
-	t       *testing.T
+	t       testing.TB
 	srv     *httptest.Server
 	rsa     *rsa.PrivateKey
 	ec      *ecdsa.PrivateKey
@@ -37,7 +37,7 @@ type issuer struct {
 	fetches atomic.Int32
 }
 
-func newIssuer(t *testing.T) *issuer {
+func newIssuer(t testing.TB) *issuer {
 	t.Helper()
 	iss := &issuer{t: t}
 	var err error
@@ -227,12 +227,23 @@ func TestAuthenticator_KeyRotation(t *testing.T) {
 
 func newStore(t *testing.T) *sqlitestore.Store {
 	t.Helper()
-	s, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "catalog.sqlite"))
+	s, err := newBenchStore(t)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+func newBenchStore(tb testing.TB) (*sqlitestore.Store, error) {
+	s, err := sqlitestore.Open(context.Background(), filepath.Join(tb.TempDir(), "catalog.sqlite"))
+	if err == nil {
+		tb.Cleanup(func() { s.Close() })
+	}
+	return s, err
+}
+
+func tokenRecord(name, hash string) sqlitestore.Token {
+	return sqlitestore.Token{Name: name, Hash: hash, AllDatasets: true}
 }
 
 func addToken(t *testing.T, s *sqlitestore.Store, name string, all bool, ids ...int64) (string, sqlitestore.Token) {
@@ -451,5 +462,27 @@ func TestNewToken(t *testing.T) {
 	}
 	if ha != HashToken(a) || len(ha) != 64 || strings.Contains(ha, a) {
 		t.Errorf("hash %q of %q", ha, a)
+	}
+}
+
+// TestAuthenticator_JWTCacheHonoursExpiry checks that a remembered token is
+// refused once it expires.
+func TestAuthenticator_JWTCacheHonoursExpiry(t *testing.T) {
+	iss := newIssuer(t)
+	a, err := New(context.Background(), iss.config(), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := iss.sign("ES256", "ec-1", claimsWith("exp", time.Now().Unix()+5))
+	if _, err := a.Verify(context.Background(), tok); err != nil {
+		t.Fatal(err)
+	}
+	if len(a.jwt.cache) != 1 {
+		t.Fatalf("cache holds %d tokens, want 1", len(a.jwt.cache))
+	}
+	later := func() time.Time { return time.Now().Add(2 * time.Minute) }
+	a.jwt.now, a.jwt.keys.now = later, later
+	if _, err := a.Verify(context.Background(), tok); err == nil || !strings.Contains(err.Error(), "token expired") {
+		t.Errorf("cached token after its expiry: err = %v", err)
 	}
 }

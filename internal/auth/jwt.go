@@ -35,11 +35,53 @@ func invalid(format string, args ...any) error {
 // maxJWT bounds the size of a token we are willing to parse.
 const maxJWT = 16 << 10
 
-// jwtVerifier validates access tokens of one issuer.
+// jwtVerifier validates access tokens of one issuer. Verified tokens are
+// remembered (by hash) until they expire, at most for cacheFor, so a client
+// reusing its token pays for the signature check once, not per request.
 type jwtVerifier struct {
 	cfg  Config
 	keys *keySet
 	now  func() time.Time
+
+	mu    sync.Mutex
+	cache map[string]cachedClaims // by token hash; bounded by maxCached
+}
+
+type cachedClaims struct {
+	claims claims
+	until  time.Time
+}
+
+const (
+	cacheFor  = 5 * time.Minute
+	maxCached = 10000
+)
+
+// verifyCached is verify with the cache of verified tokens.
+func (v *jwtVerifier) verifyCached(ctx context.Context, token string) (claims, error) {
+	key := HashToken(token)
+	now := v.now()
+	v.mu.Lock()
+	c, ok := v.cache[key]
+	v.mu.Unlock()
+	if ok && now.Before(c.until) {
+		return c.claims, nil
+	}
+	cl, err := v.verify(ctx, token)
+	if err != nil {
+		return cl, err
+	}
+	until := now.Add(cacheFor)
+	if exp := cl.Expiry.Add(v.cfg.ClockSkew); exp.Before(until) {
+		until = exp
+	}
+	v.mu.Lock()
+	if v.cache == nil || len(v.cache) >= maxCached {
+		v.cache = make(map[string]cachedClaims) // simplest bound: start over
+	}
+	v.cache[key] = cachedClaims{claims: cl, until: until}
+	v.mu.Unlock()
+	return cl, nil
 }
 
 // claims are the parts of a JWT payload we read.
