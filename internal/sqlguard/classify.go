@@ -151,17 +151,8 @@ func hasAggregate(m protoreflect.Message) bool {
 		}
 	}
 	found := false
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		if fd.Message() == nil || fd.IsMap() {
-			return true
-		}
-		if fd.IsList() {
-			for i := 0; i < v.List().Len() && !found; i++ {
-				found = hasAggregate(v.List().Get(i).Message())
-			}
-		} else {
-			found = hasAggregate(v.Message())
-		}
+	eachChild(m, func(_ protoreflect.FieldDescriptor, child protoreflect.Message) bool {
+		found = hasAggregate(child)
 		return !found
 	})
 	return found

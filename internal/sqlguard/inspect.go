@@ -85,20 +85,46 @@ func (in *inspector) walk(m protoreflect.Message, ctes *scope) {
 
 // walkChildren walks every set message field of m except the one named skip.
 func (in *inspector) walkChildren(m protoreflect.Message, ctes *scope, skip protoreflect.Name) {
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		if fd.Message() == nil || fd.Name() == skip {
-			return true
-		}
-		if fd.IsList() {
-			list := v.List()
-			for i := 0; i < list.Len() && in.err == nil; i++ {
-				in.walk(list.Get(i).Message(), ctes)
-			}
-		} else if !fd.IsMap() {
-			in.walk(v.Message(), ctes)
+	eachChild(m, func(fd protoreflect.FieldDescriptor, child protoreflect.Message) bool {
+		if fd.Name() != skip {
+			in.walk(child, ctes)
 		}
 		return in.err == nil
 	})
+}
+
+// eachChild calls fn for every message directly below m, in the order the
+// fields are declared, until fn returns false. protoreflect's Range order is
+// unspecified and changes between builds; the guard must report the same
+// violation, at the same position, every time.
+func eachChild(m protoreflect.Message, fn func(protoreflect.FieldDescriptor, protoreflect.Message) bool) bool {
+	desc := m.Descriptor()
+	if oneofs := desc.Oneofs(); oneofs.Len() == 1 && oneofs.Get(0).Name() == "node" {
+		// A Node wraps exactly one of ~270 node kinds.
+		if fd := m.WhichOneof(oneofs.Get(0)); fd != nil {
+			return fn(fd, m.Get(fd).Message())
+		}
+		return true
+	}
+	fields := desc.Fields()
+	for i := 0; i < fields.Len(); i++ {
+		fd := fields.Get(i)
+		if fd.Message() == nil || fd.IsMap() || !m.Has(fd) {
+			continue
+		}
+		v := m.Get(fd)
+		if fd.IsList() {
+			list := v.List()
+			for j := 0; j < list.Len(); j++ {
+				if !fn(fd, list.Get(j).Message()) {
+					return false
+				}
+			}
+		} else if !fn(fd, v.Message()) {
+			return false
+		}
+	}
+	return true
 }
 
 // walkWith walks a SELECT that has a WITH clause with CTE names scoped as
@@ -469,34 +495,19 @@ func isPlainIdentifier(s string) bool {
 	return s != ""
 }
 
-// firstLocation returns the first location field found in m or below it, -1 if none.
+// firstLocation returns the smallest location found in m or below it (where
+// the node's text starts), -1 if none.
 func firstLocation(m protoreflect.Message) int32 {
 	loc := int32(-1)
-	var find func(m protoreflect.Message) bool
-	find = func(m protoreflect.Message) bool {
-		if fd := m.Descriptor().Fields().ByName("location"); fd != nil && fd.Kind() == protoreflect.Int32Kind {
-			if l := int32(m.Get(fd).Int()); l >= 0 {
-				loc = l
-				return true
-			}
-		}
-		found := false
-		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-			if fd.Message() == nil || fd.IsMap() {
-				return true
-			}
-			if fd.IsList() {
-				for i := 0; i < v.List().Len() && !found; i++ {
-					found = find(v.List().Get(i).Message())
-				}
-			} else {
-				found = find(v.Message())
-			}
-			return !found
-		})
-		return found
+	if fd := m.Descriptor().Fields().ByName("location"); fd != nil && fd.Kind() == protoreflect.Int32Kind {
+		loc = int32(m.Get(fd).Int())
 	}
-	find(m)
+	eachChild(m, func(_ protoreflect.FieldDescriptor, child protoreflect.Message) bool {
+		if l := firstLocation(child); l >= 0 && (loc < 0 || l < loc) {
+			loc = l
+		}
+		return true
+	})
 	return loc
 }
 
