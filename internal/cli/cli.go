@@ -68,6 +68,7 @@ func commands() []command {
 		{"datasets", "add, list or remove datasets (add|list|remove)", runDatasets},
 		{"demo", "load the demo datasets into PostgreSQL (demo load --dsn URL)", runDemo},
 		{"bench", "measure per-call overhead, multi-query speedup and load against raw pgx", runBench},
+		{"tokens", "create, list or revoke API tokens (create|list|revoke)", runTokens},
 		{"version", "print the version", runVersion},
 	}
 }
