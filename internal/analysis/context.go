@@ -3,9 +3,14 @@ package analysis
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
+	"time"
 
+	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
 	"github.com/mcp-analytics/mcp-analytics/internal/dataset"
+	"github.com/mcp-analytics/mcp-analytics/internal/profile"
 	"github.com/mcp-analytics/mcp-analytics/internal/render"
 	"github.com/mcp-analytics/mcp-analytics/internal/source"
 )
@@ -22,6 +27,8 @@ type ContextDoc struct {
 	Markdown  string `json:"markdown" jsonschema:"the context, in Markdown"`
 	Tokens    int    `json:"approx_tokens" jsonschema:"approximate size in tokens (4 characters a token)"`
 	Truncated bool   `json:"truncated" jsonschema:"true when a level was cut to its budget"`
+	// Examples are level 3's example queries.
+	Examples []ContextExample `json:"examples,omitempty" jsonschema:"level 3: example queries, each run and checked to be weighted"`
 }
 
 // Context builds the progressive context of SPEC §6: level N holds levels
@@ -59,7 +66,9 @@ func (s *Service) Context(ctx context.Context, level int, datasetID int64, table
 			}
 			add(2, text, "call get_dataset_schema for the full list")
 			if level >= 3 {
-				add(3, s.detailContext(ctx, datasetID, table), "pass table_name to see one table")
+				text, examples := s.detailContext(ctx, datasetID, table)
+				add(3, text, "pass table_name to see one table")
+				doc.Examples = examples
 			}
 		}
 	}
@@ -97,6 +106,8 @@ func (s *Service) datasetsContext(ctx context.Context) string {
 		}
 		if d.Status != "ready" {
 			fmt.Fprintf(&b, "; status: %s", d.Status)
+		} else {
+			fmt.Fprintf(&b, "; %s", d.Profile)
 		}
 		b.WriteString("\n")
 	}
@@ -119,6 +130,9 @@ func (s *Service) schemaContext(ctx context.Context, id int64) (string, error) {
 	}
 	for _, t := range sc.Tables {
 		fmt.Fprintf(&b, "## %s (%s, ~%s rows)\n\n", t.Name, t.Grain, render.Number(t.RowEstimate))
+		if t.Description != "" {
+			b.WriteString(t.Description + "\n\n")
+		}
 		for _, c := range t.Columns {
 			fmt.Fprintf(&b, "- `%s` %s", c.Name, c.Type)
 			if c.Role != "" {
@@ -134,128 +148,223 @@ func (s *Service) schemaContext(ctx context.Context, id int64) (string, error) {
 	return b.String(), nil
 }
 
-// detailContext profiles the columns of each table (or of one), shows a few
-// sample rows and example queries that were run to check they work.
-func (s *Service) detailContext(ctx context.Context, id int64, table string) string {
+// ContextExample is an example query of level 3: it was run before being
+// shown, and aggregated examples were checked to be weighted.
+type ContextExample struct {
+	Question string `json:"question" jsonschema:"what the query answers"`
+	SQL      string `json:"sql" jsonschema:"the query, to pass to query_dataset or execute_multi_query as written"`
+}
+
+// detailContext shows, per table (or for one), the stored profile, a few
+// sample rows, and example queries that were run and checked to be
+// weighted. A dataset never profiled is profiled now (and the profile
+// stored for the next call).
+func (s *Service) detailContext(ctx context.Context, id int64, table string) (string, []ContextExample) {
 	h, err := s.reg.Open(ctx, id)
 	if err != nil {
-		return "_Details unavailable: " + s.message(ctx, err, Request{DatasetID: id}) + "_\n"
+		return "_Details unavailable: " + s.message(ctx, err, Request{DatasetID: id}) + "_\n", nil
 	}
-	tables := h.Tables
-	roles := h.Roles
+	tables, roles, prof, rawRows := h.Tables, h.Roles, h.Profile, h.Limits.RawRows
 	h.Release()
+	if prof == nil {
+		p, err := s.reg.Reprofile(ctx, id)
+		if err != nil {
+			s.log.Warn("profile for get_context", "dataset", id, "err", err)
+		} else {
+			prof = &p
+		}
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Details of dataset %d\n\n", id)
+	if table != "" {
+		var names []string
+		found := false
+		for _, t := range tables {
+			names = append(names, t.Name)
+			found = found || strings.EqualFold(t.Name, table)
+		}
+		if !found {
+			fmt.Fprintf(&b, "_No table %q in dataset %d; its tables are: %s._\n", table, id, strings.Join(names, ", "))
+			return b.String(), nil
+		}
+	}
+	examples := s.checkedExamples(ctx, id, tables, roles, prof, table)
+	if len(examples) > 0 {
+		b.WriteString("## Example queries (each was run and checked to be weighted)\n\n")
+		for _, e := range examples {
+			fmt.Fprintf(&b, "- %s\n```sql\n%s\n```\n", e.Question, e.SQL)
+		}
+		b.WriteString("\n")
+	}
+	if prof != nil {
+		fmt.Fprintf(&b, "Profile: %s, %s.\n\n", prof.ProfiledAt.UTC().Format("2006-01-02 15:04 UTC"), prof.Method)
+	} else {
+		b.WriteString("_No profile could be taken; column statistics are missing._\n\n")
+	}
 	opts := render.Options{MaxCell: 40}
 	for _, t := range tables {
 		if table != "" && !strings.EqualFold(t.Name, table) {
 			continue
 		}
-		fmt.Fprintf(&b, "## %s\n\n", t.Name)
-		if prof := s.profile(ctx, id, t.Name, t.Columns); prof != "" {
-			b.WriteString(prof)
+		var tp catalog.TableProfile
+		if prof != nil {
+			tp, _ = prof.Table(t.Name)
 		}
-		sample := s.Sample(ctx, id, t.Name, 3)
-		if sample.OK {
+		rows := t.RowEstimate
+		if rows < 0 {
+			rows = tp.RowEstimate
+		}
+		fmt.Fprintf(&b, "## %s (%s, ~%s rows)\n\n", t.Name, roles.Grain(t), render.Number(rows))
+		if len(tp.Columns) > 0 {
+			b.WriteString(profileTable(tp))
+		}
+		sample := s.Sample(ctx, id, t.Name, min(3, rawRows))
+		if sample.OK && len(sample.Rows) > 0 {
 			b.WriteString("Sample rows:\n\n")
 			b.WriteString(render.Table(sample.Columns, sample.Rows, opts))
 			b.WriteString("\n")
 		}
 	}
-	examples := exampleQueries(tables, roles)
-	if len(examples) > 0 {
-		b.WriteString("## Example queries (checked to run)\n\n")
-		for _, q := range examples {
-			r := s.Query(ctx, Request{DatasetID: id, Query: q, ApplyWeights: true, MergeNCCS: true})
-			if r.OK {
-				fmt.Fprintf(&b, "```sql\n%s\n```\n", q)
-			}
-		}
-	}
-	return b.String()
+	return b.String(), examples
 }
 
-// profile summarises each column with one aggregate query: null share,
-// distinct count, min and max, and the top values of text columns with
-// few distinct values.
-func (s *Service) profile(ctx context.Context, id int64, table string, cols []source.Column) string {
-	if len(cols) == 0 {
-		return ""
-	}
-	var sel []string
-	sel = append(sel, "COUNT(*)")
-	for _, c := range cols {
-		q := dataset.QuoteIdent(c.Name)
-		sel = append(sel, "COUNT("+q+")", "COUNT(DISTINCT "+q+")", "CAST(MIN("+q+") AS VARCHAR)", "CAST(MAX("+q+") AS VARCHAR)")
-	}
-	sql := "SELECT " + strings.Join(sel, ", ") + " FROM " + dataset.QuoteIdent(table)
-	r := s.Query(ctx, Request{DatasetID: id, Query: sql})
-	if !r.OK || len(r.Rows) != 1 {
-		return ""
-	}
-	row := r.Rows[0]
-	total, _ := row[0].(int64)
+// profileTable renders a table's column profiles.
+func profileTable(tp catalog.TableProfile) string {
 	var b strings.Builder
-	b.WriteString("| column | type | nulls | distinct | min | max | top values |\n|---|---|---|---|---|---|---|\n")
-	for i, c := range cols {
-		nonNull, _ := row[1+4*i].(int64)
-		distinct, _ := row[2+4*i].(int64)
-		nulls := "0%"
-		if total > 0 {
-			nulls = fmt.Sprintf("%.1f%%", 100*float64(total-nonNull)/float64(total))
+	b.WriteString("| column | type | nulls | distinct | min | max | top values (share of rows) |\n|---|---|---|---|---|---|---|\n")
+	for _, c := range tp.Columns {
+		distinct := "?"
+		if c.Distinct >= 0 {
+			distinct = render.Number(c.Distinct)
 		}
-		top := ""
-		if isText(c.Type) && distinct > 0 && distinct <= 50 {
-			top = s.topValues(ctx, id, table, c.Name, total)
+		var top []string
+		for i, v := range c.Top {
+			if i == 8 {
+				top = append(top, "…")
+				break
+			}
+			top = append(top, fmt.Sprintf("%s %.0f%%", render.Cell(v.Value, 20), 100*v.Share))
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", c.Name, c.Type, nulls, render.Number(distinct),
-			render.Cell(row[3+4*i], 30), render.Cell(row[4+4*i], 30), top)
+		fmt.Fprintf(&b, "| %s | %s | %.1f%% | %s | %s | %s | %s |\n", c.Name, c.Type, 100*c.NullShare, distinct,
+			render.Cell(c.Min, 25), render.Cell(c.Max, 25), strings.Join(top, ", "))
 	}
 	b.WriteString("\n")
 	return b.String()
 }
 
-func (s *Service) topValues(ctx context.Context, id int64, table, col string, total int64) string {
-	q := dataset.QuoteIdent(col)
-	sql := fmt.Sprintf("SELECT %s AS v, COUNT(*) AS n FROM %s GROUP BY %s ORDER BY n DESC LIMIT 6", q, dataset.QuoteIdent(table), q)
-	r := s.Query(ctx, Request{DatasetID: id, Query: sql})
-	if !r.OK || total == 0 {
-		return ""
+// checkedExamples runs the candidate examples and keeps those that
+// succeed and, being aggregates over panelists, were weighted.
+func (s *Service) checkedExamples(ctx context.Context, id int64, tables []source.Table, roles dataset.Roles, prof *catalog.Profile, table string) []ContextExample {
+	var out []ContextExample
+	for _, e := range exampleQueries(tables, roles, prof) {
+		if table != "" && !strings.Contains(e.SQL, " "+ident(table)) {
+			continue
+		}
+		r := s.Query(ctx, Request{DatasetID: id, Query: e.SQL, ApplyWeights: true, MergeNCCS: true})
+		if !r.OK || !r.Weighting.Applied {
+			s.log.Debug("example query dropped", "dataset", id, "sql", e.SQL, "error", r.Error, "weighted", r.Weighting.Applied)
+			continue
+		}
+		out = append(out, e)
 	}
-	var parts []string
-	for _, row := range r.Rows {
-		n, _ := row[1].(int64)
-		parts = append(parts, fmt.Sprintf("%s %.0f%%", render.Cell(row[0], 20), 100*float64(n)/float64(total)))
-	}
-	return strings.Join(parts, ", ")
+	return out
 }
 
-func exampleQueries(tables []source.Table, roles dataset.Roles) []string {
-	var out []string
+// exampleQueries proposes queries from the roles and the profile: splits of
+// panelists by a categorical column and by NCCS, a per-panelist average,
+// reach on event tables (overall, recent, and by a panelist attribute).
+func exampleQueries(tables []source.Table, roles dataset.Roles, prof *catalog.Profile) []ContextExample {
+	key := roles.RespondentKey
+	var out []ContextExample
+	var users *source.Table
+	for i, t := range tables {
+		if roles.Grain(t) == "user level" {
+			users = &tables[i]
+		}
+	}
+	categorical := func(t source.Table, skip ...string) string {
+		if prof == nil {
+			return ""
+		}
+		tp, _ := prof.Table(t.Name)
+		for _, c := range tp.Columns {
+			if profile.IsCategorical(c) && c.Name != key && c.Name != roles.NCCSColumn && !slices.Contains(skip, c.Name) && len(c.Top) > 1 {
+				return c.Name
+			}
+		}
+		return ""
+	}
+	var userCat string
+	if users != nil {
+		ut := ident(users.Name)
+		if userCat = categorical(*users); userCat != "" {
+			c := ident(userCat)
+			out = append(out, ContextExample{"How many people are in each " + userCat + " group (weighted count and share)?",
+				fmt.Sprintf("SELECT %s, COUNT(*) AS panelists FROM %s GROUP BY %s ORDER BY panelists DESC", c, ut, c)})
+		}
+		if n := roles.NCCSColumn; n != "" && tableHasColumn(*users, n) {
+			out = append(out, ContextExample{"Population by NCCS class (A1 merged into A, C/D/E together)",
+				fmt.Sprintf("SELECT %s, COUNT(*) AS panelists FROM %s GROUP BY %s ORDER BY %s", ident(n), ut, ident(n), ident(n))})
+		}
+		for _, c := range users.Columns {
+			if isNumeric(c.Type) && c.Name != key && c.Name != roles.WeightColumn {
+				out = append(out, ContextExample{"Average " + c.Name + " per panelist (weighted)",
+					fmt.Sprintf("SELECT AVG(%s) AS avg_%s FROM %s", ident(c.Name), c.Name, ut)})
+				break
+			}
+		}
+	}
 	for _, t := range tables {
-		switch roles.Grain(t) {
-		case "user level":
-			for _, c := range t.Columns {
-				if isText(c.Type) && c.Name != roles.RespondentKey {
-					out = append(out, fmt.Sprintf("SELECT %s, COUNT(*) FROM %s GROUP BY %s ORDER BY COUNT(*) DESC", c.Name, t.Name, c.Name))
-					break
-				}
+		if roles.Grain(t) != "event level" || key == "" {
+			continue
+		}
+		tn, k := ident(t.Name), ident(key)
+		if c := categorical(t); c != "" {
+			out = append(out, ContextExample{"Reach (people, not events) by " + c + " in " + t.Name,
+				fmt.Sprintf("SELECT %s, COUNT(DISTINCT %s) AS reach FROM %s GROUP BY %s ORDER BY reach DESC", ident(c), k, tn, ident(c))})
+			if users != nil && userCat != "" && !tableHasColumn(t, userCat) {
+				out = append(out, ContextExample{"Reach of " + t.Name + " by the panelists' " + userCat,
+					fmt.Sprintf("SELECT u.%s, COUNT(DISTINCT e.%s) AS reach FROM %s AS e JOIN %s AS u ON u.%s = e.%s GROUP BY u.%s ORDER BY reach DESC",
+						ident(userCat), k, tn, ident(users.Name), k, k, ident(userCat))})
 			}
-			if roles.NCCSColumn != "" {
-				out = append(out, fmt.Sprintf("SELECT %s, COUNT(*) FROM %s GROUP BY %s", roles.NCCSColumn, t.Name, roles.NCCSColumn))
-			}
-		case "event level":
+		}
+		if prof != nil && prof.DateTo != "" {
 			for _, c := range t.Columns {
-				if isText(c.Type) && c.Name != roles.RespondentKey {
-					out = append(out, fmt.Sprintf("SELECT %s, COUNT(DISTINCT %s) AS reach FROM %s GROUP BY %s ORDER BY reach DESC",
-						c.Name, roles.RespondentKey, t.Name, c.Name))
-					break
+				if c.Type != "date" {
+					continue
 				}
+				if to, err := time.Parse("2006-01-02", prof.DateTo); err == nil {
+					from := to.AddDate(0, 0, -29).Format("2006-01-02")
+					out = append(out, ContextExample{"People active in " + t.Name + " over the last 30 days of data",
+						fmt.Sprintf("SELECT COUNT(DISTINCT %s) AS reach FROM %s WHERE %s >= DATE '%s'", k, tn, ident(c.Name), from)})
+				}
+				break
 			}
 		}
 	}
 	return out
 }
+
+var plainIdent = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+
+// ident writes a table or column name, quoted only when it must be.
+func ident(name string) string {
+	if plainIdent.MatchString(name) {
+		return name
+	}
+	return dataset.QuoteIdent(name)
+}
+
+func tableHasColumn(t source.Table, name string) bool {
+	for _, c := range t.Columns {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func isNumeric(typ string) bool { return profile.IsNumber(typ) }
 
 func isText(typ string) bool {
 	return typ == "text" || typ == "varchar" || strings.HasPrefix(typ, "character") || strings.HasPrefix(typ, "varchar")

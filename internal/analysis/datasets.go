@@ -10,6 +10,7 @@ import (
 
 	"github.com/mcp-analytics/mcp-analytics/internal/dataset"
 	"github.com/mcp-analytics/mcp-analytics/internal/result"
+	"github.com/mcp-analytics/mcp-analytics/internal/source"
 )
 
 // DatasetInfo is one line of list_available_datasets.
@@ -25,7 +26,17 @@ type DatasetInfo struct {
 	WeightColumn  string   `json:"weight_column,omitempty" jsonschema:"weight column as table.column"`
 	RespondentKey string   `json:"respondent_key,omitempty" jsonschema:"column identifying a panelist"`
 	NCCSColumn    string   `json:"nccs_column,omitempty" jsonschema:"NCCS (socio-economic class) column"`
+	DateColumns   []string `json:"date_columns,omitempty" jsonschema:"date and timestamp columns as table.column"`
+	Profile       string   `json:"profile" jsonschema:"when and how the dataset was profiled, or not profiled"`
 	Status        string   `json:"status" jsonschema:"ready, or why the dataset cannot be used right now"`
+}
+
+// profileStatus says when and how a dataset was profiled.
+func profileStatus(h *dataset.Handle) string {
+	if h.Profile == nil {
+		return "not profiled"
+	}
+	return fmt.Sprintf("profiled %s (%s)", h.Profile.ProfiledAt.UTC().Format("2006-01-02 15:04 UTC"), h.Profile.Method)
 }
 
 // DatasetList is the structured output of list_available_datasets.
@@ -40,7 +51,7 @@ func (s *Service) Datasets(ctx context.Context) DatasetList {
 	out := DatasetList{Datasets: make([]DatasetInfo, len(list))}
 	var wg sync.WaitGroup
 	for i, d := range list {
-		out.Datasets[i] = DatasetInfo{ID: d.ID, Name: d.Name, Description: d.Description, Driver: d.Driver, Tables: []string{}, Rows: -1}
+		out.Datasets[i] = DatasetInfo{ID: d.ID, Name: d.Name, Description: d.Description, Driver: d.Driver, Tables: []string{}, Rows: -1, Profile: "unknown"}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -54,10 +65,12 @@ func (s *Service) Datasets(ctx context.Context) DatasetList {
 			defer h.Release()
 			info := &out.Datasets[i]
 			info.Status = "ready"
+			info.Profile = profileStatus(h)
+			info.DateColumns = h.Roles.DateColumns
 			for _, t := range h.Tables {
 				info.Tables = append(info.Tables, t.Name)
 				if t.Name == h.Roles.WeightsTable {
-					info.Rows = t.RowEstimate
+					info.Rows = rowEstimate(h, t)
 				}
 			}
 			if h.Roles.WeightColumn != "" {
@@ -81,9 +94,22 @@ type ColumnInfo struct {
 	Description string `json:"description,omitempty" jsonschema:"what the column means"`
 }
 
+// rowEstimate is the database's estimate of a table's rows, or the
+// profile's when the database has none.
+func rowEstimate(h *dataset.Handle, t source.Table) int64 {
+	if t.RowEstimate >= 0 || h.Profile == nil {
+		return t.RowEstimate
+	}
+	if tp, ok := h.Profile.Table(t.Name); ok {
+		return tp.RowEstimate
+	}
+	return t.RowEstimate
+}
+
 // TableInfo describes one table in get_dataset_schema.
 type TableInfo struct {
 	Name        string       `json:"name" jsonschema:"table name"`
+	Description string       `json:"description,omitempty" jsonschema:"what one row of the table is, from the data dictionary"`
 	Grain       string       `json:"grain" jsonschema:"user level (one row per panelist, carries the weight), event level (many rows per panelist) or reference"`
 	RowEstimate int64        `json:"row_estimate" jsonschema:"estimated rows, -1 when unknown"`
 	Columns     []ColumnInfo `json:"columns" jsonschema:"columns in order"`
@@ -100,6 +126,7 @@ type Schema struct {
 	WeightScale   float64     `json:"weight_scale,omitempty" jsonschema:"factor turning weighted counts into people"`
 	DateFrom      string      `json:"date_from,omitempty" jsonschema:"earliest date"`
 	DateTo        string      `json:"date_to,omitempty" jsonschema:"latest date"`
+	Profile       string      `json:"profile" jsonschema:"when and how the dataset was profiled, or not profiled (get_context level 3 shows the profile)"`
 	Tables        []TableInfo `json:"tables" jsonschema:"tables of the dataset"`
 }
 
@@ -112,14 +139,15 @@ func (s *Service) Schema(ctx context.Context, id int64) (Schema, error) {
 	defer h.Release()
 	out := Schema{DatasetID: id, Dataset: h.Dataset.Name, Description: h.Dataset.Description,
 		RespondentKey: h.Roles.RespondentKey, NCCSColumn: h.Roles.NCCSColumn, WeightScale: h.Roles.WeightScale,
-		DateFrom: h.DateRange[0], DateTo: h.DateRange[1], Tables: []TableInfo{}}
+		DateFrom: h.DateRange[0], DateTo: h.DateRange[1], Profile: profileStatus(h), Tables: []TableInfo{}}
 	if h.Roles.WeightColumn != "" {
 		out.WeightColumn = h.Roles.WeightsTable + "." + h.Roles.WeightColumn
 	}
 	for _, t := range h.Tables {
-		ti := TableInfo{Name: t.Name, Grain: h.Roles.Grain(t), RowEstimate: t.RowEstimate}
+		ti := TableInfo{Name: t.Name, Description: h.Descriptions[t.Name], Grain: h.Roles.Grain(t), RowEstimate: rowEstimate(h, t)}
 		for _, c := range t.Columns {
-			ti.Columns = append(ti.Columns, ColumnInfo{Name: c.Name, Type: c.Type, Nullable: c.Nullable, Role: h.Roles.ColumnRole(t.Name, c)})
+			ti.Columns = append(ti.Columns, ColumnInfo{Name: c.Name, Type: c.Type, Nullable: c.Nullable, Role: h.Roles.ColumnRole(t.Name, c),
+				Description: h.Descriptions[t.Name+"."+c.Name]})
 		}
 		out.Tables = append(out.Tables, ti)
 	}
