@@ -44,6 +44,10 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if *noDemo {
 		cfg.Demo = false
 	}
+	ya := cfg.Auth
+	authCfg = auth.Config{Issuer: ya.Issuer, JWKSURL: ya.JWKSURL, Resource: ya.Resource, Audience: ya.Audience,
+		DatasetsClaim: ya.DatasetsClaim, Scopes: ya.Scopes, AllowedOrigins: ya.AllowedOrigins,
+		AllowUnauthenticated: ya.AllowUnauthenticated, TokenRefresh: ya.TokenRefresh}
 	if err := authCfg.LoadEnv(env.Environ); err != nil {
 		return fmt.Errorf("auth settings: %w", err)
 	}

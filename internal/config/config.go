@@ -37,6 +37,23 @@ type Config struct {
 	// CatalogPoll is how often the catalog is checked for changes made by
 	// other processes (datasets added, changed or removed).
 	CatalogPoll time.Duration `yaml:"catalog_poll"`
+	// Auth configures who may call the server (SECURITY.md). MCPA_AUTH_*
+	// variables and serve's --auth-* flags override it.
+	Auth Auth `yaml:"auth"`
+}
+
+// Auth configures authentication: API tokens need no settings; OAuth 2.1
+// resource-server mode is enabled by Issuer.
+type Auth struct {
+	Issuer               string        `yaml:"issuer"`
+	JWKSURL              string        `yaml:"jwks_url"`
+	Resource             string        `yaml:"resource"`
+	Audience             string        `yaml:"audience"`
+	DatasetsClaim        string        `yaml:"datasets_claim"`
+	Scopes               []string      `yaml:"scopes"`
+	AllowedOrigins       []string      `yaml:"allowed_origins"`
+	AllowUnauthenticated bool          `yaml:"allow_unauthenticated"`
+	TokenRefresh         time.Duration `yaml:"token_refresh"`
 }
 
 // Log configures logging.

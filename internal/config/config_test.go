@@ -39,6 +39,15 @@ func TestLoad_Layers(t *testing.T) {
 				}
 			},
 		},
+		{
+			name: "auth settings",
+			yaml: "auth:\n  issuer: https://id.example.com\n  allowed_origins: [https://app.example.com]\n  token_refresh: 5s\n",
+			check: func(t *testing.T, c Config) {
+				if c.Auth.Issuer != "https://id.example.com" || len(c.Auth.AllowedOrigins) != 1 || c.Auth.TokenRefresh != 5*time.Second {
+					t.Errorf("auth = %+v", c.Auth)
+				}
+			},
+		},
 		{name: "unknown keys are errors", yaml: "lisen: x\n", wantErr: "field lisen not found"},
 		{name: "unset variables are errors", yaml: "data_dir: ${NOPE}\n", wantErr: "NOPE"},
 		{name: "bad env values are errors", environ: []string{"MCPA_RAW_ROWS=five"}, wantErr: "MCPA_RAW_ROWS"},
