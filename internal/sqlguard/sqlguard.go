@@ -172,10 +172,11 @@ func checkText(text string, maxBytes int) error {
 // start like a query (ATTACH, PRAGMA, INSTALL: DuckDB statements PostgreSQL
 // does not know) is reported as not_select rather than as a syntax error.
 func parseError(text string, err error) error {
+	// A statement the parser does not know (DuckDB's ATTACH, INSTALL,
+	// PRAGMA...) is refused as what it is; any other unparsable text, a
+	// typo such as SELEC included, is a syntax error at its position.
 	if kw := firstWord(text); kw != "" {
-		switch kw {
-		case "select", "with", "values", "table", "(":
-		default:
+		if statementVerbs[kw] {
 			return &Error{
 				Code:    CodeNotSelect,
 				Message: fmt.Sprintf("%s statements are not allowed: only a single read-only SELECT is accepted", strings.ToUpper(kw)),
@@ -194,6 +195,20 @@ func parseError(text string, err error) error {
 		}
 	}
 	return e
+}
+
+// statementVerbs are the first words of statements other than queries, in
+// PostgreSQL and DuckDB.
+var statementVerbs = map[string]bool{
+	"abort": true, "alter": true, "analyze": true, "attach": true, "begin": true, "call": true, "checkpoint": true,
+	"close": true, "cluster": true, "comment": true, "commit": true, "copy": true, "create": true, "deallocate": true,
+	"declare": true, "delete": true, "describe": true, "detach": true, "discard": true, "do": true, "drop": true,
+	"end": true, "execute": true, "explain": true, "export": true, "fetch": true, "force": true, "grant": true, "import": true,
+	"insert": true, "install": true, "listen": true, "load": true, "lock": true, "merge": true, "move": true,
+	"notify": true, "pivot": true, "pragma": true, "prepare": true, "reassign": true, "refresh": true, "reindex": true,
+	"release": true, "reset": true, "revoke": true, "rollback": true, "savepoint": true, "security": true, "set": true,
+	"show": true, "start": true, "summarize": true, "truncate": true, "unlisten": true, "unpivot": true, "update": true,
+	"use": true, "vacuum": true,
 }
 
 // firstWord returns the first word of text after whitespace and comments,

@@ -897,7 +897,7 @@ DESCRIBE users
 
 -- name: from_first
 -- dialects: duckdb
--- code: not_select
+-- code: syntax
 FROM users
 
 -- name: detach
@@ -937,3 +937,8 @@ SELECT * FROM users WHERE
 -- name: unterminated_string
 -- code: syntax
 SELECT 'abc
+
+-- name: typo_is_a_syntax_error
+-- dialects: postgres duckdb
+-- code: syntax
+SELEC gender FROM users
