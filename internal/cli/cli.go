@@ -16,12 +16,15 @@ import (
 	"strings"
 
 	"github.com/mcp-analytics/mcp-analytics/internal/analysis"
+	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
+	"github.com/mcp-analytics/mcp-analytics/internal/catalog/pgstore"
 	"github.com/mcp-analytics/mcp-analytics/internal/catalog/sqlitestore"
 	"github.com/mcp-analytics/mcp-analytics/internal/config"
 	"github.com/mcp-analytics/mcp-analytics/internal/dataset"
 	"github.com/mcp-analytics/mcp-analytics/internal/executor"
 	"github.com/mcp-analytics/mcp-analytics/internal/provision"
 	"github.com/mcp-analytics/mcp-analytics/internal/render"
+	"github.com/mcp-analytics/mcp-analytics/internal/secret"
 )
 
 // Version is set at build time with -ldflags "-X .../internal/cli.Version=v1.2.3".
@@ -65,7 +68,7 @@ func commands() []command {
 	return []command{
 		{"serve", "serve the MCP tools over Streamable HTTP (default) or stdio", runServe},
 		{"query", "run one query through the same pipeline and print the Markdown", runQuery},
-		{"datasets", "add, list or remove datasets (add|list|remove)", runDatasets},
+		{"datasets", "manage datasets (add|update|list|remove|test|profile|describe)", runDatasets},
 		{"demo", "load the demo datasets into PostgreSQL (demo load --dsn URL)", runDemo},
 		{"bench", "measure per-call overhead, multi-query speedup and load against raw pgx", runBench},
 		{"tokens", "create, list or revoke API tokens (create|list|revoke)", runTokens},
@@ -127,6 +130,33 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.dataDir, "data-dir", "", "data directory (catalog, demo databases); default ~/.mcp-analytics")
 }
 
+// catalogFlags say where the catalog is and what to provision into it.
+// Their defaults come from MCPA_STORE and MCPA_PROVISION.
+type catalogFlags struct {
+	store     string
+	provision string
+	environ   []string
+}
+
+func (c *catalogFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.store, "store", "", "catalog store: a postgres:// URL shared by several replicas, or a SQLite file (default: catalog.sqlite in the data directory; env MCPA_STORE)")
+	fs.StringVar(&c.provision, "provision", "", "datasets.yaml to apply at start, idempotently (env MCPA_PROVISION)")
+}
+
+// resolve fills what the flags left empty from environ.
+func (c catalogFlags) resolve(environ []string) catalogFlags {
+	c.environ = environ
+	for _, kv := range environ {
+		if v, ok := strings.CutPrefix(kv, "MCPA_STORE="); ok && c.store == "" {
+			c.store = v
+		}
+		if v, ok := strings.CutPrefix(kv, "MCPA_PROVISION="); ok && c.provision == "" {
+			c.provision = v
+		}
+	}
+	return c
+}
+
 // load returns the configuration: defaults, the YAML file, MCPA_* variables,
 // then the flags.
 func (c *commonFlags) load(env Env) (config.Config, error) {
@@ -177,14 +207,46 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 type app struct {
 	cfg   config.Config
 	log   *slog.Logger
-	store *sqlitestore.Store
+	store *appStore
 	reg   *dataset.Registry
 	svc   *analysis.Service
 }
 
+// appStore is the catalog and the API tokens. Tokens are kept in the data
+// directory's SQLite catalog (where "mcp-analytics tokens" writes them),
+// also when the datasets live in a PostgreSQL store.
+type appStore struct {
+	catalog.Store
+	tokens *sqlitestore.Store
+}
+
+// Tokens returns the API tokens.
+func (s *appStore) Tokens(ctx context.Context) ([]sqlitestore.Token, error) { return s.tokens.Tokens(ctx) }
+
+// Close closes the catalog and, when separate, the tokens' store.
+func (s *appStore) Close() error {
+	err := s.Store.Close()
+	if s.tokens != s.Store {
+		err = errors.Join(err, s.tokens.Close())
+	}
+	return err
+}
+
+func newAppStore(ctx context.Context, cfg config.Config, store catalog.Store) (*appStore, error) {
+	if sq, ok := store.(*sqlitestore.Store); ok {
+		return &appStore{Store: store, tokens: sq}, nil
+	}
+	tokens, err := openStore(ctx, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	return &appStore{Store: store, tokens: tokens}, nil
+}
+
 func catalogPath(dataDir string) string { return filepath.Join(dataDir, "catalog.sqlite") }
 
-// openStore opens the catalog in the data directory, creating both.
+// openStore opens the SQLite catalog in the data directory, creating both.
+// Its secret key is MCPA_SECRET_KEY or the data directory's key file.
 func openStore(ctx context.Context, dataDir string) (*sqlitestore.Store, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
@@ -192,12 +254,46 @@ func openStore(ctx context.Context, dataDir string) (*sqlitestore.Store, error) 
 	return sqlitestore.Open(ctx, catalogPath(dataDir))
 }
 
-func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, progress io.Writer) (*app, error) {
+// openCatalog opens the catalog the flags name: PostgreSQL for a
+// postgres:// URL, else SQLite (the data directory's file by default).
+// Connection strings are sealed with MCPA_SECRET_KEY or the data
+// directory's key file.
+func openCatalog(ctx context.Context, cfg config.Config, cf catalogFlags) (catalog.Store, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	box, err := secret.Load(cf.environ, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case strings.HasPrefix(cf.store, "postgres://") || strings.HasPrefix(cf.store, "postgresql://"):
+		return pgstore.Open(ctx, cf.store, box)
+	case cf.store == "":
+		return sqlitestore.Open(ctx, catalogPath(cfg.DataDir), sqlitestore.WithBox(box))
+	default:
+		return sqlitestore.Open(ctx, strings.TrimPrefix(cf.store, "sqlite://"), sqlitestore.WithBox(box))
+	}
+}
+
+// openApp opens the catalog, generates the demo and applies the
+// provisioning file when asked, and builds the registry and service. The
+// catalog flags default to MCPA_STORE / MCPA_PROVISION of the process.
+func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, progress io.Writer, flags ...catalogFlags) (*app, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid configuration:\n%w", err)
 	}
-	store, err := openStore(ctx, cfg.DataDir)
+	cf := catalogFlags{}.resolve(os.Environ())
+	if len(flags) > 0 {
+		cf = flags[0]
+	}
+	cat, err := openCatalog(ctx, cfg, cf)
 	if err != nil {
+		return nil, err
+	}
+	store, err := newAppStore(ctx, cfg, cat)
+	if err != nil {
+		cat.Close()
 		return nil, err
 	}
 	if cfg.Demo {
@@ -206,7 +302,19 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, progress 
 			return nil, err
 		}
 	}
-	reg := dataset.New(store, dataset.SourceOpener(log), cfg.Limits, log)
+	if cf.provision != "" {
+		changes, err := provision.ApplyFile(ctx, store, cf.provision, cf.environ)
+		if err != nil {
+			store.Close()
+			return nil, err
+		}
+		for _, c := range changes {
+			log.Info("provisioned dataset", "dataset", c.ID, "name", c.Name, "action", c.Action)
+		}
+	}
+	// The registry gets the catalog itself, so it can LISTEN when the
+	// catalog is PostgreSQL.
+	reg := dataset.New(cat, dataset.SourceOpener(log), cfg.Limits, log)
 	if err := reg.Refresh(ctx); err != nil {
 		store.Close()
 		return nil, err
