@@ -35,13 +35,14 @@ type Service struct {
 	reg        *dataset.Registry
 	exec       *executor.Executor
 	maxQueries int
+	plans      *planCache
 	log        *slog.Logger
 }
 
 // New returns a service over the registry's datasets. maxQueries bounds
 // execute_multi_query (SPEC §3: 30).
 func New(reg *dataset.Registry, exec *executor.Executor, maxQueries int, log *slog.Logger) *Service {
-	return &Service{reg: reg, exec: exec, maxQueries: maxQueries, log: log.With("component", "analysis")}
+	return &Service{reg: reg, exec: exec, maxQueries: maxQueries, plans: newPlanCache(1024), log: log.With("component", "analysis")}
 }
 
 // Request is one query of a call.
@@ -141,7 +142,7 @@ func (s *Service) run(ctx context.Context, req Request) (r result.Result) {
 	defer h.Release()
 	r.Dataset = h.Dataset.Name
 
-	plan, err := Plan(h, req)
+	plan, err := s.plan(h, req)
 	if err != nil {
 		r.Error = s.message(ctx, err, req)
 		return r
@@ -195,6 +196,21 @@ func zeroWeightNote(t *result.Table, r *result.Result) {
 		t.Rows[i] = slices.Delete(row, col, col+1)
 	}
 	r.Weighting.AddedColumns = slices.DeleteFunc(slices.Clone(r.Weighting.AddedColumns), func(c string) bool { return c == zeroWeightColumn })
+}
+
+// plan returns the plan of req, from the cache when the same text and
+// options were planned before for this version of the dataset.
+func (s *Service) plan(h *dataset.Handle, req Request) (QueryPlan, error) {
+	k := planKey{dataset: h.Dataset.ID, version: h.Dataset.UpdatedAt, query: req.Query,
+		weights: req.ApplyWeights, mergeNCCS: req.MergeNCCS, maxRows: req.MaxRows}
+	if p, ok := s.plans.get(k); ok {
+		return p, nil
+	}
+	p, err := Plan(h, req)
+	if err == nil {
+		s.plans.put(k, p)
+	}
+	return p, err
 }
 
 // QueryPlan is what will run for one request.
