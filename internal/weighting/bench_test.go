@@ -16,24 +16,42 @@ var seedQueries = []string{
 	"SELECT spend_quartile, AVG(total_spend) FROM users GROUP BY spend_quartile",
 	"SELECT COUNT(*) FROM users WHERE last_active_date >= CURRENT_DATE - INTERVAL '30 days'",
 	"SELECT COUNT(*) as user_count FROM users",
+	seedAgeGroups,
 }
 
-// BenchmarkRewrite measures parse + rewrite + deparse of the seed's queries; one op
-// is one query.
+// BenchmarkRewrite measures parse + rewrite + deparse; one op is one query. The
+// cases are the typical grouped count, the seed's queries in turn, and the same
+// queries on the unweighted path (apply_weights=false, merge_nccs=false), which the
+// integrator takes for every query with weights off.
 func BenchmarkRewrite(b *testing.B) {
-	opts := Options{Roles: panelRoles(), Schema: panelSchema(), Aggregated: true, Weights: true, MergeNCCS: true}
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		tree, err := pg.Parse(seedQueries[i%len(seedQueries)])
-		if err != nil {
-			b.Fatal(err)
-		}
-		res, err := Rewrite(tree, opts)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := pg.Deparse(res.Tree); err != nil {
-			b.Fatal(err)
-		}
+	weighted := Options{Roles: panelRoles(), Schema: panelSchema(), Aggregated: true, Weights: true, MergeNCCS: true}
+	unweighted := weighted
+	unweighted.Weights, unweighted.MergeNCCS = false, false
+	cases := []struct {
+		name    string
+		queries []string
+		opts    Options
+	}{
+		{"gender_count", seedQueries[:1], weighted},
+		{"seed", seedQueries, weighted},
+		{"unweighted_seed", seedQueries, unweighted},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				tree, err := pg.Parse(c.queries[i%len(c.queries)])
+				if err != nil {
+					b.Fatal(err)
+				}
+				res, err := Rewrite(tree, c.opts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := pg.Deparse(res.Tree); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -65,10 +65,10 @@ func (r *rewriter) addColumns(p *plan) {
 				p.add("se_"+name, r.seTotal(p, twin, s2))
 			}
 			if p.grouped {
-				total := windowed(funcCall("sum", clone(twin)))
-				p.add("weighted_pct", binOp("/", binOp("*", floatConst(100), clone(twin)), nullIf0(total)))
+				total := windowed(funcCall("sum", twin))
+				p.add("weighted_pct", binOp("/", binOp("*", floatConst(100), twin), total))
 				if design {
-					total2 := windowed(funcCall("sum", clone(s2)))
+					total2 := windowed(funcCall("sum", s2))
 					p.add("se_weighted_pct", r.seShare(p, twin, s2, total, total2))
 					p.add("moe_pct", r.moeShare(twin, total, total2))
 				}
@@ -78,7 +78,7 @@ func (r *rewriter) addColumns(p *plan) {
 			u, u2 := r.universeTotals(p)
 			s2 := r.sumW(p, fc, binOp("*", r.wp(p), r.wp(p)))
 			p.add("se_"+name, r.seTotal(p, twin, s2))
-			p.add("reach_pct", binOp("/", binOp("*", floatConst(100), clone(twin)), nullIf0(u)))
+			p.add("reach_pct", binOp("/", binOp("*", floatConst(100), twin), u))
 			p.add("se_reach_pct", r.seShare(p, twin, s2, u, u2))
 			p.add("moe_reach_pct", r.moeShare(twin, u, u2))
 			r.note("weighted_reach counts each panelist's weight once per group; reach_pct divides by the weighted universe of panelists (" + r.weightsTable + " after its own filters), not by event rows")
@@ -101,8 +101,7 @@ func (r *rewriter) addColumns(p *plan) {
 
 	wp := r.wp(p)
 	p.add("n", funcCall("count", colRef(baseAlias, panelistCol)))
-	p.add("n_eff", binOp("/", binOp("*", funcCall("sum", wp), funcCall("sum", clone(wp))),
-		nullIf0(funcCall("sum", binOp("*", clone(wp), clone(wp))))))
+	p.add("n_eff", binOp("/", square(funcCall("sum", wp)), funcCall("sum", binOp("*", wp, wp))))
 	p.add("low_base", binOp("<", funcCall("count", colRef(baseAlias, panelistCol)), intConst(int64(r.minBase))))
 	p.add("n_zero_weight", binOp("-", funcCall("count", colRef(baseAlias, panelistCol)), funcCall("count", clone(wp))))
 	r.note(fmt.Sprintf("n is the unweighted base of panelists; n_eff = (Σw)²/Σw² is the effective base; low_base flags n < %d; n_zero_weight counts panelists with a NULL or zero weight, left out of the weighted figures", r.minBase))
@@ -133,7 +132,8 @@ func (r *rewriter) note(s string) {
 }
 
 // w is the row's weight; wp counts it once per panelist and group (mcpa_p is 1 on a
-// panelist's first row, NULL on the others).
+// panelist's first row, NULL on the others). Weights are positive or NULL, so a sum
+// of them is positive or NULL, never zero: dividing by one needs no NULLIF.
 func (r *rewriter) w() *pg.Node { return colRef(baseAlias, weightCol) }
 
 func (r *rewriter) w2() *pg.Node { return binOp("*", r.w(), r.w()) }
@@ -175,10 +175,13 @@ func (r *rewriter) finite(p *plan) *pg.Node {
 	return binOp("/", r.nAll(p), nullIf0(binOp("-", r.nAll(p), intConst(1))))
 }
 
+// The statistics below share sub-expressions rather than copy them (deparsing
+// writes a shared node once per use): nothing changes the tree after addColumns.
+
 // seTotal is the standard error of a weighted total t with Σw² s2 over the group, as
 // R's svytotal of the group indicator: SQRT((n·s2 − t²) / (n−1)).
 func (r *rewriter) seTotal(p *plan, t, s2 *pg.Node) *pg.Node {
-	v := binOp("-", binOp("*", r.nAll(p), clone(s2)), binOp("*", clone(t), clone(t)))
+	v := binOp("-", binOp("*", r.nAll(p), s2), square(t))
 	return sqrt0(binOp("/", v, nullIf0(binOp("-", r.nAll(p), intConst(1)))))
 }
 
@@ -187,20 +190,21 @@ func (r *rewriter) seTotal(p *plan, t, s2 *pg.Node) *pg.Node {
 // SQRT(n/(n−1)·((1−p)²·s2 + p²·(W2 − s2))) / W, written without p as
 // 100·SQRT(n/(n−1)·((W−t)²·s2 + t²·(W2−s2))) / W².
 func (r *rewriter) seShare(p *plan, t, s2, total, total2 *pg.Node) *pg.Node {
-	rest := binOp("-", clone(total), clone(t))
 	inner := binOp("+",
-		binOp("*", binOp("*", rest, clone(rest)), clone(s2)),
-		binOp("*", binOp("*", clone(t), clone(t)), binOp("-", clone(total2), clone(s2))))
-	return binOp("/", binOp("*", floatConst(100), sqrt0(binOp("*", r.finite(p), inner))),
-		nullIf0(binOp("*", clone(total), clone(total))))
+		binOp("*", square(binOp("-", total, t)), s2),
+		binOp("*", square(t), binOp("-", total2, s2)))
+	return binOp("/", binOp("*", floatConst(100), sqrt0(binOp("*", r.finite(p), inner))), square(total))
 }
 
 // moeShare is the 95 % margin of error, in percentage points, of the share t/W with
 // n_eff = W²/W2: 1.96·SQRT(p(1−p)/n_eff) = 196·SQRT(t·(W−t)·W2) / W².
 func (r *rewriter) moeShare(t, total, total2 *pg.Node) *pg.Node {
-	v := binOp("*", binOp("*", clone(t), binOp("-", clone(total), clone(t))), clone(total2))
-	return binOp("/", binOp("*", floatConst(100*z95), sqrt0(v)), nullIf0(binOp("*", clone(total), clone(total))))
+	v := binOp("*", binOp("*", t, binOp("-", total, t)), total2)
+	return binOp("/", binOp("*", floatConst(100*z95), sqrt0(v)), square(total))
 }
+
+// square is POWER(x, 2), which names x once.
+func square(x *pg.Node) *pg.Node { return funcCall("power", x, intConst(2)) }
 
 // universeTotals are Σw and Σw² of the universe a reach % divides by, projected into
 // mcpa_base.
@@ -272,7 +276,7 @@ func (r *rewriter) twinAgg(p *plan, fc *pg.FuncCall) (*pg.Node, string) {
 	case "avg":
 		num := r.sumW(p, fc, binOp("*", clone(fc.Args[0]), w))
 		den := r.sumW(p, fc, caseWhen(notNull(clone(fc.Args[0])), r.w(), nil))
-		return binOp("/", num, nullIf0(den)), ""
+		return binOp("/", num, den), ""
 	}
 	name := strings.ToUpper(funcName(fc))
 	switch {
@@ -334,7 +338,7 @@ func (r *rewriter) seMean(p *plan, avg *pg.FuncCall) *pg.Node {
 	factor := r.finite(p)
 	variance := binOp("*", factor, ss)
 	return binOp("/", funcCall("sqrt", greatest0(variance)),
-		nullIf0(r.sumW(p, avg, wx())))
+		r.sumW(p, avg, wx()))
 }
 
 // moeMean is the 95 % margin of error of a share within the group (the mean of a 0/1
@@ -342,7 +346,7 @@ func (r *rewriter) seMean(p *plan, avg *pg.FuncCall) *pg.Node {
 func (r *rewriter) moeMean(p *plan, avg *pg.FuncCall) *pg.Node {
 	wx := func() *pg.Node { return caseWhen(notNull(clone(avg.Args[0])), r.w(), nil) }
 	sw := r.sumW(p, avg, wx())
-	neff := binOp("/", binOp("*", sw, clone(sw)), nullIf0(r.sumW(p, avg, binOp("*", wx(), wx()))))
+	neff := binOp("/", binOp("*", sw, clone(sw)), r.sumW(p, avg, binOp("*", wx(), wx())))
 	m, _ := r.twinAgg(p, avg)
 	return r.moe(m, neff)
 }
@@ -350,7 +354,7 @@ func (r *rewriter) moeMean(p *plan, avg *pg.FuncCall) *pg.Node {
 // moe is 1.96 · SQRT(p(1−p) / n_eff).
 func (r *rewriter) moe(share, neff *pg.Node) *pg.Node {
 	pq := binOp("*", share, binOp("-", intConst(1), clone(share)))
-	return binOp("*", floatConst(z95), funcCall("sqrt", binOp("/", greatest0(pq), nullIf0(neff))))
+	return binOp("*", floatConst(z95), funcCall("sqrt", binOp("/", greatest0(pq), neff)))
 }
 
 func nullIf0(x *pg.Node) *pg.Node {

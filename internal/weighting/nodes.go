@@ -155,8 +155,9 @@ func isAggregate(fc *pg.FuncCall) bool {
 }
 
 // walk calls visit for n and, while visit returns true, for every node below it.
-// It reaches nodes inside any message (window definitions, type names, ...), using
-// protobuf reflection so no node type is forgotten.
+// It reaches nodes inside any message (window definitions, type names, ...): the
+// expression nodes the rewrite meets most are walked by a type switch, and every
+// other message by protobuf reflection, so no node type is forgotten.
 func walk(n *pg.Node, visit func(*pg.Node) bool) {
 	if n == nil || n.Node == nil {
 		return
@@ -164,7 +165,82 @@ func walk(n *pg.Node, visit func(*pg.Node) bool) {
 	if !visit(n) {
 		return
 	}
-	walkMessage(n.ProtoReflect(), visit)
+	if !walkChildren(n, visit) {
+		walkMessage(n.ProtoReflect(), visit)
+	}
+}
+
+// walkChildren walks the children of the common expression nodes and reports
+// whether it knew n's type. Each case lists every Node-bearing field of its type.
+func walkChildren(n *pg.Node, visit func(*pg.Node) bool) bool {
+	all := func(ns []*pg.Node) {
+		for _, c := range ns {
+			walk(c, visit)
+		}
+	}
+	switch x := n.Node.(type) {
+	case *pg.Node_ColumnRef:
+		all(x.ColumnRef.Fields)
+	case *pg.Node_String_, *pg.Node_AConst, *pg.Node_AStar, *pg.Node_ParamRef:
+	case *pg.Node_AExpr:
+		all(x.AExpr.Name)
+		walk(x.AExpr.Lexpr, visit)
+		walk(x.AExpr.Rexpr, visit)
+	case *pg.Node_BoolExpr:
+		walk(x.BoolExpr.Xpr, visit)
+		all(x.BoolExpr.Args)
+	case *pg.Node_FuncCall:
+		fc := x.FuncCall
+		all(fc.Funcname)
+		all(fc.Args)
+		all(fc.AggOrder)
+		walk(fc.AggFilter, visit)
+		if w := fc.Over; w != nil {
+			all(w.PartitionClause)
+			all(w.OrderClause)
+			walk(w.StartOffset, visit)
+			walk(w.EndOffset, visit)
+		}
+	case *pg.Node_TypeCast:
+		walk(x.TypeCast.Arg, visit)
+		if tn := x.TypeCast.TypeName; tn != nil {
+			all(tn.Names)
+			all(tn.Typmods)
+			all(tn.ArrayBounds)
+		}
+	case *pg.Node_CaseExpr:
+		walk(x.CaseExpr.Xpr, visit)
+		walk(x.CaseExpr.Arg, visit)
+		all(x.CaseExpr.Args)
+		walk(x.CaseExpr.Defresult, visit)
+	case *pg.Node_CaseWhen:
+		walk(x.CaseWhen.Xpr, visit)
+		walk(x.CaseWhen.Expr, visit)
+		walk(x.CaseWhen.Result, visit)
+	case *pg.Node_NullTest:
+		walk(x.NullTest.Xpr, visit)
+		walk(x.NullTest.Arg, visit)
+	case *pg.Node_BooleanTest:
+		walk(x.BooleanTest.Xpr, visit)
+		walk(x.BooleanTest.Arg, visit)
+	case *pg.Node_ResTarget:
+		all(x.ResTarget.Indirection)
+		walk(x.ResTarget.Val, visit)
+	case *pg.Node_SortBy:
+		walk(x.SortBy.Node, visit)
+		all(x.SortBy.UseOp)
+	case *pg.Node_List:
+		all(x.List.Items)
+	case *pg.Node_MinMaxExpr:
+		walk(x.MinMaxExpr.Xpr, visit)
+		all(x.MinMaxExpr.Args)
+	case *pg.Node_CoalesceExpr:
+		walk(x.CoalesceExpr.Xpr, visit)
+		all(x.CoalesceExpr.Args)
+	default:
+		return false
+	}
+	return true
 }
 
 func walkMessage(m protoreflect.Message, visit func(*pg.Node) bool) {

@@ -41,11 +41,12 @@ type plan struct {
 	consts map[string]bool // constants already projected into mcpa_base (mcpa_n, ...)
 }
 
-// weightSelect rewrites the SELECT in stmt into an aggregate over a derived table that
-// carries each row's weight, and appends the weighted columns. It returns a reason
-// when it cannot be weighted safely; stmt is then left untouched.
+// weightSelect rewrites, in place, the SELECT in stmt into an aggregate over a derived
+// table that carries each row's weight, and appends the weighted columns. It returns
+// a reason when it cannot be weighted safely; stmt may then be half changed and must
+// be thrown away.
 func (r *rewriter) weightSelect(stmt *pg.Node) string {
-	work := clone(stmt).GetSelectStmt()
+	work := stmt.GetSelectStmt()
 	p := &plan{sel: work, sc: r.scope(work), key: r.key, names: map[string]bool{}, projOf: map[string][2]string{}}
 	if reason := r.choose(p); reason != "" {
 		return reason
@@ -53,7 +54,6 @@ func (r *rewriter) weightSelect(stmt *pg.Node) string {
 	if reason := r.build(p); reason != "" {
 		return reason
 	}
-	stmt.Node = &pg.Node_SelectStmt{SelectStmt: work}
 	r.events = p.events
 	return ""
 }

@@ -87,64 +87,77 @@ func Rewrite(tree *pg.ParseResult, opts Options) (*Result, error) {
 		return nil, errors.New("rewrite: statement is not a SELECT")
 	}
 	r := newRewriter(opts)
-	if !opts.Weights && !opts.MergeNCCS {
-		return r.fixGroupsOnly(tree), nil
+	in := tree.Stmts[0].Stmt
+	reason := r.unweightedReason(in)
+	merge := opts.MergeNCCS && r.nccs != "" && in.GetSelectStmt().Op == pg.SetOperation_SETOP_NONE
+	if reason != "" && !merge {
+		return r.fixGroupsOnly(tree, reason), nil
 	}
+	out, merged := r.prepare(tree, merge)
+	res := &Result{Reason: reason}
+	if reason == "" {
+		if why := r.weightSelect(out.Stmts[0].Stmt); why != "" {
+			// The attempt may have changed the copy: start again from the input.
+			res.Reason = why
+			r.twoStage = false
+			out, merged = r.prepare(tree, merge)
+		} else {
+			res.Applied = true
+			res.AddedColumns = r.added
+		}
+	}
+	res.Tree = out
+	res.NCCSMerged = merged
+	res.Notes = r.notes(res)
+	return res, nil
+}
+
+// unweightedReason says why stmt is not to be weighted, "" when it is.
+func (r *rewriter) unweightedReason(stmt *pg.Node) string {
+	switch {
+	case !r.opts.Weights:
+		return "weights not applied: apply_weights is false"
+	case r.weight == "":
+		return "weights not applied: the dataset has no weight column"
+	case r.weightsTable == "" || r.key == "":
+		return "weights not applied: the dataset has no weights table or respondent key configured"
+	case !r.opts.Aggregated:
+		return "weights not applied: raw (non-aggregated) rows are never weighted"
+	case stmt.GetSelectStmt().Op != pg.SetOperation_SETOP_NONE:
+		return "weights not applied: set operations (UNION, INTERSECT, EXCEPT) are not weighted"
+	case usesColumn(stmt, r.weight):
+		return fmt.Sprintf("the query already uses the weight column %s, so it was left as written", r.weight)
+	}
+	return ""
+}
+
+// prepare copies tree, points shadowed GROUP BY names at their output columns and,
+// when merge is set, merges NCCS classes. It reports whether NCCS was merged.
+func (r *rewriter) prepare(tree *pg.ParseResult, merge bool) (*pg.ParseResult, bool) {
 	out := &pg.ParseResult{Version: tree.Version, Stmts: []*pg.RawStmt{{
 		Stmt:         clone(tree.Stmts[0].Stmt),
 		StmtLocation: tree.Stmts[0].StmtLocation,
 		StmtLen:      tree.Stmts[0].StmtLen,
 	}}}
 	sel := out.Stmts[0].Stmt.GetSelectStmt()
-	res := &Result{Tree: out}
-	if sel.Op == pg.SetOperation_SETOP_NONE {
-		r.groupByOutputs(sel, r.shadowedGroups(sel, r.scope(sel)))
+	if sel.Op != pg.SetOperation_SETOP_NONE {
+		return out, false
 	}
-
-	weighted := false
-	switch {
-	case !opts.Weights:
-		res.Reason = "weights not applied: apply_weights is false"
-	case r.weight == "":
-		res.Reason = "weights not applied: the dataset has no weight column"
-	case r.weightsTable == "" || r.key == "":
-		res.Reason = "weights not applied: the dataset has no weights table or respondent key configured"
-	case !opts.Aggregated:
-		res.Reason = "weights not applied: raw (non-aggregated) rows are never weighted"
-	case usesColumn(out.Stmts[0].Stmt, r.weight):
-		res.Reason = fmt.Sprintf("the query already uses the weight column %s, so it was left as written", r.weight)
-	case sel.Op != pg.SetOperation_SETOP_NONE:
-		res.Reason = "weights not applied: set operations (UNION, INTERSECT, EXCEPT) are not weighted"
-	default:
-		weighted = true
+	sc := r.scope(sel)
+	r.groupByOutputs(sel, r.shadowedGroups(sel, sc))
+	if !merge {
+		return out, false
 	}
-
-	merged := false
-	if opts.MergeNCCS && r.nccs != "" && sel.Op == pg.SetOperation_SETOP_NONE {
-		sc := r.scope(sel)
-		if starCovers(sel, sc, r.nccs) && !expandStars(sel, sc) {
-			r.note("NCCS labels under SELECT * are not merged: the star covers a JOIN with USING or a relation whose columns are unknown; list the columns to merge them")
-		}
-		merged = r.mergeNCCS(sel, sc)
+	if starCovers(sel, sc, r.nccs) && !expandStars(sel, sc) {
+		r.note("NCCS labels under SELECT * are not merged: the star covers a JOIN with USING or a relation whose columns are unknown; list the columns to merge them")
 	}
-
-	if weighted {
-		if reason := r.weightSelect(out.Stmts[0].Stmt); reason != "" {
-			res.Reason = reason
-		} else {
-			res.Applied = true
-			res.AddedColumns = r.added
-		}
-	}
-	res.NCCSMerged = merged
-	res.Notes = r.notes(res)
-	return res, nil
+	return out, r.mergeNCCS(sel, sc)
 }
 
-// fixGroupsOnly is Rewrite with weights and NCCS merging off: it only points
-// shadowed GROUP BY names at their output columns.
-func (r *rewriter) fixGroupsOnly(tree *pg.ParseResult) *Result {
-	res := &Result{Tree: tree, Reason: "weights not applied: apply_weights is false"}
+// fixGroupsOnly is Rewrite when there is nothing to weight or merge: it only points
+// shadowed GROUP BY names at their output columns, and copies the tree only then.
+func (r *rewriter) fixGroupsOnly(tree *pg.ParseResult, reason string) *Result {
+	res := &Result{Tree: tree, Reason: reason}
 	sel := tree.Stmts[0].Stmt.GetSelectStmt()
 	if sel.Op == pg.SetOperation_SETOP_NONE && hasBareGroupName(sel) {
 		if fixes := r.shadowedGroups(sel, r.scope(sel)); len(fixes) > 0 {
