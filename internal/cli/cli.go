@@ -221,7 +221,9 @@ type appStore struct {
 }
 
 // Tokens returns the API tokens.
-func (s *appStore) Tokens(ctx context.Context) ([]sqlitestore.Token, error) { return s.tokens.Tokens(ctx) }
+func (s *appStore) Tokens(ctx context.Context) ([]sqlitestore.Token, error) {
+	return s.tokens.Tokens(ctx)
+}
 
 // Close closes the catalog and, when separate, the tokens' store.
 func (s *appStore) Close() error {
