@@ -71,6 +71,9 @@ func (r *rewriter) choose(p *plan) string {
 	}
 	var keyItems []*item
 	for _, it := range sc.items {
+		if it.alias == "" {
+			return "weights not applied: a sub-query in FROM has no alias, so its columns cannot be named"
+		}
 		switch it.kind {
 		case weightsItem:
 			if p.wItem != nil {

@@ -105,6 +105,17 @@ func withCTEs(sel *pg.SelectStmt, parent map[string]*pg.CommonTableExpr) map[str
 	return m
 }
 
+// without returns ctes less name.
+func without(ctes map[string]*pg.CommonTableExpr, name string) map[string]*pg.CommonTableExpr {
+	m := make(map[string]*pg.CommonTableExpr, len(ctes))
+	for k, v := range ctes {
+		if k != name {
+			m[k] = v
+		}
+	}
+	return m
+}
+
 func (r *rewriter) addItems(sc *scope, n *pg.Node, ctes map[string]*pg.CommonTableExpr) {
 	switch {
 	case n.GetRangeVar() != nil:
@@ -115,7 +126,9 @@ func (r *rewriter) addItems(sc *scope, n *pg.Node, ctes map[string]*pg.CommonTab
 			it.alias = strings.ToLower(rv.Alias.Aliasname)
 		}
 		if cte, ok := ctes[name]; ok && rv.Schemaname == "" {
-			r.describeSubquery(it, cte.Ctequery, cte.Aliascolnames, ctes)
+			// Within its own body a CTE's name is not the CTE (or, WITH RECURSIVE, is
+			// still being defined): leaving it out also ends the recursion.
+			r.describeSubquery(it, cte.Ctequery, cte.Aliascolnames, without(ctes, name))
 		} else {
 			it.table = name
 			it.cols = r.opts.Schema[name]
