@@ -14,6 +14,8 @@ func runQuery(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet("query", env)
 	var common commonFlags
 	common.register(fs)
+	var cat catalogFlags
+	cat.register(fs)
 	id := fs.Int64("dataset", 0, "dataset id (see 'mcp-analytics datasets list')")
 	noWeights := fs.Bool("no-weights", false, "do not add weighted figures (apply_weights=false)")
 	noMerge := fs.Bool("no-merge-nccs", false, "do not merge NCCS classes")
@@ -40,7 +42,7 @@ func runQuery(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	log := newLogger(cfg, env.Stderr)
-	a, err := openApp(ctx, cfg, log, env.Stderr)
+	a, err := openApp(ctx, cfg, log, env.Stderr, cat.resolve(env.Environ))
 	if err != nil {
 		return err
 	}

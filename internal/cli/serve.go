@@ -19,6 +19,8 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet("serve", env)
 	var common commonFlags
 	common.register(fs)
+	var cat catalogFlags
+	cat.register(fs)
 	listen := fs.String("listen", "", "HTTP listen address (default 127.0.0.1:8000)")
 	stdio := fs.Bool("stdio", false, "serve MCP over stdin/stdout instead of HTTP (for Claude Desktop / Claude Code)")
 	stateless := fs.Bool("stateless", false, "serve Streamable HTTP without sessions (for several replicas behind a load balancer)")
@@ -57,7 +59,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	}
 	// Logs go to stderr: in stdio mode stdout carries the protocol.
 	log := newLogger(cfg, env.Stderr)
-	a, err := openApp(ctx, cfg, log, env.Stderr)
+	a, err := openApp(ctx, cfg, log, env.Stderr, cat.resolve(env.Environ))
 	if err != nil {
 		return err
 	}
