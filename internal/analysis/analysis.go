@@ -261,29 +261,28 @@ func Plan(h *dataset.Handle, req Request) (QueryPlan, error) {
 	if roles.WeightColumn != "" {
 		p.Weighting.WeightColumn = roles.WeightsTable + "." + roles.WeightColumn
 	}
-	tree := q.Tree
-	if req.ApplyWeights || req.MergeNCCS {
-		w, err := weighting.Rewrite(q.Tree, weighting.Options{
-			Roles: roles, Schema: schema, Aggregated: p.Aggregated,
-			Weights: req.ApplyWeights, MergeNCCS: req.MergeNCCS,
-		})
-		if err != nil {
-			return QueryPlan{}, fmt.Errorf("weighting: %w", err)
-		}
-		tree = w.Tree
-		p.Weighting.Applied = w.Applied
-		p.Weighting.NCCSMerged = w.NCCSMerged
-		p.Weighting.AddedColumns = w.AddedColumns
-		// Raw rows are never weighted: saying so on every raw query is
-		// noise. Otherwise the reason is shown once, not also as a note.
-		reason := strings.TrimSpace(strings.TrimPrefix(w.Reason, "weights not applied:"))
-		if p.Aggregated && req.ApplyWeights {
-			p.Weighting.ReasonIfNot = reason
-		}
-		for _, n := range w.Notes {
-			if reason == "" || !strings.Contains(n, reason) {
-				p.Weighting.Notes = append(p.Weighting.Notes, n)
-			}
+	// Rewrite runs for every query: besides weights and NCCS merging it
+	// resolves GROUP BY names that the analyst meant as output aliases, and
+	// with both options off it copies nothing.
+	w, err := weighting.Rewrite(q.Tree, weighting.Options{
+		Roles: roles, Schema: schema, Aggregated: p.Aggregated,
+		Weights: req.ApplyWeights, MergeNCCS: req.MergeNCCS,
+	})
+	if err != nil {
+		return QueryPlan{}, fmt.Errorf("weighting: %w", err)
+	}
+	p.Weighting.Applied = w.Applied
+	p.Weighting.NCCSMerged = w.NCCSMerged
+	p.Weighting.AddedColumns = w.AddedColumns
+	// Raw rows are never weighted: saying so on every raw query is
+	// noise. Otherwise the reason is shown once, not also as a note.
+	reason := strings.TrimSpace(strings.TrimPrefix(w.Reason, "weights not applied:"))
+	if p.Aggregated && req.ApplyWeights {
+		p.Weighting.ReasonIfNot = reason
+	}
+	for _, n := range w.Notes {
+		if reason == "" || !strings.Contains(n, reason) {
+			p.Weighting.Notes = append(p.Weighting.Notes, n)
 		}
 	}
 	if !req.ApplyWeights && roles.WeightColumn != "" {
@@ -292,7 +291,7 @@ func Plan(h *dataset.Handle, req Request) (QueryPlan, error) {
 	if !p.Weighting.Applied && roles.WeightColumn != "" {
 		p.Weighting.Notes = append([]string{fmt.Sprintf("Weight column detected: `%s`", roles.WeightColumn)}, p.Weighting.Notes...)
 	}
-	p.SQL, err = sqlguard.Deparse(tree, p.Cap+1)
+	p.SQL, err = sqlguard.Deparse(w.Tree, p.Cap+1)
 	if err != nil {
 		return QueryPlan{}, fmt.Errorf("deparse: %w", err)
 	}
@@ -330,6 +329,7 @@ func (s *Service) message(ctx context.Context, err error, req Request) string {
 		guardErr   *sqlguard.Error
 		queryErr   *source.QueryError
 		timeoutErr *source.TimeoutError
+		busyErr    *source.BusyError
 		unavailErr *source.UnavailableError
 		nf         *dataset.NotFoundError
 		inputErr   *InputError
@@ -341,6 +341,8 @@ func (s *Service) message(ctx context.Context, err error, req Request) string {
 		return queryErr.Error()
 	case errors.As(err, &timeoutErr):
 		return timeoutErr.Error()
+	case errors.As(err, &busyErr):
+		return busyErr.Error()
 	case errors.As(err, &nf):
 		return nf.Error()
 	case errors.As(err, &inputErr):

@@ -51,7 +51,7 @@ var seedQueries = []struct {
 	{"Query 1", 1, "SELECT '1' as query_num, COUNT(*) FROM users", eq(1)},
 }
 
-func eq(n int) func(int) bool          { return func(got int) bool { return got == n } }
+func eq(n int) func(int) bool           { return func(got int) bool { return got == n } }
 func between(lo, hi int) func(int) bool { return func(got int) bool { return got >= lo && got <= hi } }
 
 func TestService_SeedQueries(t *testing.T) {

@@ -80,3 +80,14 @@ type TimeoutError struct {
 func (e *TimeoutError) Error() string {
 	return fmt.Sprintf("the query ran longer than the %s timeout and was cancelled; narrow it (filters, fewer groups) or aggregate", e.Timeout)
 }
+
+// BusyError reports that every connection to the dataset's database stayed
+// in use for longer than the source waits for one.
+type BusyError struct {
+	Conns int
+	Wait  time.Duration
+}
+
+func (e *BusyError) Error() string {
+	return fmt.Sprintf("all %d connections to the dataset's database stayed busy for %s; try again shortly, or send fewer queries at once", e.Conns, e.Wait)
+}

@@ -60,14 +60,18 @@ type Options struct {
 	IdleTimeout    time.Duration
 	ConnectTimeout time.Duration
 	QueryTimeout   time.Duration
+	// AcquireTimeout bounds the wait for a free connection; 0 means 10 s
+	// (or the query timeout when that is shorter).
+	AcquireTimeout time.Duration
 	Logger         *slog.Logger
 }
 
 // Source is a pool of read-only connections to one PostgreSQL database.
 type Source struct {
-	pool         *pgxpool.Pool
-	queryTimeout time.Duration
-	log          *slog.Logger
+	pool           *pgxpool.Pool
+	queryTimeout   time.Duration
+	acquireTimeout time.Duration
+	log            *slog.Logger
 }
 
 // Open creates the pool. It does not wait for a connection: the first ones
@@ -85,7 +89,14 @@ func Open(ctx context.Context, dsn string, opts Options) (*Source, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Source{pool: pool, queryTimeout: opts.QueryTimeout, log: log}, nil
+	wait := opts.AcquireTimeout
+	if wait <= 0 {
+		wait = 10 * time.Second
+		if opts.QueryTimeout > 0 && opts.QueryTimeout < wait {
+			wait = opts.QueryTimeout
+		}
+	}
+	return &Source{pool: pool, queryTimeout: opts.QueryTimeout, acquireTimeout: wait, log: log}, nil
 }
 
 // Config builds the pool configuration Open uses: read-only sessions with
@@ -164,7 +175,12 @@ func (s *Source) Query(ctx context.Context, sql string, maxRows int) (*result.Ta
 }
 
 func (s *Source) query(ctx context.Context, sql string, maxRows int) (*result.Table, error) {
-	rows, err := s.pool.Query(ctx, sql)
+	conn, err := s.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Release()
+	rows, err := conn.Query(ctx, sql)
 	if err != nil {
 		return nil, err
 	}
@@ -264,6 +280,19 @@ SELECT EXISTS (
 	return can, nil
 }
 
+// acquire takes a connection from the pool, waiting at most the source's
+// acquire timeout: an exhausted pool is a clear, bounded error, not a query
+// that seems to hang until its own timeout.
+func (s *Source) acquire(ctx context.Context) (*pgxpool.Conn, error) {
+	actx, cancel := context.WithTimeout(ctx, s.acquireTimeout)
+	defer cancel()
+	conn, err := s.pool.Acquire(actx)
+	if err != nil && ctx.Err() == nil && actx.Err() != nil {
+		return nil, &source.BusyError{Conns: int(s.pool.Config().MaxConns), Wait: s.acquireTimeout}
+	}
+	return conn, err
+}
+
 func typeName(tm *pgtype.Map, oid uint32) string {
 	if t, ok := tm.TypeForOID(oid); ok {
 		switch t.Name {
@@ -336,6 +365,10 @@ func intervalString(iv pgtype.Interval) string {
 
 // classify turns a pgx error into one of source's error kinds.
 func (s *Source) classify(ctx context.Context, err error) error {
+	var busy *source.BusyError
+	if errors.As(err, &busy) {
+		return busy
+	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch {

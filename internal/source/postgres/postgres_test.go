@@ -116,3 +116,40 @@ func TestOpen_BadDSNDoesNotLeakIt(t *testing.T) {
 		t.Errorf("err = %v: want an error without the password", err)
 	}
 }
+
+// TestSource_PoolExhausted shows a bounded wait for a connection, then a
+// clear error, while the pool's only connection is busy.
+func TestSource_PoolExhausted(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	ctx := context.Background()
+	src, err := postgres.Open(ctx, dsn, postgres.Options{MinConns: 0, MaxConns: 1, QueryTimeout: 10 * time.Second, AcquireTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	slowCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		_, _ = src.Query(slowCtx, "SELECT count(*) FROM generate_series(1, 100000) a, generate_series(1, 100000) b", 1)
+	}()
+	time.Sleep(300 * time.Millisecond)
+	start := time.Now()
+	_, err = src.Query(ctx, "SELECT 1", 1)
+	var busy *source.BusyError
+	if !errors.As(err, &busy) || !strings.Contains(err.Error(), "all 1 connections") {
+		t.Fatalf("err = %v, want a BusyError", err)
+	}
+	if waited := time.Since(start); waited > 5*time.Second {
+		t.Errorf("waited %s for a connection, want about 200ms", waited)
+	}
+	cancel()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := src.Query(ctx, "SELECT 1", 1); err == nil {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("pool did not recover after the slow query was cancelled: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
