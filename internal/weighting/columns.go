@@ -161,6 +161,9 @@ func (r *rewriter) constant(p *plan, name string, val func() *pg.Node) *pg.Node 
 // nAll is the sample size of the design: every panelist with a positive weight,
 // whatever the query's filters (a subgroup is a domain of the whole sample).
 func (r *rewriter) nAll(p *plan) *pg.Node {
+	if pn := r.opts.Panel; pn != nil {
+		return castDouble(floatConst(float64(pn.N)))
+	}
 	return r.constant(p, nAllCol, func() *pg.Node {
 		return castDouble(scalarSubquery(&pg.SelectStmt{
 			TargetList:  []*pg.Node{resTarget("", funcCall("count", colRef("mcpa_n", r.key)))},
@@ -207,9 +210,13 @@ func (r *rewriter) moeShare(t, total, total2 *pg.Node) *pg.Node {
 func square(x *pg.Node) *pg.Node { return funcCall("power", x, intConst(2)) }
 
 // universeTotals are Σw and Σw² of the universe a reach % divides by, projected into
-// mcpa_base.
+// mcpa_base; literals from [Options.Panel] when the universe is the whole weights
+// table (no user-level filter).
 func (r *rewriter) universeTotals(p *plan) (u, u2 *pg.Node) {
 	from, alias, conds := r.universe(p, p.where)
+	if pn := r.opts.Panel; pn != nil && len(conds) == 0 && (p.wItem == nil || p.wItem.table != "") {
+		return castDouble(floatConst(pn.SumW * r.scale)), castDouble(floatConst(pn.SumW2 * r.scale * r.scale))
+	}
 	we := func() *pg.Node { return r.weightExpr(colRef(alias, r.weight)) }
 	sub := func(val *pg.Node) func() *pg.Node {
 		return func() *pg.Node {

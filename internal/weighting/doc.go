@@ -57,6 +57,13 @@
 // n_eff = (Σw)²/Σw² (Kish effective base), low_base (n below min_base, default 30)
 // and n_zero_weight (panelists whose NULL or zero weight kept them out). Margins of
 // error are 1.96·√(p(1−p)/n_eff) with n_eff of the share's denominator.
+//
+// The design's constants that do not depend on the query (n, and Σw, Σw² of a
+// reach universe without user-level filters) are sub-queries over the whole
+// weights table unless the caller passes them in [Options.Panel], computed once
+// per dataset with [PanelSQL]: then they are literals and a query reads only the
+// rows it asks for. A universe after user-level filters is always computed in
+// the query.
 // HAVING and ORDER BY are kept as written and act on the unweighted expressions.
 //
 // # When weights are not applied

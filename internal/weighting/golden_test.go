@@ -18,7 +18,8 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 // options give exactly the recorded SQL and notes. Run with -update to record them.
 //
 // A case holds the sections "input.sql", optional "options" (lines such as
-// "raw", "weights=false", "merge_nccs=false", "twelve_grade", "min_base=50"),
+// "raw", "weights=false", "merge_nccs=false", "twelve_grade", "min_base=50",
+// "panel" for the design's constants given as literals),
 // and the recorded "output.sql" and "result".
 func TestRewrite_Golden(t *testing.T) {
 	files, err := filepath.Glob("testdata/rewrite/*.txtar")
@@ -97,6 +98,9 @@ func goldenOptions(t *testing.T, text string) Options {
 			opts.Roles.WeightScale = 1
 		case line == "min_base=50":
 			opts.Roles.MinBase = 50
+		case line == "panel":
+			// The design's constants as the registry passes them.
+			opts.Panel = &Panel{N: 2000, SumW: 1234.5, SumW2: 987.25}
 		default:
 			t.Fatalf("unknown option %q", line)
 		}

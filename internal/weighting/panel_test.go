@@ -44,11 +44,18 @@ type runner func(t *testing.T, query string) []row
 // rewriteSQL parses, rewrites with the panel's roles and deparses.
 func rewriteSQL(t *testing.T, query string) string {
 	t.Helper()
+	return rewriteWith(t, query, nil)
+}
+
+// rewriteWith is rewriteSQL with the design's constants given as literals
+// (nil: computed by sub-queries in the SQL).
+func rewriteWith(t *testing.T, query string, panel *Panel) string {
+	t.Helper()
 	tree, err := pg.Parse(query)
 	if err != nil {
 		t.Fatalf("parse %q: %v", query, err)
 	}
-	res, err := Rewrite(tree, Options{Roles: panelRoles(), Schema: panelSchema(), Aggregated: true, Weights: true, MergeNCCS: true})
+	res, err := Rewrite(tree, Options{Roles: panelRoles(), Schema: panelSchema(), Aggregated: true, Weights: true, MergeNCCS: true, Panel: panel})
 	if err != nil {
 		t.Fatalf("rewrite %q: %v", query, err)
 	}
@@ -260,8 +267,27 @@ func loadExpected(t *testing.T) []expectedCase {
 	return cases
 }
 
+// panelConstants runs PanelSQL on an engine, as the dataset registry does once
+// per dataset version.
+func panelConstants(t *testing.T, run runner) *Panel {
+	t.Helper()
+	rows := run(t, PanelSQL(panelRoles()))
+	if len(rows) != 1 {
+		t.Fatalf("PanelSQL returned %d rows, want 1", len(rows))
+	}
+	n, _ := rows[0]["n"].(float64)
+	sw, _ := rows[0]["sum_w"].(float64)
+	sw2, _ := rows[0]["sum_w2"].(float64)
+	if n < 1 || sw <= 0 || sw2 <= 0 {
+		t.Fatalf("PanelSQL returned %v", rows[0])
+	}
+	return &Panel{N: int64(n), SumW: sw, SumW2: sw2}
+}
+
 // TestRewrite_ReferencePanel runs every case of the reference panel through Rewrite on
-// PostgreSQL and DuckDB and compares with the answers computed by R's survey package.
+// PostgreSQL and DuckDB and compares with the answers computed by R's survey package,
+// once with the design's constants computed inside each query ("subqueries") and once
+// with them given as literals from PanelSQL ("constants"), as the server runs them.
 func TestRewrite_ReferencePanel(t *testing.T) {
 	cases := loadExpected(t)
 	engines := []struct {
@@ -271,49 +297,62 @@ func TestRewrite_ReferencePanel(t *testing.T) {
 	for _, eng := range engines {
 		t.Run(eng.name, func(t *testing.T) {
 			run := eng.open(t)
-			for _, c := range cases {
-				rc, ok := refCases[c.ID]
-				if !ok {
-					t.Errorf("case %s has no mapping in refCases", c.ID)
+			constants := panelConstants(t, run)
+			for _, mode := range []struct {
+				name  string
+				panel *Panel
+			}{{"subqueries", nil}, {"constants", constants}} {
+				t.Run(mode.name, func(t *testing.T) { checkReferenceCases(t, run, cases, mode.panel) })
+			}
+		})
+	}
+}
+
+// checkReferenceCases compares every reference case with what run returns for
+// the rewritten SQL.
+func checkReferenceCases(t *testing.T, run runner, cases []expectedCase, panel *Panel) {
+	t.Helper()
+	for _, c := range cases {
+		rc, ok := refCases[c.ID]
+		if !ok {
+			t.Errorf("case %s has no mapping in refCases", c.ID)
+			continue
+		}
+		t.Run(c.ID, func(t *testing.T) {
+			got := run(t, rewriteWith(t, c.SQLUnweighted, panel))
+			var all []row
+			if rc.allSQL != "" {
+				all = run(t, rewriteWith(t, rc.allSQL, panel))
+			}
+			matched := 0
+			for _, want := range c.Expected {
+				var have row
+				switch key := want[rc.keyField]; {
+				case rc.keyField == "":
+					have = got[0]
+				case key == "ALL":
+					have = all[0]
+				default:
+					for _, g := range got {
+						if g[rc.keyColumn] == key {
+							have = g
+						}
+					}
+				}
+				if have == nil {
+					t.Errorf("no row for %v = %v", rc.keyField, want[rc.keyField])
 					continue
 				}
-				t.Run(c.ID, func(t *testing.T) {
-					got := run(t, rewriteSQL(t, c.SQLUnweighted))
-					var all []row
-					if rc.allSQL != "" {
-						all = run(t, rewriteSQL(t, rc.allSQL))
-					}
-					matched := 0
-					for _, want := range c.Expected {
-						var have row
-						switch key := want[rc.keyField]; {
-						case rc.keyField == "":
-							have = got[0]
-						case key == "ALL":
-							have = all[0]
-						default:
-							for _, g := range got {
-								if g[rc.keyColumn] == key {
-									have = g
-								}
-							}
-						}
-						if have == nil {
-							t.Errorf("no row for %v = %v", rc.keyField, want[rc.keyField])
-							continue
-						}
-						matched++
-						for field, col := range rc.columns {
-							compare(t, fmt.Sprintf("%v %s", want[rc.keyField], col), have[col], want[field], rc.scale[field])
-						}
-					}
-					if rc.keyField != "" && matched != len(c.Expected) {
-						t.Errorf("matched %d of %d expected rows", matched, len(c.Expected))
-					}
-					if rc.keyField != "" && rc.allSQL == "" && len(got) != len(c.Expected) {
-						t.Errorf("got %d rows, want %d", len(got), len(c.Expected))
-					}
-				})
+				matched++
+				for field, col := range rc.columns {
+					compare(t, fmt.Sprintf("%v %s", want[rc.keyField], col), have[col], want[field], rc.scale[field])
+				}
+			}
+			if rc.keyField != "" && matched != len(c.Expected) {
+				t.Errorf("matched %d of %d expected rows", matched, len(c.Expected))
+			}
+			if rc.keyField != "" && rc.allSQL == "" && len(got) != len(c.Expected) {
+				t.Errorf("got %d rows, want %d", len(got), len(c.Expected))
 			}
 		})
 	}

@@ -55,6 +55,42 @@ type Options struct {
 	Aggregated bool // the caller's classification (sqlguard.Classify); raw queries are never weighted, only NCCS-merged
 	Weights    bool // apply_weights parameter
 	MergeNCCS  bool // merge_nccs parameter
+	// Panel, when set, holds the design's constants over the whole weights
+	// table, which the rewrite then writes as literals instead of sub-queries
+	// that scan the weights table inside every query. Nil keeps the
+	// sub-queries, so the rewrite stays correct on its own.
+	Panel *Panel
+}
+
+// Panel holds the constants of the survey design that do not depend on a
+// query: the panelists of the whole weights table with a positive weight.
+// A caller computes them once per dataset version with [PanelSQL] (one scan)
+// and passes them in [Options.Panel]; they must describe the data the query
+// will read, or standard errors and reach percentages will be off by the
+// difference.
+type Panel struct {
+	N     int64   // panelists with a positive weight: the sample size of the design
+	SumW  float64 // Σw over them, before weight_scale
+	SumW2 float64 // Σw² over them, before weight_scale
+}
+
+// PanelSQL returns the query that computes a [Panel] for roles, in SQL that
+// PostgreSQL and DuckDB both run: one row of three columns, N, SumW and
+// SumW2. It returns "" when roles name no weight column, weights table or
+// respondent key (nothing is weighted, so no constant is needed).
+func PanelSQL(roles Roles) string {
+	w, table, key := strings.ToLower(roles.WeightColumn), strings.ToLower(roles.WeightsTable), strings.ToLower(roles.RespondentKey)
+	if w == "" || table == "" || key == "" {
+		return ""
+	}
+	wd := fmt.Sprintf("CAST(%s AS DOUBLE PRECISION)", quoteIdent(w))
+	return fmt.Sprintf("SELECT COUNT(%s) AS n, SUM(%s) AS sum_w, SUM(%s * %s) AS sum_w2 FROM %s WHERE %s > 0",
+		quoteIdent(key), wd, wd, wd, quoteIdent(table), quoteIdent(w))
+}
+
+// quoteIdent quotes a name for SQL.
+func quoteIdent(name string) string {
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
 }
 
 // Result describes a rewrite.
