@@ -1,0 +1,91 @@
+package analysis_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"testing"
+
+	"github.com/mcp-analytics/mcp-analytics/internal/analysis"
+	"github.com/mcp-analytics/mcp-analytics/internal/apptest"
+	"github.com/mcp-analytics/mcp-analytics/internal/result"
+)
+
+// TestService_WeightedFiguresOnTheDemo asks weighted questions the way an
+// assistant does and checks the added figures against plain SQL that
+// computes them independently, on both engines.
+func TestService_WeightedFiguresOnTheDemo(t *testing.T) {
+	f := apptest.New(t, apptest.Options{Postgres: true})
+	ctx := context.Background()
+	cases := []struct {
+		name     string
+		question string // what the assistant sends (weighted by the server)
+		column   string // the added column to check
+		check    string // plain SQL giving key, expected value (weights used by hand: left as written)
+	}{
+		{"weighted count by gender (people)", "SELECT gender, COUNT(*) FROM users GROUP BY gender", "weighted_count",
+			"SELECT gender, SUM(weight) * 1000 FROM users GROUP BY gender"},
+		{"weighted share by merged NCCS", "SELECT nccs, COUNT(*) FROM users GROUP BY nccs", "weighted_pct",
+			"SELECT CASE WHEN nccs IN ('A', 'A1') THEN 'A' WHEN nccs IN ('C', 'D', 'E') THEN 'C/D/E' ELSE nccs END AS k, 100.0 * SUM(weight) / (SELECT SUM(weight) FROM users) FROM users GROUP BY 1"},
+		{"reach counts each panelist once", "SELECT app_name, COUNT(DISTINCT user_id) FROM app_usage GROUP BY app_name", "weighted_reach",
+			"SELECT x.app_name, SUM(u.weight) * 1000 FROM (SELECT DISTINCT app_name, user_id FROM app_usage) x JOIN users u ON u.user_id = x.user_id GROUP BY x.app_name"},
+		{"weighted mean spend by age group", "SELECT age_group, AVG(total_spend) FROM users GROUP BY age_group", "weighted_avg_total_spend",
+			"SELECT age_group, SUM(weight * total_spend) / SUM(weight) FROM users GROUP BY age_group"},
+		{"projected event volume", "SELECT app_name, COUNT(*) FROM app_usage GROUP BY app_name", "weighted_count",
+			"SELECT e.app_name, SUM(u.weight) * 1000 FROM app_usage e JOIN users u ON u.user_id = e.user_id GROUP BY e.app_name"},
+	}
+	for _, e := range engines {
+		for _, c := range cases {
+			t.Run(e.name+"/"+c.name, func(t *testing.T) {
+				got := f.Service.Query(ctx, analysis.Request{DatasetID: e.sample, Query: c.question, ApplyWeights: true, MergeNCCS: true})
+				want := f.Service.Query(ctx, analysis.Request{DatasetID: e.sample, Query: c.check, ApplyWeights: true})
+				if !got.OK || !want.OK {
+					t.Fatalf("query failed: %q / %q", got.Error, want.Error)
+				}
+				if !got.Weighting.Applied {
+					t.Fatalf("weights not applied: %s", got.Weighting.ReasonIfNot)
+				}
+				if want.Weighting.Applied {
+					t.Fatalf("the check SQL uses the weight column by hand and must be left as written")
+				}
+				idx := columnIndex(got, c.column)
+				if idx < 0 {
+					t.Fatalf("no column %s in %v", c.column, got.Columns)
+				}
+				expected := map[string]float64{}
+				for _, row := range want.Rows {
+					expected[fmt.Sprint(row[0])] = toFloat(row[1])
+				}
+				if len(got.Rows) != len(expected) {
+					t.Errorf("%d groups, want %d", len(got.Rows), len(expected))
+				}
+				for _, row := range got.Rows {
+					k := fmt.Sprint(row[0])
+					w, ok := expected[k]
+					if !ok {
+						t.Errorf("unexpected group %q", k)
+						continue
+					}
+					if g := toFloat(row[idx]); math.Abs(g-w) > 1e-6*math.Max(1, math.Abs(w)) {
+						t.Errorf("%s %s = %v, want %v", k, c.column, g, w)
+					}
+				}
+			})
+		}
+	}
+}
+
+func columnIndex(r result.Result, name string) int {
+	return slices.IndexFunc(r.Columns, func(c result.Column) bool { return c.Name == name })
+}
+
+func toFloat(v any) float64 {
+	switch x := v.(type) {
+	case int64:
+		return float64(x)
+	case float64:
+		return x
+	}
+	return math.NaN()
+}
