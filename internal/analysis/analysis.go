@@ -165,8 +165,51 @@ func (s *Service) run(ctx context.Context, req Request) (r result.Result) {
 	if slices.Contains(plan.Weighting.AddedColumns, zeroWeightColumn) {
 		zeroWeightNote(t, &r)
 	}
+	if slices.Contains(plan.Weighting.AddedColumns, lowBaseColumn) {
+		lowBaseNote(t, &r, plan.MinBase)
+	}
 	r.SetTable(t)
 	return r
+}
+
+// lowBaseColumn is the column the rewrite adds to flag groups whose
+// unweighted base is below the dataset's minimum.
+const lowBaseColumn = "low_base"
+
+// lowBaseNote names the groups flagged low base, so the model cannot miss
+// them when it quotes the figures.
+func lowBaseNote(t *result.Table, r *result.Result, minBase int) {
+	flag := slices.IndexFunc(t.Columns, func(c result.Column) bool { return c.Name == lowBaseColumn })
+	n := slices.IndexFunc(t.Columns, func(c result.Column) bool { return c.Name == "n" })
+	if flag < 0 {
+		return
+	}
+	var groups []string
+	for _, row := range t.Rows {
+		if low, _ := row[flag].(bool); !low {
+			continue
+		}
+		label := "all"
+		if flag > 0 && len(row) > 0 && !slices.Contains(r.Weighting.AddedColumns, t.Columns[0].Name) {
+			label = fmt.Sprint(row[0])
+			if row[0] == nil {
+				label = "NULL"
+			}
+		}
+		if n >= 0 {
+			label += fmt.Sprintf(" (n = %v)", row[n])
+		}
+		groups = append(groups, label)
+	}
+	if len(groups) == 0 {
+		return
+	}
+	more := ""
+	if len(groups) > 8 {
+		more = fmt.Sprintf(" and %d more", len(groups)-8)
+		groups = groups[:8]
+	}
+	r.Notes = append(r.Notes, fmt.Sprintf("⚠ Low base (unweighted n below %d), read with caution: %s%s.", minBase, strings.Join(groups, ", "), more))
 }
 
 // zeroWeightColumn is the column the rewrite adds to count panelists whose
@@ -203,6 +246,9 @@ func zeroWeightNote(t *result.Table, r *result.Result) {
 func (s *Service) plan(h *dataset.Handle, req Request) (QueryPlan, error) {
 	k := planKey{dataset: h.Dataset.ID, version: h.Dataset.UpdatedAt, query: req.Query,
 		weights: req.ApplyWeights, mergeNCCS: req.MergeNCCS, maxRows: req.MaxRows}
+	if h.Panel != nil {
+		k.panel = *h.Panel // new constants (after a profile run) give new plans
+	}
 	if p, ok := s.plans.get(k); ok {
 		return p, nil
 	}
@@ -219,6 +265,8 @@ type QueryPlan struct {
 	Cap        int
 	Aggregated bool
 	Weighting  result.Weighting
+	// MinBase is the unweighted base below which a group is low base.
+	MinBase int
 }
 
 // Plan guards, classifies, weights and caps req's SQL for the dataset of h.
@@ -257,6 +305,10 @@ func Plan(h *dataset.Handle, req Request) (QueryPlan, error) {
 	}
 
 	roles := weightingRoles(h.Roles)
+	p.MinBase = roles.MinBase
+	if p.MinBase <= 0 {
+		p.MinBase = weighting.DefaultMinBase
+	}
 	p.Weighting = result.Weighting{WeightScale: roles.WeightScale}
 	if roles.WeightColumn != "" {
 		p.Weighting.WeightColumn = roles.WeightsTable + "." + roles.WeightColumn
@@ -267,6 +319,9 @@ func Plan(h *dataset.Handle, req Request) (QueryPlan, error) {
 	w, err := weighting.Rewrite(q.Tree, weighting.Options{
 		Roles: roles, Schema: schema, Aggregated: p.Aggregated,
 		Weights: req.ApplyWeights, MergeNCCS: req.MergeNCCS,
+		// The design's constants, computed once per dataset version by the
+		// registry, become literals instead of whole-table sub-queries.
+		Panel: h.Panel,
 	})
 	if err != nil {
 		return QueryPlan{}, fmt.Errorf("weighting: %w", err)

@@ -4,6 +4,8 @@ import (
 	"container/list"
 	"sync"
 	"time"
+
+	"github.com/mcp-analytics/mcp-analytics/internal/weighting"
 )
 
 // planKey identifies a plan: the same text, options and dataset version
@@ -16,6 +18,7 @@ type planKey struct {
 	weights   bool
 	mergeNCCS bool
 	maxRows   int
+	panel     weighting.Panel // the design's constants written into the plan
 }
 
 // planCache is a bounded LRU of successful plans. Plans hold only strings

@@ -19,6 +19,7 @@ import (
 	"github.com/mcp-analytics/mcp-analytics/internal/config"
 	"github.com/mcp-analytics/mcp-analytics/internal/profile"
 	"github.com/mcp-analytics/mcp-analytics/internal/source"
+	"github.com/mcp-analytics/mcp-analytics/internal/weighting"
 )
 
 // Store is the part of a catalog store the registry uses.
@@ -88,12 +89,17 @@ type entry struct {
 	ds     catalog.Dataset
 	limits config.Limits
 
-	mu      sync.Mutex // guards everything below
-	src     source.Source
-	tables  []source.Table
-	roles   Roles
-	dates   [2]string
-	ready   bool
+	mu     sync.Mutex // guards everything below
+	src    source.Source
+	tables []source.Table
+	roles  Roles
+	dates  [2]string
+	ready  bool
+	// panel holds the design's constants, computed once per dataset
+	// version (and again after each profile run); nil when the dataset
+	// has no weights or the last attempt, at panelAt, failed.
+	panel   *weighting.Panel
+	panelAt time.Time
 	refs    int
 	retired bool
 
@@ -119,6 +125,10 @@ type Handle struct {
 	// DateRange is the earliest and latest date in the dataset's date
 	// columns ("" when it has none or they could not be read).
 	DateRange [2]string
+	// Panel holds the design's constants of the weights table, computed
+	// once per dataset version (see weighting.Options.Panel); nil when
+	// unknown, and the rewrite then computes them in each query.
+	Panel *weighting.Panel
 	// Profile is the stored profile, nil when the dataset was never
 	// profiled.
 	Profile *catalog.Profile
@@ -263,8 +273,13 @@ func (r *Registry) Reprofile(ctx context.Context, id int64) (catalog.Profile, er
 	if err := r.store.SaveProfile(ctx, p); err != nil {
 		return p, err
 	}
+	// The data may have changed since the panel constants were computed.
+	panel, panelErr := loadPanel(ctx, h.Source, h.Roles, h.Limits.QueryTimeout)
 	h.e.mu.Lock()
 	h.e.infoStale = true
+	if panelErr == nil {
+		h.e.panel, h.e.panelAt = panel, time.Now()
+	}
 	h.e.mu.Unlock()
 	r.log.Info("dataset profiled", "dataset", id, "method", p.Method, "took", time.Since(start).Round(time.Millisecond))
 	return p, nil
@@ -318,6 +333,9 @@ func (r *Registry) Open(ctx context.Context, id int64) (*Handle, error) {
 		}
 		e.infoStale = true
 	}
+	if e.panel == nil && time.Since(e.panelAt) > panelRetry {
+		r.refreshPanel(ctx, e)
+	}
 	if e.infoStale {
 		inf, err := r.loadInfo(ctx, id)
 		if err != nil {
@@ -331,8 +349,19 @@ func (r *Registry) Open(ctx context.Context, id int64) (*Handle, error) {
 	if p := e.info.profile; p != nil && p.DateFrom != "" {
 		dates = [2]string{p.DateFrom, p.DateTo}
 	}
-	return &Handle{Dataset: e.ds, Limits: e.limits, Source: e.src, Tables: e.tables, Roles: e.roles, DateRange: dates,
+	return &Handle{Dataset: e.ds, Limits: e.limits, Source: e.src, Tables: e.tables, Roles: e.roles, DateRange: dates, Panel: e.panel,
 		Profile: e.info.profile, Descriptions: e.info.descriptions, e: e}, nil
+}
+
+// refreshPanel computes e's panel constants. e.mu is held.
+func (r *Registry) refreshPanel(ctx context.Context, e *entry) {
+	e.panelAt = time.Now()
+	p, err := loadPanel(ctx, e.src, e.roles, e.limits.QueryTimeout)
+	if err != nil {
+		r.log.Warn("panel constants; weighted queries compute them instead", "dataset", e.ds.ID, "err", err)
+		return
+	}
+	e.panel = p
 }
 
 // loadInfo reads a dataset's stored profile and descriptions.

@@ -2,6 +2,7 @@ package dataset_test
 
 import (
 	"context"
+	"math"
 	"testing"
 
 	"github.com/mcp-analytics/mcp-analytics/internal/apptest"
@@ -116,5 +117,29 @@ func TestRegistry_ProfileAndDictionary(t *testing.T) {
 	}
 	if h.Source != src {
 		t.Error("a profile or dictionary change reopened the dataset's source")
+	}
+}
+
+func TestRegistry_Panel(t *testing.T) {
+	f := apptest.New(t, apptest.Options{})
+	ctx := context.Background()
+	h, err := f.Registry.Open(ctx, apptest.DuckSample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Release()
+	if h.Panel == nil {
+		t.Fatal("Panel = nil for a weighted dataset, want the design's constants")
+	}
+	// Computed independently: every panelist with a positive weight.
+	want, err := h.Source.Query(ctx, "SELECT COUNT(*), SUM(weight), SUM(weight * weight) FROM users WHERE weight > 0", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := want.Rows[0][0].(int64)
+	sw, _ := want.Rows[0][1].(float64)
+	sw2, _ := want.Rows[0][2].(float64)
+	if h.Panel.N != n || math.Abs(h.Panel.SumW-sw) > 1e-9*sw || math.Abs(h.Panel.SumW2-sw2) > 1e-9*sw2 {
+		t.Errorf("Panel = %+v, want N=%d SumW=%g SumW2=%g", *h.Panel, n, sw, sw2)
 	}
 }
