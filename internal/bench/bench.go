@@ -179,25 +179,36 @@ func heavyAggregate(_, _ int) string {
 	return "SELECT state, nccs, COUNT(*) AS panelists, AVG(spend) AS avg_spend FROM users GROUP BY state, nccs"
 }
 
+// multiQuerySpan is how many consecutive panelists each multi-query
+// question reads, through the primary key.
+const multiQuerySpan = 500
+
 // multiQueries returns n cheap, different aggregates, the kind of
-// questions an assistant batches: counts, shares and totals on slices of
-// the panel. Means and reach percentages are left out on purpose: their
-// rewrite currently adds scans of the whole weights table (the full-sample
-// size and universe of SPEC §5), which would measure the database, not
-// round trips; the rewrite section still covers those shapes.
+// questions an assistant batches: shares, totals, means and reach, each on
+// a narrow slice of the panel read through an index. SPEC §10's goal for
+// execute_multi_query is about round trips to a database 20 ms away, so
+// the questions are chosen so that the database's own time per query is
+// small next to the round trip (the report shows it, measured with raw pgx
+// next to the database); means and reach percentages are included because
+// the design's constants no longer make them scan the weights table.
 func multiQueries(users, n int) []string {
 	states := []string{"Maharashtra", "Delhi", "Karnataka", "Tamil Nadu", "Uttar Pradesh", "West Bengal", "Gujarat", "Telangana", "Rajasthan", "Kerala"}
-	span := min(users, 5_000)
+	span := min(users, multiQuerySpan)
 	out := make([]string, n)
 	for i := range out {
 		lo := 1 + (i*3571)%max(users-span, 1)
-		switch i % 3 {
+		hi := lo + span
+		switch i % 5 {
 		case 0:
-			out[i] = fmt.Sprintf("SELECT nccs, COUNT(*) FROM users WHERE state = '%s' AND user_id BETWEEN %d AND %d GROUP BY nccs", states[i%len(states)], lo, lo+span)
+			out[i] = fmt.Sprintf("SELECT nccs, COUNT(*) FROM users WHERE state = '%s' AND user_id BETWEEN %d AND %d GROUP BY nccs", states[i%len(states)], lo, hi)
 		case 1:
-			out[i] = fmt.Sprintf("SELECT gender, SUM(spend) AS spend FROM users WHERE user_id BETWEEN %d AND %d GROUP BY gender", lo, lo+span)
+			out[i] = fmt.Sprintf("SELECT gender, SUM(spend) AS spend FROM users WHERE user_id BETWEEN %d AND %d GROUP BY gender", lo, hi)
+		case 2:
+			out[i] = fmt.Sprintf("SELECT app, SUM(minutes) AS minutes FROM app_usage WHERE user_id BETWEEN %d AND %d GROUP BY app", lo, hi)
+		case 3:
+			out[i] = fmt.Sprintf("SELECT age_group, AVG(spend) AS avg_spend FROM users WHERE user_id BETWEEN %d AND %d GROUP BY age_group", lo, hi)
 		default:
-			out[i] = fmt.Sprintf("SELECT app, SUM(minutes) AS minutes FROM app_usage WHERE user_id BETWEEN %d AND %d GROUP BY app", lo, lo+span)
+			out[i] = fmt.Sprintf("SELECT app, COUNT(DISTINCT user_id) AS reach FROM app_usage WHERE user_id BETWEEN %d AND %d GROUP BY app", lo, hi)
 		}
 	}
 	return out
@@ -334,7 +345,7 @@ func (b *run) multi(ctx context.Context, r *Report) error {
 				return err
 			}
 		}
-		var seq, one, db, rawRemote samples
+		var seq, one, db, dbSeq, rawRemote samples
 		for range b.cfg.Repeats {
 			d, err := timed(func() error {
 				for _, q := range sqls {
@@ -356,6 +367,10 @@ func (b *run) multi(ctx context.Context, r *Report) error {
 				return fmt.Errorf("raw pgx: %w", err)
 			}
 			db = append(db, d)
+			if d, err = parallel(ctx, b.h.rawLocal, asRun, 1); err != nil {
+				return fmt.Errorf("raw pgx: %w", err)
+			}
+			dbSeq = append(dbSeq, d)
 			if d, err = parallel(ctx, b.h.rawRemote, asRun, b.cfg.Limits.MaxConcurrent); err != nil {
 				return fmt.Errorf("raw pgx through the proxy: %w", err)
 			}
@@ -366,7 +381,7 @@ func (b *run) multi(ctx context.Context, r *Report) error {
 		r.Multi = append(r.Multi, MultiRow{
 			Queries: n, SequentialMS: seq.median(), MultiMS: one.median(),
 			Speedup:    ratio(seq.median(), one.median()),
-			DatabaseMS: db.median(), LowerBoundMS: round(lower, 3),
+			DatabaseMS: db.median(), DatabaseSequentialMS: dbSeq.median(), LowerBoundMS: round(lower, 3),
 			RatioToLowerBound: ratio(one.median(), lower),
 			WavesAtLimit:      waves,
 			LowerBoundAtLimit: round(float64(waves)*r.RTTMS+db.median(), 3),
