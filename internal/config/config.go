@@ -137,6 +137,24 @@ func Load(path string, environ []string) (Config, error) {
 // Decode decodes YAML over cfg after expanding ${VAR} references from
 // environ. Unknown keys are errors.
 func Decode(data []byte, cfg *Config, environ []string) error {
+	expanded, err := Expand(data, environ)
+	if err != nil {
+		return err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(expanded))
+	dec.KnownFields(true)
+	// An empty file decodes to io.EOF: nothing to overlay.
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("decode yaml: %w", err)
+	}
+	return nil
+}
+
+// Expand replaces ${VAR} and $VAR in data with values from environ, so
+// secrets need not be written into files. A variable that is not set is an
+// error rather than an empty string: a missing password should not turn
+// into a silently different connection string.
+func Expand(data []byte, environ []string) ([]byte, error) {
 	env := envMap(environ)
 	var missing []string
 	expanded := os.Expand(string(data), func(name string) string {
@@ -147,15 +165,9 @@ func Decode(data []byte, cfg *Config, environ []string) error {
 		return v
 	})
 	if len(missing) > 0 {
-		return fmt.Errorf("environment variables referenced but not set: %s", strings.Join(missing, ", "))
+		return nil, fmt.Errorf("environment variables referenced but not set: %s", strings.Join(missing, ", "))
 	}
-	dec := yaml.NewDecoder(bytes.NewReader([]byte(expanded)))
-	dec.KnownFields(true)
-	// An empty file decodes to io.EOF: nothing to overlay.
-	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("decode yaml: %w", err)
-	}
-	return nil
+	return []byte(expanded), nil
 }
 
 // envVar binds one MCPA_* variable to a setting.

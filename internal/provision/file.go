@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
+	"github.com/mcp-analytics/mcp-analytics/internal/config"
 )
 
 // File is a declarative provisioning file (--provision datasets.yaml):
@@ -74,25 +75,12 @@ type FileStore interface {
 // environ (a reference to an unset variable is an error, so a secret is
 // never silently empty). Unknown keys are errors.
 func ParseFile(data []byte, environ []string) (File, error) {
-	env := map[string]string{}
-	for _, kv := range environ {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			env[k] = v
-		}
-	}
-	var missing []string
-	expanded := os.Expand(string(data), func(name string) string {
-		v, ok := env[name]
-		if !ok {
-			missing = append(missing, name)
-		}
-		return v
-	})
-	if len(missing) > 0 {
-		return File{}, fmt.Errorf("environment variables referenced but not set: %s", strings.Join(missing, ", "))
+	expanded, err := config.Expand(data, environ)
+	if err != nil {
+		return File{}, err
 	}
 	var f File
-	dec := yaml.NewDecoder(bytes.NewReader([]byte(expanded)))
+	dec := yaml.NewDecoder(bytes.NewReader(expanded))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
 		return File{}, fmt.Errorf("decode yaml: %w", err)
