@@ -300,9 +300,51 @@ func (in *inspector) visitRangeVar(rv *pg_query.RangeVar, ctes *scope) {
 		})
 		return
 	}
-	if in.opts.Dialect != DuckDB {
+	if in.opts.Dialect == DuckDB && !in.duckDBRelationOK(rv, name) {
 		return
 	}
+	if rv.Schemaname == "" && rv.Catalogname == "" && ctes.has(name) {
+		return
+	}
+	if in.opts.Relations == nil {
+		return
+	}
+	// A dataset is its own tables, by their unqualified names: a schema or
+	// database qualifier could reach another dataset that shares the
+	// database (or the server's catalogs), so it is refused on both engines.
+	ownSchema := in.opts.Dialect == DuckDB && rv.Catalogname == "" && strings.EqualFold(rv.Schemaname, "main")
+	if (rv.Schemaname != "" || rv.Catalogname != "") && !ownSchema {
+		in.fail(&Error{
+			Code:    CodeDeniedRelation,
+			Message: fmt.Sprintf("relation %s is outside this dataset: only the dataset's own tables can be queried, by their unqualified names", qualifiedName(rv)),
+			Pos:     in.pos(rv.Location),
+			Hint:    in.tablesHint(),
+		})
+		return
+	}
+	if !in.opts.Relations[name] {
+		in.fail(&Error{
+			Code:    CodeDeniedRelation,
+			Message: fmt.Sprintf("relation %q does not exist in this dataset", rv.Relname),
+			Pos:     in.pos(rv.Location),
+			Hint:    in.tablesHint(),
+		})
+	}
+}
+
+func qualifiedName(rv *pg_query.RangeVar) string {
+	parts := []string{}
+	for _, p := range []string{rv.Catalogname, rv.Schemaname, rv.Relname} {
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, ".")
+}
+
+// duckDBRelationOK refuses relation names DuckDB would read as files or
+// URLs (replacement scans); it reports whether the relation passed.
+func (in *inspector) duckDBRelationOK(rv *pg_query.RangeVar, name string) bool {
 	for _, part := range []string{rv.Catalogname, rv.Schemaname, rv.Relname} {
 		if part != "" && !isPlainIdentifier(part) {
 			in.fail(&Error{
@@ -311,7 +353,7 @@ func (in *inspector) visitRangeVar(rv *pg_query.RangeVar, ctes *scope) {
 				Pos:     in.pos(rv.Location),
 				Hint:    in.tablesHint(),
 			})
-			return
+			return false
 		}
 	}
 	if rv.Schemaname != "" && fileExtensions[name] {
@@ -321,19 +363,9 @@ func (in *inspector) visitRangeVar(rv *pg_query.RangeVar, ctes *scope) {
 			Pos:     in.pos(rv.Location),
 			Hint:    in.tablesHint(),
 		})
-		return
+		return false
 	}
-	if rv.Schemaname == "" && rv.Catalogname == "" && ctes.has(name) {
-		return
-	}
-	if in.opts.Relations != nil && !in.opts.Relations[name] {
-		in.fail(&Error{
-			Code:    CodeDeniedRelation,
-			Message: fmt.Sprintf("relation %s is not a table of this dataset", name),
-			Pos:     in.pos(rv.Location),
-			Hint:    in.tablesHint(),
-		})
-	}
+	return true
 }
 
 func (in *inspector) visitColumnRef(ref *pg_query.ColumnRef) {

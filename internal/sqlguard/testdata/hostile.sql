@@ -942,3 +942,13 @@ SELECT 'abc
 -- dialects: postgres duckdb
 -- code: syntax
 SELEC gender FROM users
+
+-- name: another_datasets_schema
+-- dialects: postgres duckdb
+-- code: denied_relation
+SELECT content_genre, COUNT(*) FROM demo_streaming_panel.events GROUP BY 1
+
+-- name: catalog_table_without_schema
+-- dialects: postgres
+-- code: denied_relation
+SELECT relname, relnamespace FROM pg_class
