@@ -95,8 +95,6 @@ func groupsByKey(g *pg_query.Node, sel *pg_query.SelectStmt, keys map[string]boo
 				return isKey(sel.TargetList[i-1].GetResTarget().GetVal(), keys)
 			}
 		}
-	case *pg_query.Node_TypeCast:
-		return groupsByKey(n.TypeCast.Arg, sel, keys)
 	case *pg_query.Node_GroupingSet:
 		for _, c := range n.GroupingSet.Content {
 			if groupsByKey(c, sel, keys) {
@@ -115,17 +113,46 @@ func groupsByKey(g *pg_query.Node, sel *pg_query.SelectStmt, keys map[string]boo
 				return true
 			}
 		}
+	default:
+		// Any other expression (a cast, user_id + 0, a concatenation, a
+		// CASE) that reads the key can be one group per panelist: it is
+		// treated as the key. GROUP BY user_id % 10 is Raw too; that is
+		// the price of not guessing which expressions are one-to-one.
+		return isKey(g, keys)
 	}
 	return false
 }
 
-// isKey reports whether the expression v is a respondent key column, possibly cast.
+// isKey reports whether the expression v reads a respondent key column
+// anywhere (subqueries excepted).
 func isKey(v *pg_query.Node, keys map[string]bool) bool {
-	for v.GetTypeCast() != nil {
-		v = v.GetTypeCast().Arg
+	return v != nil && messageReadsKey(v.ProtoReflect(), keys)
+}
+
+// messageReadsKey looks inside a node's payload message (A_Expr, FuncCall,
+// CaseExpr...) for a key column.
+func messageReadsKey(m protoreflect.Message, keys map[string]bool) bool {
+	if ref, ok := m.Interface().(*pg_query.ColumnRef); ok {
+		return keys[lastField(ref)]
 	}
-	ref := v.GetColumnRef()
-	return ref != nil && keys[lastField(ref)]
+	if _, ok := m.Interface().(*pg_query.SubLink); ok {
+		return false
+	}
+	found := false
+	m.Range(func(fd protoreflect.FieldDescriptor, val protoreflect.Value) bool {
+		if fd.Kind() != protoreflect.MessageKind || fd.IsMap() {
+			return true
+		}
+		if fd.IsList() {
+			for i := 0; i < val.List().Len() && !found; i++ {
+				found = messageReadsKey(val.List().Get(i).Message(), keys)
+			}
+		} else {
+			found = messageReadsKey(val.Message(), keys)
+		}
+		return !found
+	})
+	return found
 }
 
 func lastField(ref *pg_query.ColumnRef) string {

@@ -24,7 +24,13 @@ func TestClassify(t *testing.T) {
 		{"SELECT user_id AS who, count(*) FROM t GROUP BY who", Raw},
 		{"SELECT user_id::text AS u, count(*) FROM t GROUP BY 1", Raw},
 		{"SELECT count(*) FROM t GROUP BY user_id::text", Raw},
-		{"SELECT user_id % 10 AS bucket, count(*) FROM t GROUP BY 1", Aggregated},
+		// Any expression that reads the key is treated as the key: the guard
+		// cannot tell user_id + 0 (one group per panelist) from a bucketing.
+		{"SELECT user_id % 10 AS bucket, count(*) FROM t GROUP BY 1", Raw},
+		{"SELECT user_id + 0 AS uid, gender, count(*) FROM t GROUP BY 1, 2", Raw},
+		{"SELECT gender, count(*) FROM t GROUP BY gender, user_id::text || ''", Raw},
+		{"SELECT gender, count(*) FROM t GROUP BY gender, CASE WHEN age > 30 THEN user_id END", Raw},
+		{"SELECT gender, count(*) FROM t GROUP BY gender, (SELECT max(user_id) FROM t)", Aggregated},
 		{"SELECT gender, count(*) FROM t GROUP BY ROLLUP (gender, user_id)", Raw},
 		{"SELECT gender, count(*) FROM t GROUP BY GROUPING SETS ((gender), (user_id))", Raw},
 		{"SELECT gender, count(*) FROM t GROUP BY CUBE (gender, nccs)", Aggregated},
