@@ -3,6 +3,7 @@ package source
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/big"
 	"strings"
 	"time"
@@ -19,7 +20,9 @@ func Normalize(v any, typeName string) any {
 	switch x := v.(type) {
 	case nil:
 		return nil
-	case bool, int64, float64, string:
+	case float64:
+		return finite(x)
+	case bool, int64, string:
 		return x
 	case int:
 		return int64(x)
@@ -41,7 +44,7 @@ func Normalize(v any, typeName string) any {
 		}
 		return float64(x)
 	case float32:
-		return float64(x)
+		return finite(float64(x))
 	case *big.Int:
 		if x.IsInt64() {
 			return x.Int64()
@@ -52,7 +55,7 @@ func Normalize(v any, typeName string) any {
 		if strings.HasPrefix(typeName, "date") {
 			return x.Format("2006-01-02")
 		}
-		if strings.Contains(typeName, "time zone") || strings.Contains(typeName, "tz") {
+		if strings.Contains(typeName, "with time zone") || strings.HasSuffix(typeName, "tz") {
 			return x.Format(time.RFC3339Nano)
 		}
 		return x.Format("2006-01-02T15:04:05.999999999")
@@ -71,4 +74,18 @@ func Normalize(v any, typeName string) any {
 		return fmt.Sprint(v)
 	}
 	return string(b)
+}
+
+// finite returns x, or for NaN and the infinities their names: JSON has no
+// number for them, and one such value must not break a whole answer.
+func finite(x float64) any {
+	switch {
+	case math.IsNaN(x):
+		return "NaN"
+	case math.IsInf(x, 1):
+		return "Infinity"
+	case math.IsInf(x, -1):
+		return "-Infinity"
+	}
+	return x
 }
