@@ -218,3 +218,31 @@ func repeat(v any, n int) []any {
 	}
 	return out
 }
+
+// TestServer_StructuredContentIsCapped packs the whole panel into one cell
+// and asks for many long rows: structuredContent obeys the same caps as the
+// Markdown, so it cannot carry raw records out.
+func TestServer_StructuredContentIsCapped(t *testing.T) {
+	f := apptest.New(t, apptest.Options{})
+	cs := connectHTTP(t, f, false)
+	_, sc, _ := call(t, cs, "query_dataset", map[string]any{"dataset_id": 1,
+		"query": "SELECT string_agg(CAST(user_id AS VARCHAR) || ',' || gender || ',' || city, ';') AS x FROM users"})
+	rows, _ := sc["rows"].([]any)
+	if len(rows) != 1 {
+		t.Fatalf("rows = %v", sc["rows"])
+	}
+	if cell := rows[0].([]any)[0].(string); len([]rune(cell)) > 200 {
+		t.Errorf("structured cell holds %d characters, want at most 200", len([]rune(cell)))
+	}
+	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "execute_multi_query", Arguments: map[string]any{"queries": []any{
+		map[string]any{"dataset_id": 1, "query": "SELECT gender, age, city, COUNT(*), MAX(repeat(city, 20)) FROM users GROUP BY gender, age, city"},
+		map[string]any{"dataset_id": 1, "query": "SELECT age, gender, city, COUNT(*), MAX(repeat(state, 20)) FROM users GROUP BY age, gender, city"},
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(res.StructuredContent)
+	if len(b) > 300<<10 {
+		t.Errorf("structured content of a multi-query answer is %d KB, want it within the 256 KB cap", len(b)>>10)
+	}
+}

@@ -48,7 +48,9 @@ func (h *handlers) queryDataset(ctx context.Context, _ *mcp.CallToolRequest, in 
 		DatasetID: in.DatasetID, Query: in.Query,
 		ApplyWeights: orTrue(in.ApplyWeights), MergeNCCS: orTrue(in.MergeNCCS), ShowSQL: in.ShowSQL,
 	})
-	return text(render.Single(r, h.render), !r.OK), r, nil
+	md := render.Single(r, h.render)
+	render.CapStructured(&r, h.render)
+	return text(md, !r.OK), r, nil
 }
 
 // SampleIn is get_dataset_sample's input.
@@ -69,7 +71,9 @@ func (h *handlers) getSample(ctx context.Context, _ *mcp.CallToolRequest, in Sam
 		return text(render.Single(r, h.render), true), r, nil
 	}
 	r := h.svc.Sample(ctx, in.DatasetID, in.TableName, limit)
-	return text(render.Single(r, h.render), !r.OK), r, nil
+	md := render.Single(r, h.render)
+	render.CapStructured(&r, h.render)
+	return text(md, !r.OK), r, nil
 }
 
 // MultiQuery is one entry of execute_multi_query. Its fields are optional
@@ -109,7 +113,9 @@ func (h *handlers) executeMulti(ctx context.Context, _ *mcp.CallToolRequest, in 
 		m = result.Multi{Results: []result.Result{}, Total: len(reqs)}
 		return text("Error: "+inputErr.Message, true), m, nil
 	}
-	return text(render.Multi(m, h.render), m.Succeeded == 0), m, nil
+	md := render.Multi(m, h.render)
+	render.CapStructuredMulti(&m, h.render)
+	return text(md, m.Succeeded == 0), m, nil
 }
 
 // ContextIn is get_context's input.
