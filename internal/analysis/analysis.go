@@ -456,11 +456,10 @@ func Plan(h *dataset.Handle, req Request) (QueryPlan, error) {
 			p.Weighting.Notes = append(p.Weighting.Notes, n)
 		}
 	}
-	if !req.ApplyWeights && roles.WeightColumn != "" {
+	// The renderer says "Weight column detected" whenever weights were not
+	// applied; the reason is only worth stating for an aggregated query.
+	if !req.ApplyWeights && roles.WeightColumn != "" && p.Aggregated {
 		p.Weighting.ReasonIfNot = "apply_weights is false"
-	}
-	if !p.Weighting.Applied && roles.WeightColumn != "" {
-		p.Weighting.Notes = append([]string{fmt.Sprintf("Weight column detected: `%s`", roles.WeightColumn)}, p.Weighting.Notes...)
 	}
 	p.SQL, err = sqlguard.Deparse(w.Tree, p.Cap+1)
 	if err != nil {

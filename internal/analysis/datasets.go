@@ -184,6 +184,9 @@ func (s *Service) Sample(ctx context.Context, id int64, table string, limit int)
 	req.MaxRows = min(limit, rawCap)
 	r := s.Query(ctx, req)
 	r.Query = ""
+	// A sample is a few rows of a larger table by design: the raw-query
+	// "showing 5 of more than 5 rows" note would only confuse.
+	r.Truncated = false
 	if r.OK && limit > rawCap {
 		r.Notes = append(r.Notes, fmt.Sprintf("Samples are limited to %d rows (the raw row limit); you asked for %d. Use GROUP BY queries to see the whole table in aggregate.", rawCap, limit))
 	}
