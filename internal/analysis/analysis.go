@@ -435,6 +435,7 @@ func Plan(h *dataset.Handle, req Request) (QueryPlan, error) {
 	w, err := weighting.Rewrite(q.Tree, weighting.Options{
 		Roles: roles, Schema: schema, Aggregated: p.Aggregated,
 		Weights: req.ApplyWeights, MergeNCCS: req.MergeNCCS,
+		NumericRounding: h.Dataset.Driver == catalog.DriverPostgres,
 		// The design's constants, computed once per dataset version by the
 		// registry, become literals instead of whole-table sub-queries.
 		Panel: h.Panel,

@@ -89,3 +89,24 @@ func toFloat(v any) float64 {
 	}
 	return math.NaN()
 }
+
+// TestService_RoundingStillWorksWhenWeighted: the weighted twin of an
+// aggregate is double precision, which PostgreSQL's round(x, n) does not
+// take; the everyday ROUND(AVG(x), 2) must still run on both engines.
+func TestService_RoundingStillWorksWhenWeighted(t *testing.T) {
+	f := apptest.New(t, apptest.Options{Postgres: true})
+	queries := []string{
+		"SELECT age_group, ROUND(AVG(total_spend), 2) AS avg_spend FROM users GROUP BY 1",
+		"SELECT nccs, COUNT(*) AS n_users, ROUND(100.0 * COUNT(*) / SUM(COUNT(*)) OVER (), 1) AS pct FROM users GROUP BY nccs",
+		"SELECT ROUND(SUM(amount), 0) FROM orders",
+		"SELECT gender, TRUNC(AVG(age), 1) FROM users GROUP BY gender",
+	}
+	for _, e := range engines {
+		for _, q := range queries {
+			r := f.Service.Query(context.Background(), analysis.Request{DatasetID: e.sample, Query: q, ApplyWeights: true, MergeNCCS: true})
+			if !r.OK || !r.Weighting.Applied {
+				t.Errorf("%s: %s: ok=%v applied=%v error=%s reason=%s", e.name, q, r.OK, r.Weighting.Applied, r.Error, r.Weighting.ReasonIfNot)
+			}
+		}
+	}
+}

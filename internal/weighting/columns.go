@@ -106,6 +106,9 @@ func (r *rewriter) addColumns(p *plan) {
 	p.add("n_zero_weight", binOp("-", funcCall("count", colRef(baseAlias, panelistCol)), funcCall("count", clone(wp))))
 	r.note(fmt.Sprintf("n is the unweighted base of panelists; n_eff = (Σw)²/Σw² is the effective base; low_base flags n < %d; n_zero_weight counts panelists with a NULL or zero weight, left out of the weighted figures", r.minBase))
 	for _, t := range p.added {
+		if r.opts.NumericRounding {
+			numericRounding(t.GetResTarget().Val)
+		}
 		sel.TargetList = append(sel.TargetList, t)
 		r.added = append(r.added, t.GetResTarget().Name)
 	}
@@ -323,6 +326,21 @@ func (r *rewriter) twinExpr(p *plan, expr *pg.Node) (*pg.Node, []string) {
 		return nil, reasons
 	}
 	return c, nil
+}
+
+// numericRounding casts the first argument of round(x, n) and trunc(x, n)
+// to numeric. The weighted twin of an aggregate is double precision, and
+// PostgreSQL has round(numeric, int) but no round(double precision, int):
+// ROUND(AVG(spend), 2) would otherwise fail once weighted.
+func numericRounding(expr *pg.Node) {
+	walkExpr(expr, func(x *pg.Node) bool {
+		if fc := x.GetFuncCall(); fc != nil && len(fc.Args) == 2 {
+			if name := funcName(fc); name == "round" || name == "trunc" {
+				fc.Args[0] = castNumeric(fc.Args[0])
+			}
+		}
+		return true
+	})
 }
 
 // seMean is the standard error of the weighted mean of avg's argument in its group,

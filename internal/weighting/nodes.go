@@ -65,6 +65,14 @@ func castDouble(x *pg.Node) *pg.Node {
 	}}}
 }
 
+func castNumeric(x *pg.Node) *pg.Node {
+	return &pg.Node{Node: &pg.Node_TypeCast{TypeCast: &pg.TypeCast{
+		Arg:      x,
+		TypeName: &pg.TypeName{Names: []*pg.Node{str("pg_catalog"), str("numeric")}, Typemod: -1, Location: -1},
+		Location: -1,
+	}}}
+}
+
 // caseWhen builds CASE WHEN cond THEN then ELSE def END; def may be nil.
 func caseWhen(cond, then, def *pg.Node) *pg.Node {
 	c := pg.MakeCaseExprNode(nil, []*pg.Node{pg.MakeCaseWhenNode(cond, then, -1)}, -1)

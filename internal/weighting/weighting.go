@@ -60,6 +60,10 @@ type Options struct {
 	// that scan the weights table inside every query. Nil keeps the
 	// sub-queries, so the rewrite stays correct on its own.
 	Panel *Panel
+	// NumericRounding casts the weighted argument of a two-argument round()
+	// or trunc() to numeric, for PostgreSQL, which has no
+	// round(double precision, int). DuckDB needs no cast.
+	NumericRounding bool
 }
 
 // Panel holds the constants of the survey design that do not depend on a
