@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -35,6 +36,11 @@ func CheckArguments(next mcp.MethodHandler) mcp.MethodHandler {
 	}
 }
 
+// integerArguments are the tools' whole-number arguments: a float or an
+// out-of-range number there gets a plain message rather than the decoder's
+// Go error text.
+var integerArguments = map[string]bool{"dataset_id": true, "limit": true, "level": true}
+
 // checkKeys walks a JSON value and reports the first object key that
 // appears twice in its object, compared case-insensitively (Unicode simple
 // folding, as encoding/json matches struct fields).
@@ -48,6 +54,8 @@ func checkKeys(data []byte) error {
 	}
 	var stack []frame
 	expectKey := false
+	lastKey := ""
+	d.UseNumber()
 	for {
 		tok, err := d.Token()
 		if errors.Is(err, io.EOF) {
@@ -80,9 +88,17 @@ func checkKeys(data []byte) error {
 				}
 				top.keys[folded] = v
 				expectKey = false
+				lastKey = v
 				continue
 			}
+		case json.Number:
+			if integerArguments[lastKey] {
+				if _, err := strconv.ParseInt(string(v), 10, 64); err != nil {
+					return fmt.Errorf("%s must be a whole number such as 1, not %s", lastKey, v)
+				}
+			}
 		}
+		lastKey = ""
 		// After a value inside an object, the next token is a key.
 		expectKey = len(stack) > 0 && stack[len(stack)-1].object
 	}
