@@ -36,13 +36,18 @@ type Service struct {
 	exec       *executor.Executor
 	maxQueries int
 	plans      *planCache
+	results    *resultCache // nil: no result cache (the default)
 	log        *slog.Logger
 }
 
 // New returns a service over the registry's datasets. maxQueries bounds
 // execute_multi_query (SPEC §3: 30).
-func New(reg *dataset.Registry, exec *executor.Executor, maxQueries int, log *slog.Logger) *Service {
-	return &Service{reg: reg, exec: exec, maxQueries: maxQueries, plans: newPlanCache(1024), log: log.With("component", "analysis")}
+func New(reg *dataset.Registry, exec *executor.Executor, maxQueries int, log *slog.Logger, opts ...Option) *Service {
+	s := &Service{reg: reg, exec: exec, maxQueries: maxQueries, plans: newPlanCache(1024), log: log.With("component", "analysis")}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Request is one query of a call.
@@ -140,9 +145,22 @@ func (s *Service) run(ctx context.Context, req Request) (r result.Result) {
 	}
 	defer h.Release()
 
+	var key resultKey
+	if s.results != nil {
+		key = resultKey{dataset: h.Dataset.ID, version: h.Dataset.UpdatedAt, sql: plan.SQL, cap: plan.Cap}
+		if t, age, ok := s.results.get(key); ok {
+			r.Cached, r.CacheAgeS = true, age.Seconds()
+			r.Notes = append(r.Notes, fmt.Sprintf("Cached answer from %s ago (result cache on, kept for %s).", age.Round(time.Second), s.results.ttl))
+			s.finish(ctx, &r, req, plan, t, nil)
+			return r
+		}
+	}
 	qctx, cancel := context.WithTimeout(ctx, h.Limits.QueryTimeout)
 	defer cancel()
 	t, err := h.Source.Query(qctx, plan.SQL, plan.Cap)
+	if err == nil && s.results != nil {
+		s.results.put(key, t)
+	}
 	s.finish(ctx, &r, req, plan, t, err)
 	return r
 }

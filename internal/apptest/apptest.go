@@ -37,6 +37,7 @@ type Options struct {
 	Postgres bool           // also load the demo into PostgreSQL (datasets 3 and 4)
 	Users    int            // panelists of the sample dataset; 0 means 2000
 	Limits   *config.Limits // nil means config.DefaultLimits()
+	Service  []analysis.Option
 }
 
 // Fixture is a ready analysis service over the demo datasets.
@@ -88,7 +89,7 @@ func New(tb testing.TB, opts Options) *Fixture {
 	}
 	// Close the pools before the test's database is dropped.
 	tb.Cleanup(f.Registry.Close)
-	f.Service = analysis.New(f.Registry, executor.New(f.Config.Limits.MaxConcurrent), f.Config.Limits.MaxQueries, log)
+	f.Service = analysis.New(f.Registry, executor.New(f.Config.Limits.MaxConcurrent), f.Config.Limits.MaxQueries, log, opts.Service...)
 	return f
 }
 

@@ -37,6 +37,9 @@ type Config struct {
 	// CatalogPoll is how often the catalog is checked for changes made by
 	// other processes (datasets added, changed or removed).
 	CatalogPoll time.Duration `yaml:"catalog_poll"`
+	// ResultCacheTTL keeps answers this long (same dataset version, SQL
+	// and row cap); 0, the default, turns the result cache off.
+	ResultCacheTTL time.Duration `yaml:"result_cache_ttl"`
 	// Auth configures who may call the server (SECURITY.md). MCPA_AUTH_*
 	// variables and serve's --auth-* flags override it.
 	Auth Auth `yaml:"auth"`
@@ -218,6 +221,7 @@ func envVars() []envVar {
 		{"MCPA_LOG_LEVEL", str(func(c *Config) *string { return &c.Log.Level })},
 		{"MCPA_LOG_FORMAT", str(func(c *Config) *string { return &c.Log.Format })},
 		{"MCPA_CATALOG_POLL", duration(func(c *Config) *time.Duration { return &c.CatalogPoll })},
+		{"MCPA_RESULT_CACHE_TTL", duration(func(c *Config) *time.Duration { return &c.ResultCacheTTL })},
 		{"MCPA_RAW_ROWS", integer(func(c *Config) *int { return &c.Limits.RawRows })},
 		{"MCPA_AGGREGATED_ROWS", integer(func(c *Config) *int { return &c.Limits.AggregatedRows })},
 		{"MCPA_MAX_QUERIES", integer(func(c *Config) *int { return &c.Limits.MaxQueries })},
@@ -279,6 +283,9 @@ func (c Config) Validate() error {
 	case "text", "json":
 	default:
 		bad("log.format", "must be text or json, not %q", c.Log.Format)
+	}
+	if c.ResultCacheTTL < 0 {
+		bad("result_cache_ttl", "must not be negative")
 	}
 	if c.CatalogPoll < 100*time.Millisecond {
 		bad("catalog_poll", "must be at least 100ms")

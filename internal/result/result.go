@@ -54,9 +54,12 @@ type Result struct {
 	Truncated bool     `json:"truncated" jsonschema:"true when the database had more rows than the cap allowed"`
 	RowLimit  int      `json:"row_limit,omitempty" jsonschema:"the row cap that applied to this query"`
 	// Aggregated reports the parse-tree classification of the query.
-	Aggregated bool      `json:"aggregated" jsonschema:"true when the query aggregates (GROUP BY or aggregate functions)"`
-	TimeMS     float64   `json:"time_ms" jsonschema:"this query's own time in milliseconds"`
-	Weighting  Weighting `json:"weighting" jsonschema:"what survey weighting did"`
+	Aggregated bool    `json:"aggregated" jsonschema:"true when the query aggregates (GROUP BY or aggregate functions)"`
+	TimeMS     float64 `json:"time_ms" jsonschema:"this query's own time in milliseconds"`
+	// Cached reports an answer served from the result cache, CacheAgeS its age.
+	Cached    bool      `json:"cached,omitempty" jsonschema:"true when the answer came from the result cache"`
+	CacheAgeS float64   `json:"cache_age_s,omitempty" jsonschema:"age of a cached answer in seconds"`
+	Weighting Weighting `json:"weighting" jsonschema:"what survey weighting did"`
 	// Notes are further remarks for the analyst (rows capped, low bases...).
 	Notes []string `json:"notes,omitempty" jsonschema:"remarks about this result"`
 }

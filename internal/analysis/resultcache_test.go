@@ -1,0 +1,50 @@
+package analysis_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mcp-analytics/mcp-analytics/internal/analysis"
+	"github.com/mcp-analytics/mcp-analytics/internal/apptest"
+)
+
+func TestService_ResultCache(t *testing.T) {
+	f := apptest.New(t, apptest.Options{Postgres: true, Service: []analysis.Option{analysis.WithResultCache(time.Minute)}})
+	ctx := context.Background()
+	q := analysis.Request{DatasetID: apptest.PostgresSample, Query: "SELECT gender, COUNT(*) FROM users GROUP BY gender", ApplyWeights: true, MergeNCCS: true}
+	first := f.Service.Query(ctx, q)
+	second := f.Service.Query(ctx, q)
+	if !first.OK || first.Cached || !second.OK || !second.Cached {
+		t.Fatalf("first cached=%v, second cached=%v (%s %s)", first.Cached, second.Cached, first.Error, second.Error)
+	}
+	if !strings.Contains(strings.Join(second.Notes, " "), "Cached answer from") {
+		t.Errorf("notes = %q", second.Notes)
+	}
+	if len(first.Rows) != len(second.Rows) || len(first.Columns) != len(second.Columns) {
+		t.Errorf("cached answer differs: %d×%d vs %d×%d", len(first.Rows), len(first.Columns), len(second.Rows), len(second.Columns))
+	}
+	// A change to the dataset invalidates its answers.
+	d, err := f.Store.Get(ctx, apptest.PostgresSample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Description = "wave 2"
+	if err := f.Store.Update(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Registry.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if third := f.Service.Query(ctx, q); !third.OK || third.Cached {
+		t.Errorf("after the dataset changed: cached=%v error=%s", third.Cached, third.Error)
+	}
+	// Off by default.
+	plain := apptest.New(t, apptest.Options{})
+	q.DatasetID = apptest.DuckSample
+	plain.Service.Query(ctx, q)
+	if r := plain.Service.Query(ctx, q); r.Cached {
+		t.Error("the result cache answered although it is off by default")
+	}
+}
