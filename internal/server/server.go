@@ -59,13 +59,16 @@ func Handler(srv *mcp.Server, opts Options) http.Handler {
 	if maxBody == 0 {
 		maxBody = 4 << 20
 	}
-	srv.AddReceivingMiddleware(CheckArguments, auth.ScopeMiddleware)
+	calls := newRequestContexts()
+	srv.AddReceivingMiddleware(CheckArguments, auth.ScopeMiddleware, calls.middleware)
 	var h http.Handler = mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, &mcp.StreamableHTTPOptions{
-		Stateless:           opts.Stateless,
-		MaxRequestBodyBytes: maxBody,
-		SessionTimeout:      30 * time.Minute,
-		Logger:              log,
+		Stateless:                    opts.Stateless,
+		MaxRequestBodyBytes:          maxBody,
+		SessionTimeout:               30 * time.Minute,
+		Logger:                       log,
+		PropagateRequestCancellation: true,
 	})
+	h = calls.wrap(h)
 	if opts.Auth != nil {
 		h = opts.Auth.Middleware(h)
 	}
