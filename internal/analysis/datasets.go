@@ -59,7 +59,8 @@ func (s *Service) Datasets(ctx context.Context) DatasetList {
 			defer cancel()
 			h, err := s.reg.Open(ctx, d.ID)
 			if err != nil {
-				out.Datasets[i].Status = "unavailable: " + s.message(ctx, err, Request{DatasetID: d.ID})
+				// The message already says the dataset is unavailable, and why.
+				out.Datasets[i].Status = s.message(ctx, err, Request{DatasetID: d.ID})
 				return
 			}
 			defer h.Release()

@@ -41,7 +41,7 @@
 // one "## N. label" section per result in request order ("Query N" when
 // unlabelled) separated by horizontal rules, and the tips. The tips name the
 // raw row cap of the results (5 when none states it) and the aggregated cap
-// when a result states it, else the seed's "(no row limit)".
+// when a result states it, else SPEC §3's 1,000 rows.
 //
 // # Tables and values
 //

@@ -86,6 +86,10 @@ func multiHead(m result.Multi) string {
 // tips ends a multi-query answer. The raw row cap comes from the first raw
 // result that states it, the aggregated cap likewise; the seed's "(no row
 // limit)" stays when no aggregated result states its cap.
+// defaultAggregatedLimit is SPEC §3's cap on aggregated rows, used in the
+// tips when no result of the call states its own.
+const defaultAggregatedLimit = 1000
+
 func tips(results []result.Result) string {
 	raw, agg := 0, 0
 	for _, r := range results {
@@ -100,10 +104,12 @@ func tips(results []result.Result) string {
 	if raw == 0 {
 		raw = defaultRawLimit
 	}
-	aggText := "no row limit"
-	if agg > 0 {
-		aggText = "up to " + rowsText(agg)
+	// The same words whatever this call held: aggregated queries have a
+	// cap too (1,000 rows unless the dataset says otherwise).
+	if agg == 0 {
+		agg = defaultAggregatedLimit
 	}
+	aggText := "up to " + rowsText(agg)
 	return "**Tips**:\n" +
 		"- Raw queries are limited to " + rowsText(raw) + "\n" +
 		"- Use GROUP BY for aggregated data (" + aggText + ")\n" +

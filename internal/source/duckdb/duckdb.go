@@ -184,7 +184,14 @@ func (s *Source) classify(ctx context.Context, err error) error {
 	}
 	var de *duckdbdrv.Error
 	if errors.As(err, &de) {
-		return &source.QueryError{Message: strings.TrimSpace(de.Msg)}
+		// DuckDB quotes the SQL it ran ("LINE 1: SELECT ... LIMIT 6" with a
+		// caret): that is the rewritten SQL, not what the caller sent, so
+		// only the message itself is passed on.
+		msg := de.Msg
+		if i := strings.Index(msg, "\nLINE "); i >= 0 {
+			msg = msg[:i]
+		}
+		return &source.QueryError{Message: strings.TrimSpace(msg)}
 	}
 	return fmt.Errorf("duckdb query: %w", err)
 }

@@ -97,4 +97,7 @@ func TestSource_QueryCapsRows(t *testing.T) {
 	if _, err := src.Query(ctx, "SELECT * FROM nope", 5); err == nil || !strings.Contains(err.Error(), "nope") {
 		t.Errorf("unknown table: err = %v", err)
 	}
+	if _, err := src.Query(ctx, "SELECT nosuchcol FROM users LIMIT 6", 5); err == nil || strings.Contains(err.Error(), "LIMIT 6") {
+		t.Errorf("unknown column: err = %v, want the message without the SQL that ran", err)
+	}
 }
