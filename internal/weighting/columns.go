@@ -100,10 +100,10 @@ func (r *rewriter) addColumns(p *plan) {
 	}
 
 	wp := r.wp(p)
-	p.add("n", funcCall("count", colRef(baseAlias, panelistCol)))
+	p.add("n", funcCall("count", colRef(panelistCol)))
 	p.add("n_eff", binOp("/", square(funcCall("sum", wp)), funcCall("sum", binOp("*", wp, wp))))
-	p.add("low_base", binOp("<", funcCall("count", colRef(baseAlias, panelistCol)), intConst(int64(r.minBase))))
-	p.add("n_zero_weight", binOp("-", funcCall("count", colRef(baseAlias, panelistCol)), funcCall("count", clone(wp))))
+	p.add("low_base", binOp("<", funcCall("count", colRef(panelistCol)), intConst(int64(r.minBase))))
+	p.add("n_zero_weight", binOp("-", funcCall("count", colRef(panelistCol)), funcCall("count", clone(wp))))
 	r.note(fmt.Sprintf("n is the unweighted base of panelists; n_eff = (Σw)²/Σw² is the effective base; low_base flags n < %d; n_zero_weight counts panelists with a NULL or zero weight, left out of the weighted figures", r.minBase))
 	for _, t := range p.added {
 		if r.opts.NumericRounding {
@@ -137,7 +137,7 @@ func (r *rewriter) note(s string) {
 // w is the row's weight; wp counts it once per panelist and group (mcpa_p is 1 on a
 // panelist's first row, NULL on the others). Weights are positive or NULL, so a sum
 // of them is positive or NULL, never zero: dividing by one needs no NULLIF.
-func (r *rewriter) w() *pg.Node { return colRef(baseAlias, weightCol) }
+func (r *rewriter) w() *pg.Node { return colRef(weightCol) }
 
 func (r *rewriter) w2() *pg.Node { return binOp("*", r.w(), r.w()) }
 
@@ -145,7 +145,7 @@ func (r *rewriter) wp(p *plan) *pg.Node {
 	if p.panelists {
 		return r.w()
 	}
-	return binOp("*", r.w(), colRef(baseAlias, panelistCol))
+	return binOp("*", r.w(), colRef(panelistCol))
 }
 
 // constant projects a constant of the design into mcpa_base once, as name, and
@@ -158,14 +158,14 @@ func (r *rewriter) constant(p *plan, name string, val func() *pg.Node) *pg.Node 
 		p.consts[name] = true
 		p.base.TargetList = append(p.base.TargetList, resTarget(name, val()))
 	}
-	return funcCall("max", colRef(baseAlias, name))
+	return funcCall("max", colRef(name))
 }
 
 // nAll is the sample size of the design: every panelist with a positive weight,
 // whatever the query's filters (a subgroup is a domain of the whole sample).
 func (r *rewriter) nAll(p *plan) *pg.Node {
 	if pn := r.opts.Panel; pn != nil {
-		return castDouble(floatConst(float64(pn.N)))
+		return floatConst(float64(pn.N))
 	}
 	return r.constant(p, nAllCol, func() *pg.Node {
 		return castDouble(scalarSubquery(&pg.SelectStmt{
@@ -176,9 +176,26 @@ func (r *rewriter) nAll(p *plan) *pg.Node {
 	})
 }
 
-// finite is n/(n−1) with n the sample size of the design.
+// finite is n/(n−1) with n the sample size of the design; NULL when n is 1 or less.
 func (r *rewriter) finite(p *plan) *pg.Node {
-	return binOp("/", r.nAll(p), nullIf0(binOp("-", r.nAll(p), intConst(1))))
+	if pn := r.opts.Panel; pn != nil {
+		if pn.N <= 1 {
+			return nullConst()
+		}
+		return floatConst(float64(pn.N) / float64(pn.N-1))
+	}
+	return binOp("/", r.nAll(p), r.nMinus1(p))
+}
+
+// nMinus1 is n−1 with n the sample size of the design; NULL when it is zero.
+func (r *rewriter) nMinus1(p *plan) *pg.Node {
+	if pn := r.opts.Panel; pn != nil {
+		if pn.N == 1 {
+			return nullConst()
+		}
+		return floatConst(float64(pn.N - 1))
+	}
+	return nullIf0(binOp("-", r.nAll(p), intConst(1)))
 }
 
 // The statistics below share sub-expressions rather than copy them (deparsing
@@ -188,7 +205,7 @@ func (r *rewriter) finite(p *plan) *pg.Node {
 // R's svytotal of the group indicator: SQRT((n·s2 − t²) / (n−1)).
 func (r *rewriter) seTotal(p *plan, t, s2 *pg.Node) *pg.Node {
 	v := binOp("-", binOp("*", r.nAll(p), s2), square(t))
-	return sqrt0(binOp("/", v, nullIf0(binOp("-", r.nAll(p), intConst(1)))))
+	return sqrt0(binOp("/", v, r.nMinus1(p)))
 }
 
 // seShare is the standard error, in percentage points, of the share p = t/W of a
@@ -218,7 +235,7 @@ func square(x *pg.Node) *pg.Node { return funcCall("power", x, intConst(2)) }
 func (r *rewriter) universeTotals(p *plan) (u, u2 *pg.Node) {
 	from, alias, conds := r.universe(p, p.where)
 	if pn := r.opts.Panel; pn != nil && len(conds) == 0 && (p.wItem == nil || p.wItem.table != "") {
-		return castDouble(floatConst(pn.SumW * r.scale)), castDouble(floatConst(pn.SumW2 * r.scale * r.scale))
+		return floatConst(pn.SumW * r.scale), floatConst(pn.SumW2 * r.scale * r.scale)
 	}
 	we := func() *pg.Node { return r.weightExpr(colRef(alias, r.weight)) }
 	sub := func(val *pg.Node) func() *pg.Node {

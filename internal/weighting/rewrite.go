@@ -12,7 +12,7 @@ const (
 	baseAlias   = "mcpa_base" // the derived table every weighted query reads from
 	usersAlias  = "mcpa_u"    // the weights table joined to an event table
 	weightCol   = "mcpa_w"    // the row's weight (scaled; NULL when missing or not positive)
-	panelistCol = "mcpa_p"    // 1 on the first row of a panelist within a group, else NULL
+	panelistCol = "mcpa_p"    // not NULL on the first row of a panelist within a group, else NULL
 
 	// Constants of the design, projected into mcpa_base when a figure needs them.
 	nAllCol      = "mcpa_n"  // panelists with a positive weight: the sample size of the design
@@ -297,7 +297,8 @@ func (r *rewriter) project(p *plan) string {
 	base.TargetList = append(base.TargetList, resTarget(weightCol, r.weightExpr(wSrc)))
 	key := colRef(p.keyAlias, r.key)
 	if p.panelists {
-		base.TargetList = append(base.TargetList, resTarget(panelistCol, caseWhen(notNull(key), intConst(1), nil)))
+		// Each row is one panelist: the key itself marks it (COUNT skips NULLs).
+		base.TargetList = append(base.TargetList, resTarget(panelistCol, key))
 	} else {
 		part := append(p.groupBy, clone(key))
 		rn := windowed(funcCall("row_number"), part...)
