@@ -58,6 +58,9 @@ type Request struct {
 	ApplyWeights bool
 	MergeNCCS    bool
 	ShowSQL      bool
+	// StandardErrors adds the standard errors of weighted counts, shares
+	// and reach (those of means are always there).
+	StandardErrors bool
 	// MaxRows lowers the row cap for this request (0: the dataset's limits).
 	MaxRows int
 }
@@ -378,7 +381,7 @@ func zeroWeightNote(t *result.Table, r *result.Result) {
 // plan returns the plan of req, from the cache when the same text and
 // options were planned before for this version of the dataset.
 func (s *Service) plan(h *dataset.Handle, req Request) (QueryPlan, error) {
-	k := planKey{dataset: h.Dataset.ID, version: h.Dataset.UpdatedAt, query: req.Query,
+	k := planKey{dataset: h.Dataset.ID, version: h.Dataset.UpdatedAt, query: req.Query, stdErrors: req.StandardErrors,
 		weights: req.ApplyWeights, mergeNCCS: req.MergeNCCS, maxRows: req.MaxRows}
 	if h.Panel != nil {
 		k.panel = *h.Panel // new constants (after a profile run) give new plans
@@ -454,6 +457,7 @@ func Plan(h *dataset.Handle, req Request) (QueryPlan, error) {
 		Roles: roles, Schema: schema, Aggregated: p.Aggregated,
 		Weights: req.ApplyWeights, MergeNCCS: req.MergeNCCS,
 		NumericRounding: h.Dataset.Driver == catalog.DriverPostgres,
+		StandardErrors:  req.StandardErrors,
 		// The design's constants, computed once per dataset version by the
 		// registry, become literals instead of whole-table sub-queries.
 		Panel: h.Panel,

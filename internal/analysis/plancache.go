@@ -18,6 +18,7 @@ type planKey struct {
 	weights   bool
 	mergeNCCS bool
 	maxRows   int
+	stdErrors bool
 	panel     weighting.Panel // the design's constants written into the plan
 }
 

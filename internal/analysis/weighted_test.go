@@ -110,3 +110,26 @@ func TestService_RoundingStillWorksWhenWeighted(t *testing.T) {
 		}
 	}
 }
+
+// TestService_StandardErrorsOnRequest: the standard errors of counts and
+// shares are added when asked for; means always carry theirs.
+func TestService_StandardErrorsOnRequest(t *testing.T) {
+	f := apptest.New(t, apptest.Options{Postgres: true})
+	for _, e := range engines {
+		for _, want := range []bool{false, true} {
+			r := f.Service.Query(context.Background(), analysis.Request{DatasetID: e.sample, ApplyWeights: true, MergeNCCS: true,
+				StandardErrors: want, Query: "SELECT gender, COUNT(*), AVG(total_spend) FROM users GROUP BY gender"})
+			if !r.OK {
+				t.Fatalf("%s: %s", e.name, r.Error)
+			}
+			for _, col := range []string{"se_weighted_count", "se_weighted_pct"} {
+				if got := columnIndex(r, col) >= 0; got != want {
+					t.Errorf("%s standard_errors=%v: column %s present = %v", e.name, want, col, got)
+				}
+			}
+			if columnIndex(r, "se_weighted_avg_total_spend") < 0 || columnIndex(r, "moe_pct") < 0 {
+				t.Errorf("%s: the mean's standard error or the share's margin of error is missing: %v", e.name, r.Columns)
+			}
+		}
+	}
+}

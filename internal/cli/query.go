@@ -20,6 +20,7 @@ func runQuery(ctx context.Context, env Env, args []string) error {
 	noWeights := fs.Bool("no-weights", false, "do not add weighted figures (apply_weights=false)")
 	noMerge := fs.Bool("no-merge-nccs", false, "do not merge NCCS classes")
 	showSQL := fs.Bool("show-sql", false, "print the SQL that actually ran")
+	stdErrors := fs.Bool("standard-errors", false, "add standard errors of weighted counts, shares and reach")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -47,7 +48,7 @@ func runQuery(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	r := a.svc.Query(ctx, analysis.Request{DatasetID: *id, Query: sql, ApplyWeights: !*noWeights, MergeNCCS: !*noMerge, ShowSQL: *showSQL})
+	r := a.svc.Query(ctx, analysis.Request{DatasetID: *id, Query: sql, ApplyWeights: !*noWeights, MergeNCCS: !*noMerge, ShowSQL: *showSQL, StandardErrors: *stdErrors})
 	fmt.Fprintln(env.Stdout, render.Single(r, a.renderOptions()))
 	if !r.OK {
 		return fmt.Errorf("query failed")

@@ -41,12 +41,15 @@ type QueryIn struct {
 	ApplyWeights *bool  `json:"apply_weights,omitempty" jsonschema:"add survey-weighted figures to aggregated queries (default true)"`
 	MergeNCCS    *bool  `json:"merge_nccs,omitempty" jsonschema:"report NCCS classes merged: A1 and A as A, C/D/E together (default true)"`
 	ShowSQL      bool   `json:"show_sql,omitempty" jsonschema:"also return the SQL that actually ran, after weighting and row caps (default false)"`
+	// StandardErrors asks for the standard errors of counts, shares and reach.
+	StandardErrors bool `json:"standard_errors,omitempty" jsonschema:"also add standard errors of weighted counts, shares and reach as R's survey package computes them (default false; means always get theirs)"`
 }
 
 func (h *handlers) queryDataset(ctx context.Context, _ *mcp.CallToolRequest, in QueryIn) (*mcp.CallToolResult, result.Result, error) {
 	r := h.svc.Query(ctx, analysis.Request{
 		DatasetID: in.DatasetID, Query: in.Query,
 		ApplyWeights: orTrue(in.ApplyWeights), MergeNCCS: orTrue(in.MergeNCCS), ShowSQL: in.ShowSQL,
+		StandardErrors: in.StandardErrors,
 	})
 	md := render.Single(r, h.render)
 	render.CapStructured(&r, h.render)
@@ -87,16 +90,18 @@ type MultiQuery struct {
 
 // MultiIn is execute_multi_query's input.
 type MultiIn struct {
-	Queries      []MultiQuery `json:"queries,omitempty" jsonschema:"1 to 30 queries, each with dataset_id, query and an optional label; they run in parallel"`
-	ApplyWeights *bool        `json:"apply_weights,omitempty" jsonschema:"add survey-weighted figures to aggregated queries (default true)"`
-	MergeNCCS    *bool        `json:"merge_nccs,omitempty" jsonschema:"report NCCS classes merged (default true)"`
-	ShowSQL      bool         `json:"show_sql,omitempty" jsonschema:"also return the SQL that actually ran (default false)"`
+	Queries        []MultiQuery `json:"queries,omitempty" jsonschema:"1 to 30 queries, each with dataset_id, query and an optional label; they run in parallel"`
+	ApplyWeights   *bool        `json:"apply_weights,omitempty" jsonschema:"add survey-weighted figures to aggregated queries (default true)"`
+	MergeNCCS      *bool        `json:"merge_nccs,omitempty" jsonschema:"report NCCS classes merged (default true)"`
+	ShowSQL        bool         `json:"show_sql,omitempty" jsonschema:"also return the SQL that actually ran (default false)"`
+	StandardErrors bool         `json:"standard_errors,omitempty" jsonschema:"also add standard errors of weighted counts, shares and reach (default false; means always get theirs)"`
 }
 
 func (h *handlers) executeMulti(ctx context.Context, _ *mcp.CallToolRequest, in MultiIn) (*mcp.CallToolResult, result.Multi, error) {
 	reqs := make([]analysis.Request, len(in.Queries))
 	for i, q := range in.Queries {
-		reqs[i] = analysis.Request{Label: q.Label, ApplyWeights: orTrue(in.ApplyWeights), MergeNCCS: orTrue(in.MergeNCCS), ShowSQL: in.ShowSQL}
+		reqs[i] = analysis.Request{Label: q.Label, ApplyWeights: orTrue(in.ApplyWeights), MergeNCCS: orTrue(in.MergeNCCS),
+			ShowSQL: in.ShowSQL, StandardErrors: in.StandardErrors}
 		if q.DatasetID != nil {
 			reqs[i].DatasetID = *q.DatasetID
 		}

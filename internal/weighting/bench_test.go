@@ -20,13 +20,20 @@ var seedQueries = []string{
 }
 
 // BenchmarkRewrite measures parse + rewrite + deparse; one op is one query. The
-// cases are the typical grouped count, the seed's queries in turn, and the same
+// cases are the typical grouped count, the seed's queries in turn (with the
+// design's constants subqueries, as served with them known, and with the
+// optional standard errors), and the same
 // queries on the unweighted path (apply_weights=false, merge_nccs=false), which the
 // integrator takes for every query with weights off.
 func BenchmarkRewrite(b *testing.B) {
 	weighted := Options{Roles: panelRoles(), Schema: panelSchema(), Aggregated: true, Weights: true, MergeNCCS: true}
 	unweighted := weighted
 	unweighted.Weights, unweighted.MergeNCCS = false, false
+	// As the server runs it: the design's constants known (dataset.Handle.Panel).
+	served := weighted
+	served.Panel = &Panel{N: 2000, SumW: 380000, SumW2: 231181047}
+	withSE := served
+	withSE.StandardErrors = true
 	cases := []struct {
 		name    string
 		queries []string
@@ -34,6 +41,8 @@ func BenchmarkRewrite(b *testing.B) {
 	}{
 		{"gender_count", seedQueries[:1], weighted},
 		{"seed", seedQueries, weighted},
+		{"seed_served", seedQueries, served},
+		{"seed_served_with_standard_errors", seedQueries, withSE},
 		{"unweighted_seed", seedQueries, unweighted},
 	}
 	for _, c := range cases {

@@ -62,14 +62,18 @@ func (r *rewriter) addColumns(p *plan) {
 			var s2 *pg.Node // Σw² of the group
 			if design {
 				s2 = r.sumW(p, fc, r.w2())
-				p.add("se_"+name, r.seTotal(p, twin, s2))
+				if r.opts.StandardErrors {
+					p.add("se_"+name, r.seTotal(p, twin, s2))
+				}
 			}
 			if p.grouped {
 				total := windowed(funcCall("sum", twin))
 				p.add("weighted_pct", binOp("/", binOp("*", floatConst(100), twin), total))
 				if design {
 					total2 := windowed(funcCall("sum", s2))
-					p.add("se_weighted_pct", r.seShare(p, twin, s2, total, total2))
+					if r.opts.StandardErrors {
+						p.add("se_weighted_pct", r.seShare(p, twin, s2, total, total2))
+					}
 					p.add("moe_pct", r.moeShare(twin, total, total2))
 				}
 			}
@@ -77,9 +81,13 @@ func (r *rewriter) addColumns(p *plan) {
 			r.reach = true
 			u, u2 := r.universeTotals(p)
 			s2 := r.sumW(p, fc, binOp("*", r.wp(p), r.wp(p)))
-			p.add("se_"+name, r.seTotal(p, twin, s2))
+			if r.opts.StandardErrors {
+				p.add("se_"+name, r.seTotal(p, twin, s2))
+			}
 			p.add("reach_pct", binOp("/", binOp("*", floatConst(100), twin), u))
-			p.add("se_reach_pct", r.seShare(p, twin, s2, u, u2))
+			if r.opts.StandardErrors {
+				p.add("se_reach_pct", r.seShare(p, twin, s2, u, u2))
+			}
 			p.add("moe_reach_pct", r.moeShare(twin, u, u2))
 			r.note("weighted_reach counts each panelist's weight once per group; reach_pct divides by the weighted universe of panelists (" + r.weightsTable + " after its own filters), not by event rows")
 		}

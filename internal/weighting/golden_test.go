@@ -98,6 +98,8 @@ func goldenOptions(t *testing.T, text string) Options {
 			opts.Roles.WeightScale = 1
 		case line == "min_base=50":
 			opts.Roles.MinBase = 50
+		case line == "standard_errors":
+			opts.StandardErrors = true
 		case line == "panel":
 			// The design's constants as the registry passes them.
 			opts.Panel = &Panel{N: 2000, SumW: 1234.5, SumW2: 987.25}

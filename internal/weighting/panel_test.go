@@ -72,7 +72,7 @@ func rewriteWith(t *testing.T, query string, panel *Panel) string {
 	if err != nil {
 		t.Fatalf("parse %q: %v", query, err)
 	}
-	res, err := Rewrite(tree, Options{Roles: panelRoles(), Schema: panelSchema(), Aggregated: true, Weights: true, MergeNCCS: true, Panel: panel})
+	res, err := Rewrite(tree, Options{Roles: panelRoles(), Schema: panelSchema(), Aggregated: true, Weights: true, MergeNCCS: true, Panel: panel, StandardErrors: true})
 	if err != nil {
 		t.Fatalf("rewrite %q: %v", query, err)
 	}

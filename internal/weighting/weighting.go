@@ -64,6 +64,12 @@ type Options struct {
 	// or trunc() to numeric, for PostgreSQL, which has no
 	// round(double precision, int). DuckDB needs no cast.
 	NumericRounding bool
+	// StandardErrors adds the standard errors of weighted counts, shares
+	// and reach (se_weighted_count, se_weighted_pct, se_weighted_reach,
+	// se_reach_pct), as R's svytotal and svymean give them. Off, answers
+	// carry the margins of error only, and the SQL is shorter; the
+	// standard errors of weighted means are always added.
+	StandardErrors bool
 }
 
 // Panel holds the constants of the survey design that do not depend on a
