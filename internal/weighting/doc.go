@@ -27,18 +27,21 @@
 // appended, with every aggregate inside it replaced (so ratios, percentages and
 // window shares such as 100.0 * COUNT(*) / SUM(COUNT(*)) OVER () stay in one unit):
 //
-//	COUNT(*)                  weighted_count = Σw with se_weighted_count; grouped: weighted_pct
-//	                          (of the result's Σw) with se_weighted_pct and moe_pct
+//	COUNT(*)                  weighted_count = Σw; grouped: weighted_pct (of the result's Σw)
+//	                          and moe_pct
 //	COUNT(col)                Σw over rows where col is not NULL
-//	COUNT(DISTINCT key)       weighted_reach = Σw over distinct panelists of the group, with
-//	                          se_weighted_reach, reach_pct of the weighted universe (the weights
-//	                          table after the query's user-level filters), se_reach_pct and
-//	                          moe_reach_pct
+//	COUNT(DISTINCT key)       weighted_reach = Σw over distinct panelists of the group,
+//	                          reach_pct of the weighted universe (the weights table after the
+//	                          query's user-level filters) and moe_reach_pct
 //	SUM(x)                    Σ(x·w)
 //	AVG(x)                    Σ(x·w) / Σ(w where x is not NULL), with se_… (R's svymean/svyby
 //	                          standard error: SQRT(N/(N−1)·Σw²(x−m)²)/Σw, N the full sample) and,
 //	                          for a 0/1 indicator, moe_… of the share within the group
 //	MIN, MAX, other           left as written, with a note saying why
+//
+// With [Options.StandardErrors], counts, shares and reach also get their standard
+// errors as R's svytotal and svymean give them: se_weighted_count, se_weighted_pct,
+// se_weighted_reach, se_reach_pct.
 //
 // Over an event table COUNT(*) becomes projected event volume and AVG a per-event
 // mean (no standard error); over the outer stage of a two-stage query AVG is a mean
