@@ -37,6 +37,11 @@ func (s *Service) Context(ctx context.Context, level int, datasetID int64, table
 	if level < 0 || level > 3 {
 		return ContextDoc{}, &InputError{Message: fmt.Sprintf("level must be 0, 1, 2 or 3, not %d", level)}
 	}
+	if table != "" && datasetID != 0 {
+		if err := s.checkTable(ctx, datasetID, table); err != nil {
+			return ContextDoc{}, err
+		}
+	}
 	doc := ContextDoc{Level: level}
 	var b strings.Builder
 	add := func(lvl int, text, narrow string) {
@@ -75,6 +80,23 @@ func (s *Service) Context(ctx context.Context, level int, datasetID int64, table
 	doc.Markdown = b.String()
 	doc.Tokens = (len(doc.Markdown) + charsPerToken - 1) / charsPerToken
 	return doc, nil
+}
+
+// checkTable reports a table_name the dataset does not have as an error
+// the caller can fix, naming the tables it does have.
+func (s *Service) checkTable(ctx context.Context, id int64, table string) error {
+	sc, err := s.Schema(ctx, id)
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(sc.Tables))
+	for i, t := range sc.Tables {
+		if strings.EqualFold(t.Name, table) {
+			return nil
+		}
+		names[i] = t.Name
+	}
+	return &InputError{Message: fmt.Sprintf("table %q not found in dataset %d; its tables are: %s", table, id, strings.Join(names, ", "))}
 }
 
 func (s *Service) rules() string {
@@ -175,19 +197,7 @@ func (s *Service) detailContext(ctx context.Context, id int64, table string) (st
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Details of dataset %d\n\n", id)
-	if table != "" {
-		var names []string
-		found := false
-		for _, t := range tables {
-			names = append(names, t.Name)
-			found = found || strings.EqualFold(t.Name, table)
-		}
-		if !found {
-			fmt.Fprintf(&b, "_No table %q in dataset %d; its tables are: %s._\n", table, id, strings.Join(names, ", "))
-			return b.String(), nil
-		}
-	}
+	fmt.Fprintf(&b, "# Details of dataset %d\n\n", id) // table, if given, was checked by Context
 	examples := s.checkedExamples(ctx, id, tables, roles, prof, table)
 	if len(examples) > 0 {
 		b.WriteString("## Example queries (each was run and checked to be weighted)\n\n")
