@@ -7,6 +7,7 @@
 package catalog
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -107,3 +108,21 @@ func RedactDSN(dsn string) string {
 }
 
 var passwordRE = regexp.MustCompile(`(?i)(password\s*=\s*)('[^']*'|\S+)`)
+
+// Encode prepares d to be written by a store: it validates d, encodes its
+// settings as JSON and seals its connection string with seal (a
+// [secret.Box]'s Seal), so every store writes datasets the same way.
+func Encode(d Dataset, seal func(string) (string, error)) (settings []byte, sealedDSN string, err error) {
+	if err := d.Validate(); err != nil {
+		return nil, "", err
+	}
+	settings, err = json.Marshal(d.Settings)
+	if err != nil {
+		return nil, "", fmt.Errorf("encode settings: %w", err)
+	}
+	sealedDSN, err = seal(d.DSN)
+	if err != nil {
+		return nil, "", err
+	}
+	return settings, sealedDSN, nil
+}

@@ -184,14 +184,7 @@ func (s *Store) SetMeta(ctx context.Context, key, value string) error {
 
 // Add stores a new dataset and returns it with its id.
 func (s *Store) Add(ctx context.Context, d catalog.Dataset) (catalog.Dataset, error) {
-	if err := d.Validate(); err != nil {
-		return d, err
-	}
-	settings, err := json.Marshal(d.Settings)
-	if err != nil {
-		return d, fmt.Errorf("encode settings: %w", err)
-	}
-	sealed, err := s.box.Seal(d.DSN)
+	settings, sealed, err := catalog.Encode(d, s.box.Seal)
 	if err != nil {
 		return d, err
 	}
@@ -227,14 +220,7 @@ func conflict(d catalog.Dataset, err error) error {
 
 // Update replaces a dataset's fields (all but its id and creation time).
 func (s *Store) Update(ctx context.Context, d catalog.Dataset) error {
-	if err := d.Validate(); err != nil {
-		return err
-	}
-	settings, err := json.Marshal(d.Settings)
-	if err != nil {
-		return fmt.Errorf("encode settings: %w", err)
-	}
-	sealed, err := s.box.Seal(d.DSN)
+	settings, sealed, err := catalog.Encode(d, s.box.Seal)
 	if err != nil {
 		return err
 	}
