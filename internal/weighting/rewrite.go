@@ -307,11 +307,20 @@ func (r *rewriter) project(p *plan) string {
 	}
 
 	// Point the select at mcpa_base.
+	// Columns the analyst did not name keep the names PostgreSQL gives them
+	// (the column's, or the function's: count, sum, avg), on both engines:
+	// DuckDB would otherwise name them after the rewritten expression
+	// ("count(DISTINCT mcpa_base.user_id)", "count_star()").
 	for _, t := range sel.TargetList {
 		rt := t.GetResTarget()
-		if cr := rt.Val.GetColumnRef(); cr != nil && rt.Name == "" {
+		if rt.Name != "" {
+			continue
+		}
+		if cr := rt.Val.GetColumnRef(); cr != nil {
 			f := fields(cr)
 			rt.Name = f[len(f)-1]
+		} else if fc := rt.Val.GetFuncCall(); fc != nil {
+			rt.Name = funcName(fc)
 		}
 	}
 	for i, x := range refs {
