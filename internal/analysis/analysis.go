@@ -317,7 +317,16 @@ const lowBaseColumn = "low_base"
 // them when it quotes the figures.
 func lowBaseNote(t *result.Table, r *result.Result, minBase int) {
 	flag := slices.IndexFunc(t.Columns, func(c result.Column) bool { return c.Name == lowBaseColumn })
-	n := slices.IndexFunc(t.Columns, func(c result.Column) bool { return c.Name == "n" })
+	// The base is the added "n" column (or "n_2"... when the analyst
+	// already had an "n"), not a column of the analyst's.
+	baseName := "n"
+	for _, c := range r.Weighting.AddedColumns {
+		if c == "n" || strings.HasPrefix(c, "n_") && strings.Trim(c[2:], "0123456789") == "" {
+			baseName = c
+			break
+		}
+	}
+	n := slices.IndexFunc(t.Columns, func(c result.Column) bool { return c.Name == baseName })
 	if flag < 0 {
 		return
 	}

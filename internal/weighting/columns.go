@@ -108,11 +108,14 @@ func (r *rewriter) addColumns(p *plan) {
 	}
 
 	wp := r.wp(p)
-	p.add("n", funcCall("count", colRef(panelistCol)))
-	p.add("n_eff", binOp("/", square(funcCall("sum", wp)), funcCall("sum", binOp("*", wp, wp))))
-	p.add("low_base", binOp("<", funcCall("count", colRef(panelistCol)), intConst(int64(r.minBase))))
-	p.add("n_zero_weight", binOp("-", funcCall("count", colRef(panelistCol)), funcCall("count", clone(wp))))
-	r.note(fmt.Sprintf("n is the unweighted base of panelists; n_eff = (Σw)²/Σw² is the effective base; low_base flags n < %d; n_zero_weight counts panelists with a NULL or zero weight, left out of the weighted figures", r.minBase))
+	// The note names the columns as added: an analyst's own column "n"
+	// pushes the base to "n_2", and the note must say so.
+	base := p.add("n", funcCall("count", colRef(panelistCol)))
+	neff := p.add("n_eff", binOp("/", square(funcCall("sum", wp)), funcCall("sum", binOp("*", wp, wp))))
+	low := p.add("low_base", binOp("<", funcCall("count", colRef(panelistCol)), intConst(int64(r.minBase))))
+	zero := p.add("n_zero_weight", binOp("-", funcCall("count", colRef(panelistCol)), funcCall("count", clone(wp))))
+	r.note(fmt.Sprintf("%s is the unweighted base of panelists; %s = (Σw)²/Σw² is the effective base; %s flags %s < %d; %s counts panelists with a NULL or zero weight, left out of the weighted figures",
+		base, neff, low, base, r.minBase, zero))
 	for _, t := range p.added {
 		if r.opts.NumericRounding {
 			numericRounding(t.GetResTarget().Val)
