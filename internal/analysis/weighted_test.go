@@ -133,3 +133,56 @@ func TestService_StandardErrorsOnRequest(t *testing.T) {
 		}
 	}
 }
+
+// TestService_ReachWithinGroups: grouped by the panelists' own attributes,
+// reach % is within each group (Netflix reach among women divides by the
+// weight of women, after the user-level filters), as R's
+// svyby(~used, ~gender, svymean) has it; grouped by an event attribute it
+// divides by all panelists.
+func TestService_ReachWithinGroups(t *testing.T) {
+	f := apptest.New(t, apptest.Options{Postgres: true})
+	cases := []struct {
+		name, question, check string
+	}{
+		{"by gender",
+			"SELECT u.gender, COUNT(DISTINCT a.user_id) FROM app_usage a JOIN users u ON u.user_id = a.user_id WHERE a.app_name = 'Netflix' GROUP BY u.gender",
+			`SELECT g.gender, 100.0 * COALESCE(r.w, 0) / g.w FROM (SELECT gender, SUM(weight) AS w FROM users GROUP BY gender) g
+			 LEFT JOIN (SELECT u.gender, SUM(u.weight) AS w FROM users u WHERE u.user_id IN (SELECT user_id FROM app_usage WHERE app_name = 'Netflix') GROUP BY u.gender) r ON r.gender = g.gender`},
+		{"by age group among the young",
+			"SELECT u.age_group, COUNT(DISTINCT a.user_id) FROM app_usage a JOIN users u ON u.user_id = a.user_id WHERE a.app_name = 'YouTube' AND u.age < 35 GROUP BY 1",
+			`SELECT g.age_group, 100.0 * COALESCE(r.w, 0) / g.w FROM (SELECT age_group, SUM(weight) AS w FROM users WHERE age < 35 GROUP BY age_group) g
+			 LEFT JOIN (SELECT u.age_group, SUM(u.weight) AS w FROM users u WHERE u.age < 35 AND u.user_id IN (SELECT user_id FROM app_usage WHERE app_name = 'YouTube') GROUP BY u.age_group) r ON r.age_group = g.age_group`},
+		{"by app: all panelists",
+			"SELECT app_name, COUNT(DISTINCT user_id) FROM app_usage GROUP BY app_name",
+			`SELECT x.app_name, 100.0 * SUM(u.weight) / (SELECT SUM(weight) FROM users) FROM (SELECT DISTINCT app_name, user_id FROM app_usage) x JOIN users u ON u.user_id = x.user_id GROUP BY x.app_name`},
+	}
+	ctx := context.Background()
+	for _, e := range engines {
+		for _, c := range cases {
+			t.Run(e.name+"/"+c.name, func(t *testing.T) {
+				got := f.Service.Query(ctx, analysis.Request{DatasetID: e.sample, Query: c.question, ApplyWeights: true, MergeNCCS: true})
+				want := f.Service.Query(ctx, analysis.Request{DatasetID: e.sample, Query: c.check})
+				if se := f.Service.Query(ctx, analysis.Request{DatasetID: e.sample, Query: c.question, ApplyWeights: true, StandardErrors: true}); !se.OK || columnIndex(se, "se_reach_pct") < 0 {
+					t.Errorf("with standard errors: ok=%v %s", se.OK, se.Error)
+				}
+				if !got.OK || !want.OK {
+					t.Fatalf("%q / %q", got.Error, want.Error)
+				}
+				idx := columnIndex(got, "reach_pct")
+				if idx < 0 {
+					t.Fatalf("no reach_pct in %v", got.Columns)
+				}
+				expected := map[string]float64{}
+				for _, row := range want.Rows {
+					expected[fmt.Sprint(row[0])] = toFloat(row[1])
+				}
+				for _, row := range got.Rows {
+					k := fmt.Sprint(row[0])
+					if w, g := expected[k], toFloat(row[idx]); math.Abs(g-w) > 1e-6*math.Max(1, math.Abs(w)) {
+						t.Errorf("%s reach_pct = %v, want %v", k, g, w)
+					}
+				}
+			})
+		}
+	}
+}

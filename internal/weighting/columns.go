@@ -89,7 +89,11 @@ func (r *rewriter) addColumns(p *plan) {
 				p.add("se_reach_pct", r.seShare(p, twin, s2, u, u2))
 			}
 			p.add("moe_reach_pct", r.moeShare(twin, u, u2))
-			r.note("weighted_reach counts each panelist's weight once per group; reach_pct divides by the weighted universe of panelists (" + r.weightsTable + " after its own filters), not by event rows")
+			if r.groupUniverse {
+				r.note("weighted_reach counts each panelist's weight once per group; reach_pct is within each group: it divides by the weighted panelists of that group (" + r.weightsTable + " after its own filters), not by event rows")
+			} else {
+				r.note("weighted_reach counts each panelist's weight once per group; reach_pct divides by the weighted universe of panelists (" + r.weightsTable + " after its own filters), not by event rows")
+			}
 		}
 
 		if se := linearInAvg(rt.Val, func(avg *pg.FuncCall) *pg.Node { return r.seMean(p, avg) }); se != nil {
@@ -245,6 +249,23 @@ func square(x *pg.Node) *pg.Node { return funcCall("power", x, intConst(2)) }
 // table (no user-level filter).
 func (r *rewriter) universeTotals(p *plan) (u, u2 *pg.Node) {
 	from, alias, conds := r.universe(p, p.where)
+	if groups := r.userLevelGroups(p); len(groups) > 0 {
+		// Grouped by the panelists' own attributes (gender, age group...),
+		// a reach % is within the group: Netflix reach among women divides
+		// by the weight of women (after the user-level filters), as R's
+		// svyby(~used, ~gender, svymean) gives it. The universe is a
+		// sub-query correlated with the group's values, evaluated per group.
+		we := func() *pg.Node { return r.weightExpr(colRef(alias, r.weight)) }
+		sub := func(val *pg.Node) *pg.Node {
+			return scalarSubquery(&pg.SelectStmt{
+				TargetList:  []*pg.Node{resTarget("", val)},
+				FromClause:  []*pg.Node{clone(from)},
+				WhereClause: andOrNil(append(cloneAll(conds), cloneAll(groups)...)),
+			})
+		}
+		r.groupUniverse = true
+		return sub(funcCall("sum", we())), sub(funcCall("sum", binOp("*", we(), we())))
+	}
 	if pn := r.opts.Panel; pn != nil && len(conds) == 0 && (p.wItem == nil || p.wItem.table != "") {
 		return floatConst(pn.SumW * r.scale), floatConst(pn.SumW2 * r.scale * r.scale)
 	}
@@ -261,6 +282,43 @@ func (r *rewriter) universeTotals(p *plan) (u, u2 *pg.Node) {
 	u = r.constant(p, universeCol, sub(funcCall("sum", we())))
 	u2 = r.constant(p, universe2Col, sub(funcCall("sum", binOp("*", we(), we()))))
 	return u, u2
+}
+
+// userLevelGroups returns, for each GROUP BY expression that reads only the
+// weights table (a panelist attribute), the condition tying the universe's
+// row to the outer query's group: expr IS NOT DISTINCT FROM the
+// group's value, so the NULL group is its own universe too.
+func (r *rewriter) userLevelGroups(p *plan) []*pg.Node {
+	if p.wItem == nil || !p.grouped || len(p.groupBy) != len(p.sel.GroupClause) {
+		return nil
+	}
+	var conds []*pg.Node
+	for i, g := range p.groupBy {
+		only, refs := true, 0
+		walk(g, func(x *pg.Node) bool {
+			if cr := x.GetColumnRef(); cr != nil {
+				refs++
+				f := fields(cr)
+				only = only && len(f) == 2 && f[0] == p.wItem.alias
+			}
+			if x.GetSubLink() != nil {
+				only = false
+			}
+			return only
+		})
+		if !only || refs == 0 {
+			continue
+		}
+		outer := resolveGroupExpr(p.sel.GroupClause[i], p.sel.TargetList)
+		if outer.GetAConst() != nil {
+			continue
+		}
+		conds = append(conds, &pg.Node{Node: &pg.Node_AExpr{AExpr: &pg.A_Expr{
+			Kind: pg.A_Expr_Kind_AEXPR_NOT_DISTINCT, Name: []*pg.Node{str("=")},
+			Lexpr: clone(g), Rexpr: clone(outer), Location: -1,
+		}}})
+	}
+	return conds
 }
 
 // sqrt0 is SQRT(GREATEST(x, 0)): rounding must not take a square root below zero.

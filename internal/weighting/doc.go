@@ -32,7 +32,8 @@
 //	COUNT(col)                Σw over rows where col is not NULL
 //	COUNT(DISTINCT key)       weighted_reach = Σw over distinct panelists of the group,
 //	                          reach_pct of the weighted universe (the weights table after the
-//	                          query's user-level filters) and moe_reach_pct
+//	                          query's user-level filters; within each group when grouped by
+//	                          panelist attributes such as gender) and moe_reach_pct
 //	SUM(x)                    Σ(x·w)
 //	AVG(x)                    Σ(x·w) / Σ(w where x is not NULL), with se_… (R's svymean/svyby
 //	                          standard error: SQRT(N/(N−1)·Σw²(x−m)²)/Σw, N the full sample) and,

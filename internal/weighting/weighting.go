@@ -231,14 +231,16 @@ func hasBareGroupName(sel *pg.SelectStmt) bool {
 
 // rewriter holds the normalised options of one Rewrite call.
 type rewriter struct {
-	opts         Options
-	weight       string
-	weightsTable string
-	key          string
-	nccs         string
-	nccsMap      map[string]string
-	scale        float64
-	minBase      int
+	opts Options
+	// groupUniverse is set when reach % divides by each group's own panelists.
+	groupUniverse bool
+	weight        string
+	weightsTable  string
+	key           string
+	nccs          string
+	nccsMap       map[string]string
+	scale         float64
+	minBase       int
 
 	added    []string
 	extra    []string // notes gathered while rewriting
