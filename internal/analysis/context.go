@@ -241,7 +241,10 @@ func (s *Service) detailContext(ctx context.Context, id int64, table string) (st
 // profileTable renders a table's column profiles.
 func profileTable(tp catalog.TableProfile) string {
 	var b strings.Builder
-	b.WriteString("| column | type | nulls | distinct | min | max | top values (share of rows) |\n|---|---|---|---|---|---|---|\n")
+	// Taken from the database's statistics (pg_stats histogram bounds,
+	// DuckDB's approximate distinct counts): estimates, and labelled so.
+	b.WriteString("_From the database's statistics: distinct counts, min and max are estimates; query them for exact figures._\n\n")
+	b.WriteString("| column | type | nulls | distinct (est.) | min (≈) | max (≈) | top values (share of rows) |\n|---|---|---|---|---|---|---|\n")
 	for _, c := range tp.Columns {
 		distinct := "?"
 		if c.Distinct >= 0 {
