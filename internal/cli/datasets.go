@@ -18,6 +18,7 @@ import (
 	"github.com/mcp-analytics/mcp-analytics/internal/dataset"
 	"github.com/mcp-analytics/mcp-analytics/internal/profile"
 	"github.com/mcp-analytics/mcp-analytics/internal/render"
+	"github.com/mcp-analytics/mcp-analytics/internal/source"
 )
 
 const datasetsHint = "mcp-analytics datasets add|update|list|remove|test|profile|describe"
@@ -109,7 +110,37 @@ func datasetsAdd(ctx context.Context, env Env, args []string) error {
 	fmt.Fprintln(env.Stdout, d.ID)
 	fmt.Fprintf(env.Stderr, "added dataset %d %q (%s, %s); running servers pick it up within %s\n",
 		d.ID, d.Name, d.Driver, catalog.RedactDSN(d.DSN), cfg.CatalogPoll)
+	warnIfUnreachable(ctx, env, d, cfg.Limits)
 	return nil
+}
+
+// warnIfUnreachable tries the new dataset once, briefly: a typo in the
+// connection string should be seen now, not by the first analyst. The
+// dataset stays registered either way (the database may come up later).
+func warnIfUnreachable(ctx context.Context, env Env, d catalog.Dataset, limits config.Limits) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	limits.ConnectTimeout = min(limits.ConnectTimeout, 5*time.Second)
+	limits.PoolMinConns = 0
+	src, err := dataset.SourceOpener(slog.New(slog.DiscardHandler))(ctx, d, limits)
+	if err == nil {
+		defer src.Close()
+		_, err = src.Tables(ctx)
+	}
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "warning: dataset %d cannot be reached right now (%s); check with 'mcp-analytics datasets test %d'\n",
+			d.ID, redactedCause(err), d.ID)
+	}
+}
+
+// redactedCause is err's text with any connection string's password hidden.
+func redactedCause(err error) string {
+	var unavailable *source.UnavailableError
+	if errors.As(err, &unavailable) && unavailable.Err != nil {
+		err = unavailable.Err
+	}
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	return catalog.RedactDSN(msg)
 }
 
 // datasetsUpdate changes only the fields whose flags are given.
