@@ -52,11 +52,7 @@ func tokensCreate(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return &UsageError{Message: "--datasets: " + err.Error(), Hint: `give dataset ids from 'mcp-analytics datasets list', or "all"`}
 	}
-	cfg, err := common.load(env)
-	if err != nil {
-		return err
-	}
-	store, err := openStore(ctx, cfg.DataDir)
+	store, err := common.localStore(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -117,11 +113,7 @@ func tokensList(ctx context.Context, env Env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := common.load(env)
-	if err != nil {
-		return err
-	}
-	store, err := openStore(ctx, cfg.DataDir)
+	store, err := common.localStore(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -156,11 +148,7 @@ func tokensRevoke(ctx context.Context, env Env, args []string) error {
 	if fs.NArg() != 1 {
 		return &UsageError{Message: "give one token name or id", Hint: "mcp-analytics tokens revoke analyst-team"}
 	}
-	cfg, err := common.load(env)
-	if err != nil {
-		return err
-	}
-	store, err := openStore(ctx, cfg.DataDir)
+	store, err := common.localStore(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -176,4 +164,14 @@ func tokensRevoke(ctx context.Context, env Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stderr, "revoked token %s; a running server refuses it within seconds\n", arg)
 	return nil
+}
+
+// localStore opens the SQLite catalog of the configured data directory,
+// where API tokens are kept (also when datasets live in a PostgreSQL store).
+func (c *commonFlags) localStore(ctx context.Context, env Env) (*sqlitestore.Store, error) {
+	cfg, err := c.load(env)
+	if err != nil {
+		return nil, err
+	}
+	return openStore(ctx, cfg.DataDir)
 }
