@@ -8,6 +8,7 @@ import (
 
 	"github.com/mcp-analytics/mcp-analytics/internal/analysis"
 	"github.com/mcp-analytics/mcp-analytics/internal/apptest"
+	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
 	"github.com/mcp-analytics/mcp-analytics/internal/config"
 	"github.com/mcp-analytics/mcp-analytics/internal/pgtest"
 )
@@ -88,17 +89,9 @@ func TestService_Timeout(t *testing.T) {
 func TestService_DatabaseDown(t *testing.T) {
 	f := apptest.New(t, apptest.Options{Postgres: true})
 	ctx := context.Background()
-	d, err := f.Store.Get(ctx, apptest.PostgresStreaming)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.DSN = "postgres://postgres:hunter2@127.0.0.1:1/nowhere?connect_timeout=2"
-	if err := f.Store.Update(ctx, d); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Registry.Refresh(ctx); err != nil {
-		t.Fatal(err)
-	}
+	f.UpdateDataset(t, apptest.PostgresStreaming, func(d *catalog.Dataset) {
+		d.DSN = "postgres://postgres:hunter2@127.0.0.1:1/nowhere?connect_timeout=2"
+	})
 	m, err := f.Service.Multi(ctx, []analysis.Request{
 		{DatasetID: apptest.PostgresStreaming, Query: "SELECT COUNT(*) FROM users"},
 		{DatasetID: apptest.PostgresSample, Query: "SELECT COUNT(*) FROM users"},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mcp-analytics/mcp-analytics/internal/analysis"
 	"github.com/mcp-analytics/mcp-analytics/internal/apptest"
+	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
 )
 
 // forwarder stands between the server and PostgreSQL so a test can take
@@ -101,22 +102,14 @@ func TestService_RecoversWhenTheDatabaseReturns(t *testing.T) {
 	fw := newForwarder(t, u.Host)
 	fw.down() // down at start
 
-	d, err := f.Store.Get(ctx, apptest.PostgresSample)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pu, _ := url.Parse(d.DSN)
-	pu.Host = fw.addr
-	q := pu.Query()
-	q.Set("connect_timeout", "2")
-	pu.RawQuery = q.Encode()
-	d.DSN = pu.String()
-	if err := f.Store.Update(ctx, d); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Registry.Refresh(ctx); err != nil {
-		t.Fatal(err)
-	}
+	f.UpdateDataset(t, apptest.PostgresSample, func(d *catalog.Dataset) {
+		pu, _ := url.Parse(d.DSN)
+		pu.Host = fw.addr
+		q := pu.Query()
+		q.Set("connect_timeout", "2")
+		pu.RawQuery = q.Encode()
+		d.DSN = pu.String()
+	})
 	ask := func() analysisResult {
 		m, err := f.Service.Multi(ctx, []analysis.Request{
 			{DatasetID: apptest.PostgresSample, Query: "SELECT COUNT(*) FROM users"},

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mcp-analytics/mcp-analytics/internal/analysis"
 	"github.com/mcp-analytics/mcp-analytics/internal/apptest"
+	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
 )
 
 func TestService_ResultCache(t *testing.T) {
@@ -26,17 +27,7 @@ func TestService_ResultCache(t *testing.T) {
 		t.Errorf("cached answer differs: %d×%d vs %d×%d", len(first.Rows), len(first.Columns), len(second.Rows), len(second.Columns))
 	}
 	// A change to the dataset invalidates its answers.
-	d, err := f.Store.Get(ctx, apptest.PostgresSample)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.Description = "wave 2"
-	if err := f.Store.Update(ctx, d); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Registry.Refresh(ctx); err != nil {
-		t.Fatal(err)
-	}
+	f.UpdateDataset(t, apptest.PostgresSample, func(d *catalog.Dataset) { d.Description = "wave 2" })
 	if third := f.Service.Query(ctx, q); !third.OK || third.Cached {
 		t.Errorf("after the dataset changed: cached=%v error=%s", third.Cached, third.Error)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mcp-analytics/mcp-analytics/internal/analysis"
+	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
 	"github.com/mcp-analytics/mcp-analytics/internal/catalog/sqlitestore"
 	"github.com/mcp-analytics/mcp-analytics/internal/config"
 	"github.com/mcp-analytics/mcp-analytics/internal/dataset"
@@ -96,3 +97,21 @@ func New(tb testing.TB, opts Options) *Fixture {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// UpdateDataset changes dataset id in the catalog with change and makes
+// the registry pick the change up, as a running server would.
+func (f *Fixture) UpdateDataset(tb testing.TB, id int64, change func(*catalog.Dataset)) {
+	tb.Helper()
+	ctx := context.Background()
+	d, err := f.Store.Get(ctx, id)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	change(&d)
+	if err := f.Store.Update(ctx, d); err != nil {
+		tb.Fatal(err)
+	}
+	if err := f.Registry.Refresh(ctx); err != nil {
+		tb.Fatal(err)
+	}
+}

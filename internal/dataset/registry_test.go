@@ -44,14 +44,7 @@ func TestRegistry_FollowsCatalog(t *testing.T) {
 	if h.Roles.WeightColumn != "weight" || h.Roles.WeightsTable != "users" || h.Roles.RespondentKey != "user_id" || h.Roles.NCCSColumn != "nccs" {
 		t.Errorf("detected roles = %+v", h.Roles.Roles)
 	}
-	d := h.Dataset
-	d.Description = "changed while in use"
-	if err := f.Store.Update(ctx, d); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Registry.Refresh(ctx); err != nil {
-		t.Fatal(err)
-	}
+	f.UpdateDataset(t, 1, func(d *catalog.Dataset) { d.Description = "changed while in use" })
 	// The handle taken before the change still works: in-flight queries finish.
 	if _, err := h.Source.Query(ctx, "SELECT COUNT(*) FROM users", 1); err != nil {
 		t.Errorf("query on a retired handle: %v", err)
