@@ -19,6 +19,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
@@ -35,15 +36,18 @@ type Service struct {
 	reg        *dataset.Registry
 	exec       *executor.Executor
 	maxQueries int
-	plans      *planCache
-	results    *resultCache // nil: no result cache (the default)
-	log        *slog.Logger
+	plans      *planCache[QueryPlan]
+	shapes     *planCache[shapeEntry]
+	// templateFills counts plans filled in from a shape's template.
+	templateFills atomic.Int64
+	results       *resultCache // nil: no result cache (the default)
+	log           *slog.Logger
 }
 
 // New returns a service over the registry's datasets. maxQueries bounds
 // execute_multi_query (SPEC §3: 30).
 func New(reg *dataset.Registry, exec *executor.Executor, maxQueries int, log *slog.Logger, opts ...Option) *Service {
-	s := &Service{reg: reg, exec: exec, maxQueries: maxQueries, plans: newPlanCache(1024), log: log.With("component", "analysis")}
+	s := &Service{reg: reg, exec: exec, maxQueries: maxQueries, plans: newPlanCache[QueryPlan](1024), shapes: newPlanCache[shapeEntry](1024), log: log.With("component", "analysis")}
 	for _, o := range opts {
 		o(s)
 	}
@@ -388,7 +392,9 @@ func zeroWeightNote(t *result.Table, r *result.Result) {
 }
 
 // plan returns the plan of req, from the cache when the same text and
-// options were planned before for this version of the dataset.
+// options were planned before for this version of the dataset, or filled
+// in from the template of its shape (see shape.go) when texts differing
+// only in literals were.
 func (s *Service) plan(h *dataset.Handle, req Request) (QueryPlan, error) {
 	k := planKey{dataset: h.Dataset.ID, version: h.Dataset.UpdatedAt, query: req.Query, stdErrors: req.StandardErrors,
 		weights: req.ApplyWeights, mergeNCCS: req.MergeNCCS, maxRows: req.MaxRows}
@@ -398,11 +404,65 @@ func (s *Service) plan(h *dataset.Handle, req Request) (QueryPlan, error) {
 	if p, ok := s.plans.get(k); ok {
 		return p, nil
 	}
-	p, err := Plan(h, req)
-	if err == nil {
-		s.plans.put(k, p)
+	sh, shaped := shapeOf(req.Query)
+	sk := k
+	sk.query = sh.key
+	if shaped && sqlguard.CheckText(req.Query, h.Limits.MaxQueryBytes) == nil {
+		if e, ok := s.shapes.get(sk); ok && e.template != nil {
+			s.templateFills.Add(1)
+			return e.template.fill(req.Query, sh), nil
+		}
 	}
-	return p, err
+	p, err := Plan(h, req)
+	if err != nil {
+		return p, err
+	}
+	s.plans.put(k, p)
+	if shaped {
+		s.learnShape(h, req, p, sk, sh)
+	}
+	return p, nil
+}
+
+// shapeEntry is what is known of a query shape: seen once, templatable
+// (template set) or not (failed).
+type shapeEntry struct {
+	template *template
+	failed   bool
+}
+
+// learnShape records that req, planned as p, has shape sh. The second
+// time a shape is seen its template is made, by planning two probes, so a
+// one-off question costs one plan and a repeated kind of question three,
+// once.
+func (s *Service) learnShape(h *dataset.Handle, req Request, p QueryPlan, sk planKey, sh shape) {
+	e, seen := s.shapes.get(sk)
+	if !seen {
+		s.shapes.put(sk, shapeEntry{})
+		return
+	}
+	if e.template != nil || e.failed {
+		return
+	}
+	e = shapeEntry{failed: true}
+	var probes [2]QueryPlan
+	texts := [2]string{sh.withSentinels(req.Query, 0), sh.withSentinels(req.Query, 1)}
+	ok := true
+	for i, text := range texts {
+		probe := req
+		probe.Query = text
+		var err error
+		if probes[i], err = Plan(h, probe); err != nil {
+			ok = false
+			break
+		}
+	}
+	if ok {
+		if t, made := makeTemplate(probes[0], sh); made && t.verify(sh, req.Query, p, texts[1], probes[1]) {
+			e = shapeEntry{template: t}
+		}
+	}
+	s.shapes.put(sk, e)
 }
 
 // QueryPlan is what will run for one request.

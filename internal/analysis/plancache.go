@@ -22,50 +22,53 @@ type planKey struct {
 	panel     weighting.Panel // the design's constants written into the plan
 }
 
-// planCache is a bounded LRU of successful plans. Plans hold only strings
-// and small values, so a thousand of them cost a few megabytes at most.
-type planCache struct {
+// planCache is a bounded LRU of successful plans (V = QueryPlan) or of
+// query shapes (V = shapeEntry, keyed by the shape's text). Plans hold
+// only strings and small values, so a thousand of them cost a few
+// megabytes at most.
+type planCache[V any] struct {
 	mu    sync.Mutex
 	max   int
-	order *list.List // front = most recently used; values are *planEntry
+	order *list.List // front = most recently used; values are *planEntry[V]
 	index map[planKey]*list.Element
 }
 
-type planEntry struct {
+type planEntry[V any] struct {
 	key  planKey
-	plan QueryPlan
+	plan V
 }
 
-func newPlanCache(max int) *planCache {
-	return &planCache{max: max, order: list.New(), index: make(map[planKey]*list.Element)}
+func newPlanCache[V any](max int) *planCache[V] {
+	return &planCache[V]{max: max, order: list.New(), index: make(map[planKey]*list.Element)}
 }
 
-func (c *planCache) get(k planKey) (QueryPlan, bool) {
+func (c *planCache[V]) get(k planKey) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.index[k]
 	if !ok {
-		return QueryPlan{}, false
+		var zero V
+		return zero, false
 	}
 	c.order.MoveToFront(el)
-	return el.Value.(*planEntry).plan, true
+	return el.Value.(*planEntry[V]).plan, true
 }
 
-func (c *planCache) put(k planKey, p QueryPlan) {
+func (c *planCache[V]) put(k planKey, p V) {
 	if len(k.query) > 16<<10 { // long one-off texts are not worth keeping
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.index[k]; ok {
-		el.Value.(*planEntry).plan = p
+		el.Value.(*planEntry[V]).plan = p
 		c.order.MoveToFront(el)
 		return
 	}
-	c.index[k] = c.order.PushFront(&planEntry{key: k, plan: p})
+	c.index[k] = c.order.PushFront(&planEntry[V]{key: k, plan: p})
 	for c.order.Len() > c.max {
 		last := c.order.Back()
 		c.order.Remove(last)
-		delete(c.index, last.Value.(*planEntry).key)
+		delete(c.index, last.Value.(*planEntry[V]).key)
 	}
 }

@@ -6,7 +6,7 @@ import (
 )
 
 func TestPlanCache_LRU(t *testing.T) {
-	c := newPlanCache(2)
+	c := newPlanCache[QueryPlan](2)
 	key := func(q string) planKey { return planKey{dataset: 1, query: q, weights: true} }
 	c.put(key("a"), QueryPlan{SQL: "A"})
 	c.put(key("b"), QueryPlan{SQL: "B"})
@@ -30,7 +30,7 @@ func TestPlanCache_LRU(t *testing.T) {
 }
 
 func BenchmarkPlanCache(b *testing.B) {
-	c := newPlanCache(1024)
+	c := newPlanCache[QueryPlan](1024)
 	for i := range 1024 {
 		c.put(planKey{query: fmt.Sprint(i)}, QueryPlan{})
 	}

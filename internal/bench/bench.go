@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -48,6 +50,8 @@ type Config struct {
 	Clients int
 	// Limits are the server's limits (pool sizes, concurrency, caps).
 	Limits config.Limits
+	// Parts are the parts to measure (see [Parts]); empty means all.
+	Parts []string
 	// Progress receives a line per step; nil means none.
 	Progress io.Writer
 }
@@ -116,6 +120,11 @@ func (c Config) validate() error {
 	if c.RTT < 0 {
 		errs = append(errs, fmt.Errorf("the round-trip time must not be negative, not %s", c.RTT))
 	}
+	for _, p := range c.Parts {
+		if !slices.Contains(Parts, p) {
+			errs = append(errs, fmt.Errorf("unknown part %q (the parts are %s)", p, strings.Join(Parts, ", ")))
+		}
+	}
 	for _, n := range c.MultiSizes {
 		if n < 1 || n > c.Limits.MaxQueries {
 			errs = append(errs, fmt.Errorf("multi-query sizes must be between 1 and %d, not %d", c.Limits.MaxQueries, n))
@@ -123,6 +132,9 @@ func (c Config) validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// Parts are the parts of a run, in the order they are measured.
+var Parts = []string{"rewrite", "overhead", "multi", "throughput", "load"}
 
 // Run generates the panel if needed, starts the server in-process and
 // measures everything in one run.
@@ -148,8 +160,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	defer h.close()
 	b := &run{cfg: cfg, h: h, step: step}
-	for _, part := range []func(context.Context, *Report) error{b.rewrite, b.overhead, b.multi, b.throughput, b.load} {
-		if err := part(ctx, r); err != nil {
+	measure := map[string]func(context.Context, *Report) error{
+		"rewrite": b.rewrite, "overhead": b.overhead, "multi": b.multi, "throughput": b.throughput, "load": b.load,
+	}
+	for _, part := range Parts {
+		if len(cfg.Parts) > 0 && !slices.Contains(cfg.Parts, part) {
+			continue
+		}
+		if err := measure[part](ctx, r); err != nil {
 			return nil, err
 		}
 	}
@@ -406,33 +424,53 @@ func parallel(ctx context.Context, pool *pgxpool.Pool, sqls []string, limit int)
 
 // throughput compares Clients concurrent MCP sessions with as many
 // goroutines using raw pgx over the same pool settings, on primary-key
-// lookups.
+// lookups: next to the database (CPU-bound: what each call costs) and
+// through the latency proxy (a warehouse RTT away: what clients see).
 func (b *run) throughput(ctx context.Context, r *Report) error {
-	b.step("measuring throughput: %d clients x %d calls, MCP vs raw pgx", b.cfg.Clients, b.cfg.Calls)
+	for _, at := range []struct {
+		rtt     time.Duration
+		dataset int64
+		raw     *pgxpool.Pool
+	}{{0, b.h.local, b.h.rawLocal}, {b.cfg.RTT, b.h.remote, b.h.rawRemote}} {
+		b.step("measuring throughput at %s RTT: %d clients x %d calls, MCP vs raw pgx", at.rtt, b.cfg.Clients, b.cfg.Calls)
+		row, err := b.throughputAt(ctx, at.dataset, at.raw)
+		if err != nil {
+			return err
+		}
+		row.RTTMS = millis(at.rtt)
+		r.Throughput = append(r.Throughput, row)
+		if b.cfg.RTT == 0 {
+			break
+		}
+	}
+	return nil
+}
+
+func (b *run) throughputAt(ctx context.Context, dataset int64, pool *pgxpool.Pool) (ThroughputRow, error) {
 	sessions, err := b.sessions(ctx, b.cfg.Clients)
 	defer closeAll(sessions)
 	if err != nil {
-		return err
+		return ThroughputRow{}, err
 	}
 	ours, err := b.drive(ctx, len(sessions), func(ctx context.Context, client, i int) error {
-		return query(ctx, sessions[client], b.h.local, pkLookup(b.cfg.Users, client*b.cfg.Calls+i))
+		return query(ctx, sessions[client], dataset, pkLookup(b.cfg.Users, client*b.cfg.Calls+i))
 	})
 	if err != nil {
-		return err
+		return ThroughputRow{}, err
 	}
 	plans := make([]string, b.cfg.Clients*b.cfg.Calls)
 	for i := range plans {
-		if plans[i], err = b.h.plan(ctx, b.h.local, pkLookup(b.cfg.Users, i)); err != nil {
-			return err
+		if plans[i], err = b.h.plan(ctx, dataset, pkLookup(b.cfg.Users, i)); err != nil {
+			return ThroughputRow{}, err
 		}
 	}
 	raw, err := b.drive(ctx, b.cfg.Clients, func(ctx context.Context, client, i int) error {
-		return rawQuery(ctx, b.h.rawLocal, plans[client*b.cfg.Calls+i])
+		return rawQuery(ctx, pool, plans[client*b.cfg.Calls+i])
 	})
 	if err != nil {
-		return err
+		return ThroughputRow{}, err
 	}
-	r.Throughput = ThroughputRow{
+	return ThroughputRow{
 		Clients: b.cfg.Clients, Calls: b.cfg.Clients * b.cfg.Calls,
 		OursPerSec: ours.perSec, RawPerSec: raw.perSec,
 		OursP50: ours.lat.median(), OursP99: ours.lat.percentile(99),
@@ -440,8 +478,7 @@ func (b *run) throughput(ctx context.Context, r *Report) error {
 		ThroughputRatio: ratio(ours.perSec, raw.perSec),
 		P99Ratio:        ratio(ours.lat.percentile(99), raw.lat.percentile(99)),
 		Errors:          ours.errors + raw.errors,
-	}
-	return nil
+	}, nil
 }
 
 // load runs Sessions concurrent MCP sessions and watches the process's
@@ -486,7 +523,7 @@ func (b *run) load(ctx context.Context, r *Report) error {
 		goroutinesAfter = runtime.NumGoroutine()
 	}
 	runtime.GC()
-	r.Load = LoadRow{
+	r.Load = &LoadRow{
 		Sessions: b.cfg.Sessions, Calls: b.cfg.Sessions * b.cfg.Calls,
 		PerSec: res.perSec, P50: res.lat.median(), P99: res.lat.percentile(99), Errors: res.errors,
 		IdleRSSMiB: mib(idle), PeakRSSMiB: mib(peak), AfterRSSMiB: mib(rssBytes()),

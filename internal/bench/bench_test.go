@@ -149,6 +149,7 @@ func TestConfig_Validate(t *testing.T) {
 		{"negative users", Config{DSN: "postgres://x", Users: -1}, "users must be at least 1"},
 		{"too many queries per call", Config{DSN: "postgres://x", MultiSizes: []int{31}}, "between 1 and 30"},
 		{"negative RTT", Config{DSN: "postgres://x", RTT: -time.Second}, "must not be negative"},
+		{"unknown part", Config{DSN: "postgres://x", Parts: []string{"latency"}}, `unknown part "latency"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -201,8 +202,16 @@ func TestRun(t *testing.T) {
 	if r.Multi[1].WavesAtLimit != 2 {
 		t.Errorf("12 queries at 10 in flight: %d waves, want 2", r.Multi[1].WavesAtLimit)
 	}
-	if r.Load.Errors != 0 || r.Load.Calls != 12 || r.Throughput.Errors != 0 || r.Throughput.Calls != 6 {
-		t.Errorf("load %+v, throughput %+v", r.Load, r.Throughput)
+	if r.Load == nil || r.Load.Errors != 0 || r.Load.Calls != 12 {
+		t.Errorf("load %+v", r.Load)
+	}
+	if len(r.Throughput) != 2 || r.Throughput[0].RTTMS != 0 || r.Throughput[1].RTTMS != 4 {
+		t.Fatalf("throughput rows %+v, want one next to the database and one 4 ms away", r.Throughput)
+	}
+	for _, tr := range r.Throughput {
+		if tr.Errors != 0 || tr.Calls != 6 || tr.OursPerSec <= 0 || tr.RawPerSec <= 0 {
+			t.Errorf("throughput %+v", tr)
+		}
 	}
 	if r.Machine.PostgreSQL == "" || r.Machine.CPUs < 1 {
 		t.Errorf("machine = %+v", r.Machine)
@@ -217,13 +226,21 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// A second run reuses the panel.
+	// A second run reuses the panel, and measures only the parts asked for.
 	progress.Reset()
 	cfg.MultiSizes = []int{1}
-	if _, err := Run(ctx, cfg); err != nil {
+	cfg.Parts = []string{"multi"}
+	r, err = Run(ctx, cfg)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(progress.String(), "generated a panel") {
 		t.Error("the second run generated the panel again")
+	}
+	if len(r.Multi) != 1 || len(r.Overhead)+len(r.Rewrite)+len(r.Throughput) != 0 || r.Load != nil {
+		t.Errorf("a multi-only run measured %+v", r)
+	}
+	if md := r.Markdown(); strings.Contains(md, "## Load") || strings.Contains(md, "load, ") {
+		t.Errorf("a multi-only report shows the load:\n%s", md)
 	}
 }

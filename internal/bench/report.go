@@ -8,15 +8,15 @@ import (
 // Report is everything one run measured. Its JSON form is what
 // `mcp-analytics bench --json` writes; times are in milliseconds.
 type Report struct {
-	Machine    Machine       `json:"machine"`
-	Users      int           `json:"users"`
-	RTTMS      float64       `json:"rtt_ms"`
-	Rewrite    []RewriteRow  `json:"rewrite"`
-	Overhead   []OverheadRow `json:"overhead"`
-	Multi      []MultiRow    `json:"multi"`
-	Throughput ThroughputRow `json:"throughput"`
-	Load       LoadRow       `json:"load"`
-	Goals      []Goal        `json:"goals"`
+	Machine    Machine         `json:"machine"`
+	Users      int             `json:"users"`
+	RTTMS      float64         `json:"rtt_ms"`
+	Rewrite    []RewriteRow    `json:"rewrite"`
+	Overhead   []OverheadRow   `json:"overhead"`
+	Multi      []MultiRow      `json:"multi"`
+	Throughput []ThroughputRow `json:"throughput"`
+	Load       *LoadRow        `json:"load,omitempty"`
+	Goals      []Goal          `json:"goals"`
 }
 
 // Machine describes where a report was measured.
@@ -82,8 +82,9 @@ type MultiRow struct {
 }
 
 // ThroughputRow compares concurrent MCP clients with raw pgx goroutines
-// over the same pool settings.
+// over the same pool settings, RTTMS away from the database.
 type ThroughputRow struct {
+	RTTMS           float64 `json:"rtt_ms"`
 	Clients         int     `json:"clients"`
 	Calls           int     `json:"calls"`
 	OursPerSec      float64 `json:"ours_per_sec"`
@@ -134,14 +135,17 @@ func goals(r *Report) []Goal {
 			add("per call, ~5 ms aggregate", "≤ 1.15× raw pgx (p50)", fmt.Sprintf("%.2f×", o.RatioP50), o.RatioP50 <= 1.15)
 		}
 	}
-	worst := 0.0
-	for _, w := range r.Rewrite {
-		worst = max(worst, w.MicrosPerQuery)
+	if len(r.Rewrite) > 0 {
+		worst := 0.0
+		for _, w := range r.Rewrite {
+			worst = max(worst, w.MicrosPerQuery)
+		}
+		add("parse + guard + rewrite", "well under 1 ms", fmt.Sprintf("≤ %.0f µs", worst), worst < 500)
 	}
-	add("parse + guard + rewrite", "well under 1 ms", fmt.Sprintf("≤ %.0f µs", worst), worst < 500)
-	t := r.Throughput
-	add(fmt.Sprintf("throughput, %d clients", t.Clients), "≥ 0.5× raw pgx", fmt.Sprintf("%.2f×", t.ThroughputRatio), t.ThroughputRatio >= 0.5)
-	add(fmt.Sprintf("p99, %d clients", t.Clients), "< 3× raw pgx", fmt.Sprintf("%.2f×", t.P99Ratio), t.P99Ratio < 3)
+	for _, t := range r.Throughput {
+		add(fmt.Sprintf("throughput, %d clients, %s ms RTT", t.Clients, num(t.RTTMS)), "≥ 0.5× raw pgx", fmt.Sprintf("%.2f×", t.ThroughputRatio), t.ThroughputRatio >= 0.5)
+		add(fmt.Sprintf("p99, %d clients, %s ms RTT", t.Clients, num(t.RTTMS)), "< 3× raw pgx", fmt.Sprintf("%.2f×", t.P99Ratio), t.P99Ratio < 3)
+	}
 	for _, m := range r.Multi {
 		if m.Queries < 10 {
 			continue
@@ -149,12 +153,13 @@ func goals(r *Report) []Goal {
 		add(fmt.Sprintf("%d queries at %.0f ms RTT vs sequential", m.Queries, r.RTTMS), "≥ 8× faster", fmt.Sprintf("%.1f×", m.Speedup), m.Speedup >= 8)
 		add(fmt.Sprintf("%d queries vs lower bound", m.Queries), "≤ 1.3×", fmt.Sprintf("%.2f×", m.RatioToLowerBound), m.RatioToLowerBound <= 1.3)
 	}
-	l := r.Load
-	add(fmt.Sprintf("load, %d sessions", l.Sessions), "0 errors", fmt.Sprint(l.Errors), l.Errors == 0)
-	if l.IdleRSSMiB > 0 {
-		add("RSS after the load", "≤ 2× idle", fmt.Sprintf("%.1f MiB vs %.1f MiB idle (%.2f×)", l.AfterRSSMiB, l.IdleRSSMiB, ratio(l.AfterRSSMiB, l.IdleRSSMiB)), l.AfterRSSMiB <= 2*l.IdleRSSMiB)
+	if l := r.Load; l != nil {
+		add(fmt.Sprintf("load, %d sessions", l.Sessions), "0 errors", fmt.Sprint(l.Errors), l.Errors == 0)
+		if l.IdleRSSMiB > 0 {
+			add("RSS after the load", "≤ 2× idle", fmt.Sprintf("%.1f MiB vs %.1f MiB idle (%.2f×)", l.AfterRSSMiB, l.IdleRSSMiB, ratio(l.AfterRSSMiB, l.IdleRSSMiB)), l.AfterRSSMiB <= 2*l.IdleRSSMiB)
+		}
+		add("goroutines after the load", "back to baseline", fmt.Sprintf("%d → %d", l.GoroutinesBefore, l.GoroutinesAfter), l.GoroutinesAfter <= l.GoroutinesBefore)
 	}
-	add("goroutines after the load", "back to baseline", fmt.Sprintf("%d → %d", l.GoroutinesBefore, l.GoroutinesAfter), l.GoroutinesAfter <= l.GoroutinesBefore)
 	return out
 }
 
@@ -170,36 +175,44 @@ func (r *Report) Markdown() string {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", g.Goal, g.Target, g.Measured, yes(g.Met))
 	}
 
-	b.WriteString("\n## Per call: query_dataset over Streamable HTTP vs raw pgx (ms)\n\n")
-	b.WriteString("| case | samples | raw p50 | raw p95 | ours p50 | ours p95 | ratio p50 | ratio p95 | raw, SQL as written, p50 |\n|---|---|---|---|---|---|---|---|---|\n")
-	for _, o := range r.Overhead {
-		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %.2f× | %.2f× | %s |\n", o.Case, o.Samples,
-			num(o.RawP50), num(o.RawP95), num(o.OursP50), num(o.OursP95), o.RatioP50, o.RatioP95, num(o.RawAsWrittenP50))
+	if len(r.Overhead) > 0 {
+		b.WriteString("\n## Per call: query_dataset over Streamable HTTP vs raw pgx (ms)\n\n")
+		b.WriteString("| case | samples | raw p50 | raw p95 | ours p50 | ours p95 | ratio p50 | ratio p95 | raw, SQL as written, p50 |\n|---|---|---|---|---|---|---|---|---|\n")
+		for _, o := range r.Overhead {
+			fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %.2f× | %.2f× | %s |\n", o.Case, o.Samples,
+				num(o.RawP50), num(o.RawP95), num(o.OursP50), num(o.OursP95), o.RatioP50, o.RatioP95, num(o.RawAsWrittenP50))
+		}
 	}
 
-	fmt.Fprintf(&b, "\n## execute_multi_query vs sequential query_dataset, database %s ms away (ms, median)\n\n", num(r.RTTMS))
-	b.WriteString("| queries | sequential | one call | speedup | database time (parallel / one by one) | lower bound | ours / bound | bound at 10 in flight | raw pgx, same pool, through the proxy |\n|---|---|---|---|---|---|---|---|---|\n")
-	for _, x := range r.Multi {
-		fmt.Fprintf(&b, "| %d | %s | %s | %.1f× | %s / %s | %s | %.2f× | %s (%d round trips) | %s |\n", x.Queries, num(x.SequentialMS), num(x.MultiMS),
-			x.Speedup, num(x.DatabaseMS), num(x.DatabaseSequentialMS), num(x.LowerBoundMS), x.RatioToLowerBound, num(x.LowerBoundAtLimit), x.WavesAtLimit, num(x.RawPgxRemoteMS))
+	if len(r.Multi) > 0 {
+		fmt.Fprintf(&b, "\n## execute_multi_query vs sequential query_dataset, database %s ms away (ms, median)\n\n", num(r.RTTMS))
+		b.WriteString("| queries | sequential | one call | speedup | database time (parallel / one by one) | lower bound | ours / bound | bound at 10 in flight | raw pgx, same pool, through the proxy |\n|---|---|---|---|---|---|---|---|---|\n")
+		for _, x := range r.Multi {
+			fmt.Fprintf(&b, "| %d | %s | %s | %.1f× | %s / %s | %s | %.2f× | %s (%d round trips) | %s |\n", x.Queries, num(x.SequentialMS), num(x.MultiMS),
+				x.Speedup, num(x.DatabaseMS), num(x.DatabaseSequentialMS), num(x.LowerBoundMS), x.RatioToLowerBound, num(x.LowerBoundAtLimit), x.WavesAtLimit, num(x.RawPgxRemoteMS))
+		}
 	}
 
-	t := r.Throughput
-	fmt.Fprintf(&b, "\n## Throughput: %d concurrent clients, primary-key lookups (%s calls)\n\n", t.Clients, thousands(t.Calls))
-	b.WriteString("| | calls/s | p50 ms | p99 ms |\n|---|---|---|---|\n")
-	fmt.Fprintf(&b, "| MCP sessions (ours) | %s | %s | %s |\n", num(t.OursPerSec), num(t.OursP50), num(t.OursP99))
-	fmt.Fprintf(&b, "| raw pgx, same pool | %s | %s | %s |\n", num(t.RawPerSec), num(t.RawP50), num(t.RawP99))
-	fmt.Fprintf(&b, "| ratio | %.2f× | | %.2f× |\n", t.ThroughputRatio, t.P99Ratio)
+	for _, t := range r.Throughput {
+		fmt.Fprintf(&b, "\n## Throughput: %d concurrent clients, primary-key lookups (%s calls), database %s ms away\n\n", t.Clients, thousands(t.Calls), num(t.RTTMS))
+		b.WriteString("| | calls/s | p50 ms | p99 ms |\n|---|---|---|---|\n")
+		fmt.Fprintf(&b, "| MCP sessions (ours) | %s | %s | %s |\n", num(t.OursPerSec), num(t.OursP50), num(t.OursP99))
+		fmt.Fprintf(&b, "| raw pgx, same pool | %s | %s | %s |\n", num(t.RawPerSec), num(t.RawP50), num(t.RawP99))
+		fmt.Fprintf(&b, "| ratio | %.2f× | | %.2f× |\n", t.ThroughputRatio, t.P99Ratio)
+	}
 
-	l := r.Load
-	fmt.Fprintf(&b, "\n## Load: %d concurrent MCP sessions, %s calls\n\n", l.Sessions, thousands(l.Calls))
-	b.WriteString("| calls/s | p50 ms | p99 ms | errors | RSS idle | RSS peak | RSS after | goroutines before → after |\n|---|---|---|---|---|---|---|---|\n")
-	fmt.Fprintf(&b, "| %s | %s | %s | %d | %s MiB | %s MiB | %s MiB | %d → %d |\n", num(l.PerSec), num(l.P50), num(l.P99), l.Errors,
-		num(l.IdleRSSMiB), num(l.PeakRSSMiB), num(l.AfterRSSMiB), l.GoroutinesBefore, l.GoroutinesAfter)
+	if l := r.Load; l != nil {
+		fmt.Fprintf(&b, "\n## Load: %d concurrent MCP sessions, %s calls\n\n", l.Sessions, thousands(l.Calls))
+		b.WriteString("| calls/s | p50 ms | p99 ms | errors | RSS idle | RSS peak | RSS after | goroutines before → after |\n|---|---|---|---|---|---|---|---|\n")
+		fmt.Fprintf(&b, "| %s | %s | %s | %d | %s MiB | %s MiB | %s MiB | %d → %d |\n", num(l.PerSec), num(l.P50), num(l.P99), l.Errors,
+			num(l.IdleRSSMiB), num(l.PeakRSSMiB), num(l.AfterRSSMiB), l.GoroutinesBefore, l.GoroutinesAfter)
+	}
 
-	b.WriteString("\n## Rewrite path alone (parse + guard + weighting + deparse)\n\n| query shape | µs per query | allocations |\n|---|---|---|\n")
-	for _, w := range r.Rewrite {
-		fmt.Fprintf(&b, "| %s | %s | %d |\n", w.Case, num(w.MicrosPerQuery), w.AllocsPerQuery)
+	if len(r.Rewrite) > 0 {
+		b.WriteString("\n## Rewrite path alone (parse + guard + weighting + deparse)\n\n| query shape | µs per query | allocations |\n|---|---|---|\n")
+		for _, w := range r.Rewrite {
+			fmt.Fprintf(&b, "| %s | %s | %d |\n", w.Case, num(w.MicrosPerQuery), w.AllocsPerQuery)
+		}
 	}
 	return b.String()
 }

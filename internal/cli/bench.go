@@ -27,6 +27,7 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	sessions := fs.Int("sessions", d.Sessions, "concurrent MCP sessions in the load test")
 	calls := fs.Int("calls", d.Calls, "calls per session (load) and per client (throughput)")
 	clients := fs.Int("clients", d.Clients, "concurrent clients in the throughput comparison with raw pgx")
+	parts := fs.String("parts", strings.Join(bench.Parts, ","), "comma-separated parts to measure")
 	jsonPath := fs.String("json", "", "also write the report as JSON to this file (- for stdout)")
 	drop := fs.Bool("drop", false, "drop the generated panel when done")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server and clients) to this file")
@@ -43,6 +44,9 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	bc := bench.Config{
 		DSN: *dsn, Users: *users, RTT: *rtt, Iterations: *iterations, Repeats: *repeats,
 		Sessions: *sessions, Calls: *calls, Clients: *clients, Limits: cfg.Limits, Progress: env.Stderr,
+	}
+	for p := range strings.SplitSeq(*parts, ",") {
+		bc.Parts = append(bc.Parts, strings.TrimSpace(p))
 	}
 	for s := range strings.SplitSeq(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))

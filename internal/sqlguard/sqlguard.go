@@ -100,7 +100,7 @@ func (e *Error) Error() string {
 // relation (see the package documentation for the threats). Rejections are
 // *[Error]; Check never panics and does no I/O.
 func Check(text string, opts Options) (*Query, error) {
-	if err := checkText(text, opts.MaxBytes); err != nil {
+	if err := CheckText(text, opts.MaxBytes); err != nil {
 		return nil, err
 	}
 	tree, err := pg_query.Parse(text)
@@ -134,9 +134,11 @@ func Check(text string, opts Options) (*Query, error) {
 	return &Query{Text: text, Tree: tree}, nil
 }
 
-// checkText refuses text the parser must not see: too long, not UTF-8, or
+// CheckText refuses text the parser must not see: too long, not UTF-8, or
 // holding a NUL byte (the C parser would silently stop reading at it).
-func checkText(text string, maxBytes int) error {
+// Check starts with it; a caller reusing an earlier Check of a text of the
+// same shape (see analysis) calls it alone.
+func CheckText(text string, maxBytes int) error {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxBytes
 	}
