@@ -3,10 +3,13 @@ package mcpserver_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"sync"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcp-analytics/mcp-analytics/internal/apptest"
@@ -97,8 +100,47 @@ func call(t *testing.T, cs *mcp.ClientSession, name string, args any) (string, m
 	if res.StructuredContent != nil {
 		b, _ := json.Marshal(res.StructuredContent)
 		_ = json.Unmarshal(b, &sc)
+		// The server does not validate its outputs at run time (see
+		// addTool): every output the tests see is checked here against
+		// the schema the tool publishes.
+		if err := outputSchema(t, cs, name).Validate(sc); err != nil {
+			t.Errorf("%s: structured output does not match the published output schema: %v", name, err)
+		}
 	}
 	return md.String(), sc, res.IsError
+}
+
+var outputSchemas sync.Map // *mcp.ClientSession + tool name → *jsonschema.Resolved
+
+// outputSchema returns the output schema tools/list publishes for tool.
+func outputSchema(t *testing.T, cs *mcp.ClientSession, tool string) *jsonschema.Resolved {
+	t.Helper()
+	key := fmt.Sprintf("%p/%s", cs, tool)
+	if r, ok := outputSchemas.Load(key); ok {
+		return r.(*jsonschema.Resolved)
+	}
+	res, err := cs.ListTools(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tl := range res.Tools {
+		if tl.Name != tool {
+			continue
+		}
+		b, _ := json.Marshal(tl.OutputSchema)
+		var s jsonschema.Schema
+		if err := json.Unmarshal(b, &s); err != nil {
+			t.Fatal(err)
+		}
+		r, err := s.Resolve(nil)
+		if err != nil {
+			t.Fatalf("%s: output schema: %v", tool, err)
+		}
+		outputSchemas.Store(key, r)
+		return r
+	}
+	t.Fatalf("tool %s is not listed", tool)
+	return nil
 }
 
 func TestServer_EveryTool(t *testing.T) {
