@@ -155,6 +155,11 @@ func TestService_ReachWithinGroups(t *testing.T) {
 		{"by app: all panelists",
 			"SELECT app_name, COUNT(DISTINCT user_id) FROM app_usage GROUP BY app_name",
 			`SELECT x.app_name, 100.0 * SUM(u.weight) / (SELECT SUM(weight) FROM users) FROM (SELECT DISTINCT app_name, user_id FROM app_usage) x JOIN users u ON u.user_id = x.user_id GROUP BY x.app_name`},
+		// The key conditions are repeated on the weights table's join
+		// (see weighting.joinUsers): the figures must not change.
+		{"by app: a range of panelists",
+			"SELECT app_name, COUNT(DISTINCT user_id) FROM app_usage WHERE user_id BETWEEN 200 AND 1200 AND user_id NOT IN (201, 202) GROUP BY app_name",
+			`SELECT x.app_name, 100.0 * SUM(u.weight) / (SELECT SUM(weight) FROM users) FROM (SELECT DISTINCT app_name, user_id FROM app_usage WHERE user_id BETWEEN 200 AND 1200 AND user_id NOT IN (201, 202)) x JOIN users u ON u.user_id = x.user_id GROUP BY x.app_name`},
 	}
 	ctx := context.Background()
 	for _, e := range engines {
