@@ -30,6 +30,17 @@ func (e *Executor) Limit() int { return cap(e.slots) }
 // calls. A job whose turn has not come when ctx ends is still called, with
 // that ended ctx, so it reports the cancellation in its own slot.
 func (e *Executor) Run(ctx context.Context, n int, job func(ctx context.Context, i int)) {
+	if n == 1 {
+		// One job runs on the caller's goroutine: a single query_dataset
+		// call then costs no goroutine hand-off.
+		select {
+		case e.slots <- struct{}{}:
+			defer func() { <-e.slots }()
+		case <-ctx.Done():
+		}
+		job(ctx, 0)
+		return
+	}
 	var wg sync.WaitGroup
 	for i := range n {
 		select {
