@@ -391,10 +391,15 @@ func zeroWeightNote(t *result.Table, r *result.Result) {
 	r.Weighting.AddedColumns = slices.DeleteFunc(slices.Clone(r.Weighting.AddedColumns), func(c string) bool { return c == zeroWeightColumn })
 }
 
-// plan returns the plan of req, from the cache when the same text and
-// options were planned before for this version of the dataset, or filled
-// in from the template of its shape (see shape.go) when texts differing
-// only in literals were.
+// PlanCached returns the plan a call of req runs on the dataset of h: from
+// the cache when the same text and options were planned before for this
+// version of the dataset, or filled in from the template of its shape (see
+// shape.go) when texts differing only in literals were, or else from
+// [Plan]. It does no I/O.
+func (s *Service) PlanCached(h *dataset.Handle, req Request) (QueryPlan, error) {
+	return s.plan(h, req)
+}
+
 func (s *Service) plan(h *dataset.Handle, req Request) (QueryPlan, error) {
 	k := planKey{dataset: h.Dataset.ID, version: h.Dataset.UpdatedAt, query: req.Query, stdErrors: req.StandardErrors,
 		weights: req.ApplyWeights, mergeNCCS: req.MergeNCCS, maxRows: req.MaxRows}

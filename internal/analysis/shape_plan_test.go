@@ -73,7 +73,7 @@ func TestService_ShapeTemplatesMatchPlans(t *testing.T) {
 						req.DatasetID = e.sample
 						req.Query = fmt.Sprintf(c.format, v...)
 						want, wantErr := analysis.Plan(h, req)
-						got, fromTemplate, err := f.Service.PlanCached(h, req)
+						got, fromTemplate, err := f.Service.PlanTemplated(h, req)
 						if (err != nil) != (wantErr != nil) {
 							t.Fatalf("%s/%s %q: error %v, from scratch %v", e.name, c.name, req.Query, err, wantErr)
 						}

@@ -36,6 +36,10 @@ type RewriteRow struct {
 	SQL            string  `json:"sql"`
 	MicrosPerQuery float64 `json:"us_per_query"`
 	AllocsPerQuery int     `json:"allocs_per_query"`
+	// RepeatedMicrosPerQuery is the cost through the server's caches once
+	// the shape is known: questions differing only in literals (or the
+	// same text again) get their plan filled in from a template.
+	RepeatedMicrosPerQuery float64 `json:"repeated_us_per_query"`
 }
 
 // OverheadRow compares query_dataset over Streamable HTTP with raw pgx.
@@ -136,11 +140,12 @@ func goals(r *Report) []Goal {
 		}
 	}
 	if len(r.Rewrite) > 0 {
-		worst := 0.0
+		worst, repeated := 0.0, 0.0
 		for _, w := range r.Rewrite {
-			worst = max(worst, w.MicrosPerQuery)
+			worst, repeated = max(worst, w.MicrosPerQuery), max(repeated, w.RepeatedMicrosPerQuery)
 		}
-		add("parse + guard + rewrite", "well under 1 ms", fmt.Sprintf("≤ %.0f µs", worst), worst < 500)
+		add("parse + guard + rewrite, first time a shape is seen", "well under 1 ms", fmt.Sprintf("≤ %.0f µs", worst), worst < 500)
+		add("parse + guard + rewrite, a known shape", "well under 1 ms", fmt.Sprintf("≤ %s µs", num(repeated)), repeated < 500)
 	}
 	for _, t := range r.Throughput {
 		add(fmt.Sprintf("throughput, %d clients, %s ms RTT", t.Clients, num(t.RTTMS)), "≥ 0.5× raw pgx", fmt.Sprintf("%.2f×", t.ThroughputRatio), t.ThroughputRatio >= 0.5)
@@ -209,9 +214,9 @@ func (r *Report) Markdown() string {
 	}
 
 	if len(r.Rewrite) > 0 {
-		b.WriteString("\n## Rewrite path alone (parse + guard + weighting + deparse)\n\n| query shape | µs per query | allocations |\n|---|---|---|\n")
+		b.WriteString("\n## Rewrite path alone (parse + guard + weighting + deparse)\n\n| query shape | µs per query, first time | allocations | µs per query, known shape |\n|---|---|---|---|\n")
 		for _, w := range r.Rewrite {
-			fmt.Fprintf(&b, "| %s | %s | %d |\n", w.Case, num(w.MicrosPerQuery), w.AllocsPerQuery)
+			fmt.Fprintf(&b, "| %s | %s | %d | %s |\n", w.Case, num(w.MicrosPerQuery), w.AllocsPerQuery, num(w.RepeatedMicrosPerQuery))
 		}
 	}
 	return b.String()
@@ -234,6 +239,8 @@ func or(s, def string) string {
 // num writes a figure with three significant decimals at most.
 func num(f float64) string {
 	switch {
+	case f == 0:
+		return "0"
 	case f >= 100:
 		return thousands(int(f + 0.5))
 	case f >= 10:
