@@ -300,7 +300,10 @@ func (r *rewriter) project(p *plan) string {
 		// Each row is one panelist: the key itself marks it (COUNT skips NULLs).
 		base.TargetList = append(base.TargetList, resTarget(panelistCol, key))
 	} else {
-		part := append(p.groupBy, clone(key))
+		// The key goes first: the partition is the same set in any order,
+		// and PostgreSQL then sorts mostly by the (indexed, integer) key
+		// instead of by the group's text columns under a collation.
+		part := append([]*pg.Node{clone(key)}, p.groupBy...)
 		rn := windowed(funcCall("row_number"), part...)
 		cond := and(notNull(clone(key)), binOp("=", rn, intConst(1)))
 		base.TargetList = append(base.TargetList, resTarget(panelistCol, caseWhen(cond, intConst(1), nil)))
