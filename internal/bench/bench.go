@@ -63,7 +63,7 @@ func DefaultConfig() Config {
 		Users:      100_000,
 		RTT:        20 * time.Millisecond,
 		Iterations: 200,
-		Repeats:    3,
+		Repeats:    9,
 		MultiSizes: []int{3, 10, 30},
 		Sessions:   50,
 		Calls:      40,
@@ -367,15 +367,25 @@ func (b *run) multi(ctx context.Context, r *Report) error {
 	for _, n := range b.cfg.MultiSizes {
 		largest = max(largest, n)
 	}
-	// Warm up: open the pools' connections, as a server that has been
-	// answering for a while has them.
+	// Warm up, as a server that has been answering for a while is: every
+	// pooled connection open, and every PostgreSQL backend behind them
+	// having planned these kinds of queries before (a backend's first
+	// query on a table or function loads catalog entries: milliseconds).
 	warm := multiQueries(b.cfg.Users, largest)
-	if err := multi(ctx, cs, b.h.remote, warm); err != nil {
-		return fmt.Errorf("warm up execute_multi_query: %w", err)
+	warmRun := make([]string, len(warm))
+	for i, q := range warm {
+		if warmRun[i], err = b.h.plan(ctx, b.h.local, q); err != nil {
+			return err
+		}
 	}
-	for _, pool := range []*pgxpool.Pool{b.h.rawLocal, b.h.rawRemote} {
-		if _, err := parallel(ctx, pool, warm, b.cfg.Limits.MaxConcurrent); err != nil {
-			return fmt.Errorf("warm up raw pgx: %w", err)
+	for range 5 {
+		if err := multi(ctx, cs, b.h.remote, warm); err != nil {
+			return fmt.Errorf("warm up execute_multi_query: %w", err)
+		}
+		for _, pool := range []*pgxpool.Pool{b.h.rawLocal, b.h.rawRemote} {
+			if _, err := parallel(ctx, pool, warmRun, b.cfg.Limits.MaxConcurrent); err != nil {
+				return fmt.Errorf("warm up raw pgx: %w", err)
+			}
 		}
 	}
 	for _, n := range b.cfg.MultiSizes {
