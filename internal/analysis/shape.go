@@ -268,8 +268,10 @@ func numberEnd(sql string, i int) (end int, kind byte, ok bool) {
 		if len(text) < 10 && text != "1" {
 			return end, litInteger, true
 		}
-	case whole < end-1 && strings.Trim(text, "0.") != "1" && strings.Trim(text, "0.") != "":
-		return end, litDecimal, true
+	case whole < end-1:
+		if v, err := strconv.ParseFloat(text, 64); err == nil && v != 0 && v != 1 {
+			return end, litDecimal, true
+		}
 	}
 	return end, 0, true
 }

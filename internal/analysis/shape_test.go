@@ -15,7 +15,7 @@ func TestShapeOf(t *testing.T) {
 		{"strings with quotes", "SELECT COUNT(*) FROM users WHERE city = 'Mumbai' OR name = 'O''Brien'", "SELECT COUNT(*) FROM users WHERE city = ?s OR name = ?s"},
 		{"decimals", "SELECT COUNT(*) FROM users WHERE spend > 250.75", "SELECT COUNT(*) FROM users WHERE spend > ?d"},
 		{"0 and 1 stay: a CASE of them is a proportion", "SELECT AVG(CASE WHEN gender = 'F' THEN 1 ELSE 0 END) FROM users WHERE age > 30", "SELECT AVG(CASE WHEN gender = ?s THEN 1 ELSE 0 END) FROM users WHERE age > ?i"},
-		{"1.0 and 0.00 stay too", "SELECT AVG(CASE WHEN x THEN 1.0 ELSE 0.00 END) FROM t WHERE y > 2.5", "SELECT AVG(CASE WHEN x THEN 1.0 ELSE 0.00 END) FROM t WHERE y > ?d"},
+		{"1.0 and 0.00 stay too", "SELECT AVG(CASE WHEN x THEN 1.0 ELSE 0.00 END) FROM t WHERE y > 2.5 AND z < 10.0", "SELECT AVG(CASE WHEN x THEN 1.0 ELSE 0.00 END) FROM t WHERE y > ?d AND z < ?d"},
 		{"ordinals stay", "SELECT city, gender, COUNT(*) FROM users WHERE age > 18 GROUP BY 1, 2 ORDER BY 3 DESC, (1)", "SELECT city, gender, COUNT(*) FROM users WHERE age > ?i GROUP BY 1, 2 ORDER BY 3 DESC, (1)"},
 		{"LIMIT and OFFSET stay", "SELECT * FROM users WHERE age > 41 LIMIT 20 OFFSET 40", "SELECT * FROM users WHERE age > ?i LIMIT 20 OFFSET 40"},
 		{"FETCH FIRST stays", "SELECT * FROM users FETCH FIRST 25 ROWS ONLY", ""},

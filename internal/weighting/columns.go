@@ -2,6 +2,7 @@ package weighting
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
@@ -590,6 +591,12 @@ func isConst(n *pg.Node) bool {
 	return n.GetAConst() != nil && !n.GetAConst().Isnull
 }
 
+// isZeroOrOne reports whether the numeric constant f is 0 or 1 (0.0, 1.00…).
+func isZeroOrOne(f string) bool {
+	v, err := strconv.ParseFloat(f, 64)
+	return err == nil && (v == 0 || v == 1)
+}
+
 // is01 reports whether x is a 0/1 indicator: a CASE whose results are 0 and 1, or a
 // condition cast to a number ((plan = 'premium')::int).
 func is01(x *pg.Node) bool {
@@ -611,7 +618,7 @@ func is01(x *pg.Node) bool {
 			switch {
 			case c.Isnull:
 			case c.GetIval() != nil && (c.GetIval().Ival == 0 || c.GetIval().Ival == 1):
-			case c.GetFval() != nil && (strings.Trim(c.GetFval().Fval, "0.") == "" || strings.Trim(c.GetFval().Fval, "0.") == "1"):
+			case c.GetFval() != nil && isZeroOrOne(c.GetFval().Fval):
 			default:
 				return false
 			}

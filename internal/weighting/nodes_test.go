@@ -45,3 +45,29 @@ func TestWalk_MatchesReflection(t *testing.T) {
 		}
 	}
 }
+
+func TestIs01(t *testing.T) {
+	tests := []struct {
+		expr string
+		want bool
+	}{
+		{"CASE WHEN plan = 'premium' THEN 1 ELSE 0 END", true},
+		{"CASE WHEN plan = 'premium' THEN 1.0 ELSE 0.00 END", true},
+		{"CASE WHEN plan = 'premium' THEN 1 END", true},
+		{"(plan = 'premium')::int", true},
+		{"CASE WHEN plan = 'premium' THEN 10.0 ELSE 0 END", false},
+		{"CASE WHEN plan = 'premium' THEN 100 ELSE 0 END", false},
+		{"CASE WHEN plan = 'premium' THEN 0.5 ELSE 0 END", false},
+		{"spend", false},
+	}
+	for _, tt := range tests {
+		tree, err := pg.Parse("SELECT " + tt.expr + " FROM users")
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := tree.Stmts[0].Stmt.GetSelectStmt().TargetList[0].GetResTarget().Val
+		if got := is01(x); got != tt.want {
+			t.Errorf("is01(%s) = %v, want %v", tt.expr, got, tt.want)
+		}
+	}
+}
