@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -31,6 +32,7 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	jsonPath := fs.String("json", "", "also write the report as JSON to this file (- for stdout)")
 	drop := fs.Bool("drop", false, "drop the generated panel when done")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server and clients) to this file")
+	memProfile := fs.String("memprofile", "", "write an allocation profile of the whole run to this file")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -65,6 +67,15 @@ func runBench(ctx context.Context, env Env, args []string) error {
 			return fmt.Errorf("start the CPU profile: %w", err)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *memProfile != "" {
+		runtime.MemProfileRate = 64 << 10
+		defer func() {
+			if f, err := os.Create(*memProfile); err == nil {
+				_ = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
 	}
 	rep, err := bench.Run(ctx, bc)
 	if err != nil {
