@@ -29,9 +29,11 @@ type Config struct {
 	DSN string
 	// Users is the panel size (panelists).
 	Users int
-	// RTT is the round-trip time the latency proxy adds for the
-	// multi-query comparison.
-	RTT time.Duration
+	// RTTs are the round-trip times latency proxies add for the
+	// multi-query and throughput comparisons, one remote dataset each.
+	// SPEC §10's multi-query goals are judged at 20 ms (or at the first
+	// RTT when 20 ms is not among them).
+	RTTs []time.Duration
 	// Iterations is the number of samples per per-call overhead case; the
 	// heavy aggregate takes a tenth of them (at least 3).
 	Iterations int
@@ -61,7 +63,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Users:      100_000,
-		RTT:        20 * time.Millisecond,
+		RTTs:       []time.Duration{20 * time.Millisecond},
 		Iterations: 200,
 		Repeats:    9,
 		MultiSizes: []int{3, 10, 30},
@@ -77,8 +79,8 @@ func (c Config) withDefaults() Config {
 	if c.Users == 0 {
 		c.Users = d.Users
 	}
-	if c.RTT == 0 {
-		c.RTT = d.RTT
+	if len(c.RTTs) == 0 {
+		c.RTTs = d.RTTs
 	}
 	if c.Iterations == 0 {
 		c.Iterations = d.Iterations
@@ -117,8 +119,10 @@ func (c Config) validate() error {
 			errs = append(errs, fmt.Errorf("%s must be at least 1, not %d", name, v))
 		}
 	}
-	if c.RTT < 0 {
-		errs = append(errs, fmt.Errorf("the round-trip time must not be negative, not %s", c.RTT))
+	for _, rtt := range c.RTTs {
+		if rtt <= 0 {
+			errs = append(errs, fmt.Errorf("a simulated round-trip time must be positive, not %s", rtt))
+		}
 	}
 	for _, p := range c.Parts {
 		if !slices.Contains(Parts, p) {
@@ -143,7 +147,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	r := &Report{Users: cfg.Users, RTTMS: millis(cfg.RTT), Machine: machine(ctx, cfg.DSN)}
+	r := &Report{Users: cfg.Users, RTTMS: millis(goalRTT(cfg.RTTs)), Machine: machine(ctx, cfg.DSN)}
 	step := func(format string, args ...any) { fmt.Fprintf(cfg.Progress, format+"\n", args...) }
 
 	start := time.Now()
@@ -173,6 +177,15 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	r.Goals = goals(r)
 	return r, nil
+}
+
+// goalRTT is the round-trip time SPEC §10's multi-query goals are judged
+// at: 20 ms if measured, else the first one.
+func goalRTT(rtts []time.Duration) time.Duration {
+	if slices.Contains(rtts, 20*time.Millisecond) {
+		return 20 * time.Millisecond
+	}
+	return rtts[0]
 }
 
 type run struct {
@@ -363,6 +376,16 @@ func (b *run) multi(ctx context.Context, r *Report) error {
 		return err
 	}
 	defer cs.Close()
+	for _, rm := range b.h.remotes {
+		if err := b.multiAt(ctx, r, cs, rm); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// multiAt measures every multi-query size against the dataset rm.rtt away.
+func (b *run) multiAt(ctx context.Context, r *Report, cs *mcp.ClientSession, rm *remote) error {
 	largest := 0
 	for _, n := range b.cfg.MultiSizes {
 		largest = max(largest, n)
@@ -373,23 +396,25 @@ func (b *run) multi(ctx context.Context, r *Report) error {
 	// query on a table or function loads catalog entries: milliseconds).
 	warm := multiQueries(b.cfg.Users, largest)
 	warmRun := make([]string, len(warm))
+	var err error
 	for i, q := range warm {
 		if warmRun[i], err = b.h.plan(ctx, b.h.local, q); err != nil {
 			return err
 		}
 	}
 	for range 5 {
-		if err := multi(ctx, cs, b.h.remote, warm); err != nil {
+		if err := multi(ctx, cs, rm.dataset, warm); err != nil {
 			return fmt.Errorf("warm up execute_multi_query: %w", err)
 		}
-		for _, pool := range []*pgxpool.Pool{b.h.rawLocal, b.h.rawRemote} {
+		for _, pool := range []*pgxpool.Pool{b.h.rawLocal, rm.raw} {
 			if _, err := parallel(ctx, pool, warmRun, b.cfg.Limits.MaxConcurrent); err != nil {
 				return fmt.Errorf("warm up raw pgx: %w", err)
 			}
 		}
 	}
+	rttMS := millis(rm.rtt)
 	for _, n := range b.cfg.MultiSizes {
-		b.step("measuring %d queries: one execute_multi_query vs %d sequential query_dataset calls at %s RTT", n, n, b.cfg.RTT)
+		b.step("measuring %d queries: one execute_multi_query vs %d sequential query_dataset calls at %s RTT", n, n, rm.rtt)
 		sqls := multiQueries(b.cfg.Users, n)
 		asRun := make([]string, n)
 		for i, q := range sqls {
@@ -401,7 +426,7 @@ func (b *run) multi(ctx context.Context, r *Report) error {
 		for range b.cfg.Repeats {
 			d, err := timed(func() error {
 				for _, q := range sqls {
-					if err := query(ctx, cs, b.h.remote, q); err != nil {
+					if err := query(ctx, cs, rm.dataset, q); err != nil {
 						return err
 					}
 				}
@@ -411,7 +436,7 @@ func (b *run) multi(ctx context.Context, r *Report) error {
 				return fmt.Errorf("sequential query_dataset: %w", err)
 			}
 			seq = append(seq, d)
-			if d, err = timed(func() error { return multi(ctx, cs, b.h.remote, sqls) }); err != nil {
+			if d, err = timed(func() error { return multi(ctx, cs, rm.dataset, sqls) }); err != nil {
 				return fmt.Errorf("execute_multi_query: %w", err)
 			}
 			one = append(one, d)
@@ -423,20 +448,20 @@ func (b *run) multi(ctx context.Context, r *Report) error {
 				return fmt.Errorf("raw pgx: %w", err)
 			}
 			dbSeq = append(dbSeq, d)
-			if d, err = parallel(ctx, b.h.rawRemote, asRun, b.cfg.Limits.MaxConcurrent); err != nil {
+			if d, err = parallel(ctx, rm.raw, asRun, b.cfg.Limits.MaxConcurrent); err != nil {
 				return fmt.Errorf("raw pgx through the proxy: %w", err)
 			}
 			rawRemote = append(rawRemote, d)
 		}
 		waves := (n + b.cfg.Limits.MaxConcurrent - 1) / b.cfg.Limits.MaxConcurrent
-		lower := r.RTTMS + db.median()
+		lower := rttMS + db.median()
 		r.Multi = append(r.Multi, MultiRow{
-			Queries: n, SequentialMS: seq.median(), MultiMS: one.median(),
+			RTTMS: rttMS, Queries: n, SequentialMS: seq.median(), MultiMS: one.median(),
 			Speedup:    ratio(seq.median(), one.median()),
 			DatabaseMS: db.median(), DatabaseSequentialMS: dbSeq.median(), LowerBoundMS: round(lower, 3),
 			RatioToLowerBound: ratio(one.median(), lower),
 			WavesAtLimit:      waves,
-			LowerBoundAtLimit: round(float64(waves)*r.RTTMS+db.median(), 3),
+			LowerBoundAtLimit: round(float64(waves)*rttMS+db.median(), 3),
 			RawPgxRemoteMS:    rawRemote.median(),
 		})
 	}
@@ -461,21 +486,23 @@ func parallel(ctx context.Context, pool *pgxpool.Pool, sqls []string, limit int)
 // lookups: next to the database (CPU-bound: what each call costs) and
 // through the latency proxy (a warehouse RTT away: what clients see).
 func (b *run) throughput(ctx context.Context, r *Report) error {
-	for _, at := range []struct {
+	type distance struct {
 		rtt     time.Duration
 		dataset int64
 		raw     *pgxpool.Pool
-	}{{0, b.h.local, b.h.rawLocal}, {b.cfg.RTT, b.h.remote, b.h.rawRemote}} {
-		b.step("measuring throughput at %s RTT: %d clients x %d calls, MCP vs raw pgx", at.rtt, b.cfg.Clients, b.cfg.Calls)
-		row, err := b.throughputAt(ctx, at.dataset, at.raw)
+	}
+	at := []distance{{0, b.h.local, b.h.rawLocal}}
+	for _, rm := range b.h.remotes {
+		at = append(at, distance{rm.rtt, rm.dataset, rm.raw})
+	}
+	for _, d := range at {
+		b.step("measuring throughput at %s RTT: %d clients x %d calls, MCP vs raw pgx", d.rtt, b.cfg.Clients, b.cfg.Calls)
+		row, err := b.throughputAt(ctx, d.dataset, d.raw)
 		if err != nil {
 			return err
 		}
-		row.RTTMS = millis(at.rtt)
+		row.RTTMS = millis(d.rtt)
 		r.Throughput = append(r.Throughput, row)
-		if b.cfg.RTT == 0 {
-			break
-		}
 	}
 	return nil
 }

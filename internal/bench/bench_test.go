@@ -148,7 +148,7 @@ func TestConfig_Validate(t *testing.T) {
 		{"no DSN", Config{}, "connection string is required"},
 		{"negative users", Config{DSN: "postgres://x", Users: -1}, "users must be at least 1"},
 		{"too many queries per call", Config{DSN: "postgres://x", MultiSizes: []int{31}}, "between 1 and 30"},
-		{"negative RTT", Config{DSN: "postgres://x", RTT: -time.Second}, "must not be negative"},
+		{"negative RTT", Config{DSN: "postgres://x", RTTs: []time.Duration{-time.Second}}, "must be positive"},
 		{"unknown part", Config{DSN: "postgres://x", Parts: []string{"latency"}}, `unknown part "latency"`},
 	}
 	for _, tt := range tests {
@@ -172,7 +172,7 @@ func TestRun(t *testing.T) {
 	ctx := context.Background()
 	pgtest.Connect(ctx, t, dsn).Close(ctx)
 	cfg := DefaultConfig()
-	cfg.DSN, cfg.Users, cfg.RTT = dsn, 2_000, 4*time.Millisecond
+	cfg.DSN, cfg.Users, cfg.RTTs = dsn, 2_000, []time.Duration{4 * time.Millisecond, 6 * time.Millisecond}
 	cfg.Iterations, cfg.Repeats, cfg.MultiSizes = 3, 1, []int{2, 12}
 	cfg.Sessions, cfg.Calls, cfg.Clients = 4, 3, 2
 	var progress strings.Builder
@@ -184,7 +184,7 @@ func TestRun(t *testing.T) {
 	if !strings.Contains(progress.String(), "generated a panel of 2000 users") {
 		t.Errorf("progress does not say the panel was generated:\n%s", progress.String())
 	}
-	if len(r.Overhead) != 3 || len(r.Multi) != 2 || len(r.Rewrite) == 0 {
+	if len(r.Overhead) != 3 || len(r.Multi) != 4 || len(r.Rewrite) == 0 {
 		t.Fatalf("report sections: %d overhead, %d multi, %d rewrite rows", len(r.Overhead), len(r.Multi), len(r.Rewrite))
 	}
 	for _, o := range r.Overhead {
@@ -195,7 +195,7 @@ func TestRun(t *testing.T) {
 	for _, m := range r.Multi {
 		// Sequential calls through the proxy pay at least one round trip
 		// each; that holds however slow the machine is.
-		if m.SequentialMS < float64(m.Queries)*4 || m.MultiMS <= 0 || m.LowerBoundMS < 4 {
+		if m.SequentialMS < float64(m.Queries)*m.RTTMS || m.MultiMS <= 0 || m.LowerBoundMS < m.RTTMS {
 			t.Errorf("multi %d: %+v", m.Queries, m)
 		}
 	}
@@ -205,8 +205,11 @@ func TestRun(t *testing.T) {
 	if r.Load == nil || r.Load.Errors != 0 || r.Load.Calls != 12 {
 		t.Errorf("load %+v", r.Load)
 	}
-	if len(r.Throughput) != 2 || r.Throughput[0].RTTMS != 0 || r.Throughput[1].RTTMS != 4 {
-		t.Fatalf("throughput rows %+v, want one next to the database and one 4 ms away", r.Throughput)
+	if len(r.Throughput) != 3 || r.Throughput[0].RTTMS != 0 || r.Throughput[1].RTTMS != 4 || r.Throughput[2].RTTMS != 6 {
+		t.Fatalf("throughput rows %+v, want one next to the database, one 4 ms and one 6 ms away", r.Throughput)
+	}
+	if r.Multi[0].RTTMS != 4 || r.Multi[2].RTTMS != 6 || r.RTTMS != 4 {
+		t.Errorf("multi-query RTTs %v and %v, goals at %v; want 4, 6 and 4", r.Multi[0].RTTMS, r.Multi[2].RTTMS, r.RTTMS)
 	}
 	for _, tr := range r.Throughput {
 		if tr.Errors != 0 || tr.Calls != 6 || tr.OursPerSec <= 0 || tr.RawPerSec <= 0 {
@@ -217,7 +220,7 @@ func TestRun(t *testing.T) {
 		t.Errorf("machine = %+v", r.Machine)
 	}
 	md := r.Markdown()
-	for _, want := range []string{"## SPEC §10 goals", "| primary-key lookup | 3 |", "| 12 |", "## Load: 4 concurrent MCP sessions", "## Rewrite path alone"} {
+	for _, want := range []string{"## SPEC §10 goals", "| primary-key lookup | 3 |", "| 12 |", "database 4.00 ms away", "database 6.00 ms away", "simulated RTT 4.00, 6.00 ms", "12 queries at 4 ms RTT", "## Load: 4 concurrent MCP sessions", "## Rewrite path alone"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("Markdown lacks %q:\n%s", want, md)
 		}
@@ -237,7 +240,7 @@ func TestRun(t *testing.T) {
 	if strings.Contains(progress.String(), "generated a panel") {
 		t.Error("the second run generated the panel again")
 	}
-	if len(r.Multi) != 1 || len(r.Overhead)+len(r.Rewrite)+len(r.Throughput) != 0 || r.Load != nil {
+	if len(r.Multi) != 2 || len(r.Overhead)+len(r.Rewrite)+len(r.Throughput) != 0 || r.Load != nil {
 		t.Errorf("a multi-only run measured %+v", r)
 	}
 	if md := r.Markdown(); strings.Contains(md, "## Load") || strings.Contains(md, "load, ") {

@@ -36,22 +36,30 @@ import (
 // harness is the system under test, wired as `mcp-analytics serve` wires
 // it, plus raw pgx pools with the same settings to compare against:
 //   - dataset local reaches PostgreSQL directly;
-//   - dataset remote reaches it through the latency proxy.
+//   - one remote dataset per simulated round-trip time reaches it through
+//     a latency proxy.
 type harness struct {
-	limits    config.Limits
-	dir       string
-	store     *sqlitestore.Store
-	reg       *dataset.Registry
-	svc       *analysis.Service
-	proxy     *Proxy
-	stopHTTP  context.CancelFunc
-	httpDone  chan error
-	endpoint  string
-	client    *http.Client
-	rawLocal  *pgxpool.Pool
-	rawRemote *pgxpool.Pool
-	local     int64
-	remote    int64
+	limits   config.Limits
+	dir      string
+	store    *sqlitestore.Store
+	reg      *dataset.Registry
+	svc      *analysis.Service
+	stopHTTP context.CancelFunc
+	httpDone chan error
+	endpoint string
+	client   *http.Client
+	rawLocal *pgxpool.Pool
+	local    int64
+	remotes  []*remote
+}
+
+// remote is the benchmark panel behind a latency proxy, as a dataset of the
+// server and as a raw pgx pool.
+type remote struct {
+	rtt     time.Duration
+	proxy   *Proxy
+	dataset int64
+	raw     *pgxpool.Pool
 }
 
 func newHarness(ctx context.Context, cfg Config) (_ *harness, err error) {
@@ -66,13 +74,6 @@ func newHarness(ctx context.Context, cfg Config) (_ *harness, err error) {
 	if err != nil {
 		return h, err
 	}
-	if h.proxy, err = NewProxy(target, cfg.RTT); err != nil {
-		return h, err
-	}
-	remoteDSN, err := withAddress(localDSN, h.proxy.Addr())
-	if err != nil {
-		return h, err
-	}
 
 	if h.dir, err = os.MkdirTemp("", "mcpa-bench-"); err != nil {
 		return h, fmt.Errorf("create a catalog directory: %w", err)
@@ -80,20 +81,29 @@ func newHarness(ctx context.Context, cfg Config) (_ *harness, err error) {
 	if h.store, err = sqlitestore.Open(ctx, filepath.Join(h.dir, "catalog.sqlite")); err != nil {
 		return h, err
 	}
-	for i, d := range []catalog.Dataset{
-		{Name: "Bench Panel", Description: "benchmark panel, direct", DSN: localDSN},
-		{Name: "Bench Panel (remote)", Description: fmt.Sprintf("benchmark panel, %s away", cfg.RTT), DSN: remoteDSN},
-	} {
-		d.Driver = catalog.DriverPostgres
-		d.Settings = provision.DemoSettings
-		added, err := h.store.Add(ctx, d)
+	add := func(name, description, dsn string) (int64, error) {
+		added, err := h.store.Add(ctx, catalog.Dataset{Name: name, Description: description, DSN: dsn,
+			Driver: catalog.DriverPostgres, Settings: provision.DemoSettings})
 		if err != nil {
-			return h, fmt.Errorf("register the benchmark dataset: %w", err)
+			return 0, fmt.Errorf("register the benchmark dataset: %w", err)
 		}
-		if i == 0 {
-			h.local = added.ID
-		} else {
-			h.remote = added.ID
+		return added.ID, nil
+	}
+	if h.local, err = add("Bench Panel", "benchmark panel, direct", localDSN); err != nil {
+		return h, err
+	}
+	remoteDSNs := make([]string, len(cfg.RTTs))
+	for i, rtt := range cfg.RTTs {
+		rm := &remote{rtt: rtt}
+		h.remotes = append(h.remotes, rm)
+		if rm.proxy, err = NewProxy(target, rtt); err != nil {
+			return h, err
+		}
+		if remoteDSNs[i], err = withAddress(localDSN, rm.proxy.Addr()); err != nil {
+			return h, err
+		}
+		if rm.dataset, err = add(fmt.Sprintf("Bench Panel (%s away)", rtt), fmt.Sprintf("benchmark panel, %s away", rtt), remoteDSNs[i]); err != nil {
+			return h, err
 		}
 	}
 
@@ -126,25 +136,35 @@ func newHarness(ctx context.Context, cfg Config) (_ *harness, err error) {
 		MinConns: cfg.Limits.PoolMinConns, MaxConns: cfg.Limits.PoolMaxConns, IdleTimeout: cfg.Limits.PoolIdle,
 		ConnectTimeout: cfg.Limits.ConnectTimeout, QueryTimeout: cfg.Limits.QueryTimeout,
 	}
-	for _, p := range []struct {
-		dsn  string
-		pool **pgxpool.Pool
-	}{{localDSN, &h.rawLocal}, {remoteDSN, &h.rawRemote}} {
-		pc, err := postgres.Config(p.dsn, opts)
+	pool := func(dsn string) (*pgxpool.Pool, error) {
+		pc, err := postgres.Config(dsn, opts)
 		if err != nil {
-			return h, err
+			return nil, err
 		}
-		if *p.pool, err = pgxpool.NewWithConfig(ctx, pc); err != nil {
-			return h, fmt.Errorf("open the raw pgx pool: %w", err)
+		p, err := pgxpool.NewWithConfig(ctx, pc)
+		if err != nil {
+			return nil, fmt.Errorf("open the raw pgx pool: %w", err)
+		}
+		return p, nil
+	}
+	if h.rawLocal, err = pool(localDSN); err != nil {
+		return h, err
+	}
+	for i, rm := range h.remotes {
+		if rm.raw, err = pool(remoteDSNs[i]); err != nil {
+			return h, err
 		}
 	}
 	return h, nil
 }
 
 func (h *harness) close() {
-	for _, p := range []*pgxpool.Pool{h.rawLocal, h.rawRemote} {
-		if p != nil {
-			p.Close()
+	if h.rawLocal != nil {
+		h.rawLocal.Close()
+	}
+	for _, rm := range h.remotes {
+		if rm.raw != nil {
+			rm.raw.Close()
 		}
 	}
 	if h.stopHTTP != nil {
@@ -157,8 +177,10 @@ func (h *harness) close() {
 	if h.reg != nil {
 		h.reg.Close()
 	}
-	if h.proxy != nil {
-		h.proxy.Close()
+	for _, rm := range h.remotes {
+		if rm.proxy != nil {
+			rm.proxy.Close()
+		}
 	}
 	if h.store != nil {
 		h.store.Close()

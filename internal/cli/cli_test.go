@@ -55,6 +55,8 @@ func TestRun_Commands(t *testing.T) {
 		{"datasets remove", []string{"datasets", "remove", "--data-dir", dir, "3"}, 0, "", "removed dataset 3"},
 		{"datasets remove unknown", []string{"datasets", "remove", "--data-dir", dir, "3"}, 1, "", "dataset not found"},
 		{"bad flag", []string{"serve", "--nope"}, 2, "", "flag provided but not defined"},
+		{"bench: a round-trip time that is not one", []string{"bench", "--rtt", "5ms,far"}, 2, "", `--rtt: "far" is not a duration`},
+		{"bench: an unknown part", []string{"bench", "--parts", "multi,latency"}, 1, "", `unknown part "latency"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
