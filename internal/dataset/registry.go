@@ -102,6 +102,7 @@ type entry struct {
 	panelAt time.Time
 	refs    int
 	retired bool
+	warmed  bool // Warm has opened it, or tried to
 
 	// info is the stored profile and descriptions; reloaded on the next
 	// Open after any catalog change.
@@ -213,6 +214,7 @@ func (r *Registry) Watch(ctx context.Context, every time.Duration) {
 	if r.profileEvery > 0 {
 		go r.profileLoop(ctx, every)
 	}
+	go r.Warm(ctx)
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -224,8 +226,52 @@ func (r *Registry) Watch(ctx context.Context, every time.Duration) {
 		}
 		if err := r.Refresh(ctx); err != nil && ctx.Err() == nil {
 			r.log.Warn("catalog refresh", "err", err)
+			continue
 		}
+		go r.Warm(ctx)
 	}
+}
+
+// warmConcurrency is how many datasets Warm opens at once.
+const warmConcurrency = 4
+
+// Warm opens every dataset that has not been opened or warmed yet, a few
+// at once: its pool connects and its schema, date range and panel
+// constants are read, so that the first question after a start (or after
+// the dataset is added or changed) does not wait for them — against a
+// warehouse tens of milliseconds away, connecting alone is several round
+// trips. A dataset that cannot be opened is logged and left to its first
+// call, which tries again; Warm does not retry it.
+func (r *Registry) Warm(ctx context.Context) {
+	r.mu.Lock()
+	var todo []*entry
+	for _, id := range r.order {
+		e := r.entries[id]
+		e.mu.Lock()
+		if !e.ready && !e.warmed && !e.retired {
+			e.warmed = true
+			todo = append(todo, e)
+		}
+		e.mu.Unlock()
+	}
+	r.mu.Unlock()
+	slots := make(chan struct{}, warmConcurrency)
+	var wg sync.WaitGroup
+	for _, e := range todo {
+		wg.Go(func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			h, err := r.Open(ctx, e.ds.ID)
+			if err != nil {
+				if ctx.Err() == nil && !IsNotFound(err) {
+					r.log.Warn("warm dataset: its first call will try again", "dataset", e.ds.ID, "err", err)
+				}
+				return
+			}
+			h.Release()
+		})
+	}
+	wg.Wait()
 }
 
 // profileLoop profiles, one at a time, the datasets whose stored profile is

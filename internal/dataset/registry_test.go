@@ -8,6 +8,7 @@ import (
 	"github.com/mcp-analytics/mcp-analytics/internal/apptest"
 	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
 	"github.com/mcp-analytics/mcp-analytics/internal/dataset"
+	"github.com/mcp-analytics/mcp-analytics/internal/pgtest"
 )
 
 func TestRegistry_Scope(t *testing.T) {
@@ -134,5 +135,43 @@ func TestRegistry_Panel(t *testing.T) {
 	sw2, _ := want.Rows[0][2].(float64)
 	if h.Panel.N != n || math.Abs(h.Panel.SumW-sw) > 1e-9*sw || math.Abs(h.Panel.SumW2-sw2) > 1e-9*sw2 {
 		t.Errorf("Panel = %+v, want N=%d SumW=%g SumW2=%g", *h.Panel, n, sw, sw2)
+	}
+}
+
+// TestRegistry_Warm opens the datasets before any question: afterwards
+// the PostgreSQL datasets have pooled connections, and a dataset that
+// cannot be reached neither blocks Warm nor stops the others.
+func TestRegistry_Warm(t *testing.T) {
+	f := apptest.New(t, apptest.Options{Postgres: true})
+	ctx := context.Background()
+	unreachable, err := f.Store.Add(ctx, catalog.Dataset{Name: "Down", Driver: catalog.DriverPostgres,
+		DSN: "postgres://postgres@127.0.0.1:1/nowhere?sslmode=disable&connect_timeout=2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Registry.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	conn := pgtest.Connect(ctx, t, f.PostgresURL)
+	defer conn.Close(ctx)
+	pooled := func() int {
+		var n int
+		if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'mcp-analytics'").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := pooled(); n != 0 {
+		t.Fatalf("%d connections before Warm, want none (datasets open lazily)", n)
+	}
+	f.Registry.Warm(ctx)
+	if n := pooled(); n == 0 {
+		t.Error("no pooled connection after Warm")
+	}
+	// Warming again does not try the unreachable dataset again; its first
+	// call does, and says what is wrong.
+	f.Registry.Warm(ctx)
+	if _, err := f.Registry.Open(ctx, unreachable.ID); err == nil {
+		t.Error("the unreachable dataset opened")
 	}
 }
