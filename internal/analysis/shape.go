@@ -62,6 +62,14 @@ func shapeOf(sql string) (shape, bool) {
 		copiedTo int    // sql[:copiedTo] is in key
 	)
 	key.Grow(len(sql))
+	// replace puts a placeholder for sql[start:end] into the key.
+	replace := func(start, end int, kind byte) {
+		key.WriteString(sql[copiedTo:start])
+		key.WriteByte(placeholder)
+		key.WriteByte(kind)
+		copiedTo = end
+		lits = append(lits, literal{start: start, end: end, kind: kind})
+	}
 	for i := 0; i < len(sql); {
 		c := sql[i]
 		switch {
@@ -90,26 +98,13 @@ func shapeOf(sql string) (shape, bool) {
 			if !ok {
 				return shape{}, false
 			}
-			key.WriteString(sql[copiedTo:i])
-			key.WriteByte(placeholder)
-			key.WriteByte(litString)
-			copiedTo = end
-			lits = append(lits, literal{start: i, end: end, kind: litString})
+			replace(i, end, litString)
 			i, prev = end, "'"
 			continue
 		case c == '"':
-			end := i + 1
-			for {
-				j := strings.IndexByte(sql[end:], '"')
-				if j < 0 {
-					return shape{}, false
-				}
-				end += j + 1
-				if end < len(sql) && sql[end] == '"' {
-					end++
-					continue
-				}
-				break
+			end, ok := quotedEnd(sql, i)
+			if !ok {
+				return shape{}, false
 			}
 			i, prev = end, `"`
 			continue
@@ -121,11 +116,7 @@ func shapeOf(sql string) (shape, bool) {
 			position := byDepth >= 0 && (prev == "by" || prev == "," || prev == "(")
 			limit := prev == "limit" || prev == "offset" || prev == "first" || prev == "next"
 			if kind != 0 && !(kind == litInteger && (position || limit)) {
-				key.WriteString(sql[copiedTo:i])
-				key.WriteByte(placeholder)
-				key.WriteByte(kind)
-				copiedTo = end
-				lits = append(lits, literal{start: i, end: end, kind: kind})
+				replace(i, end, kind)
 			}
 			i, prev = end, "0"
 			continue
@@ -186,24 +177,34 @@ func isIdentPart(c byte) bool  { return isIdentStart(c) || isDigit(c) || c == '$
 // Adjacent constants separated by a newline are one constant in SQL; such
 // text gets no shape.
 func stringEnd(sql string, i int) (int, bool) {
-	end := i + 1
-	for {
-		j := strings.IndexByte(sql[end:], '\'')
-		if j < 0 {
-			return 0, false
-		}
-		end += j + 1
-		if end < len(sql) && sql[end] == '\'' {
-			end++
-			continue
-		}
-		break
+	end, ok := quotedEnd(sql, i)
+	if !ok {
+		return 0, false
 	}
 	rest := strings.TrimLeft(sql[end:], " \t\r\f")
 	if strings.HasPrefix(rest, "\n") && strings.HasPrefix(strings.TrimLeft(rest, " \t\r\n\f"), "'") {
 		return 0, false
 	}
 	return end, true
+}
+
+// quotedEnd returns the end of the text quoted by sql[i] (' or "), where
+// the quote doubled stands for itself.
+func quotedEnd(sql string, i int) (int, bool) {
+	q := sql[i]
+	end := i + 1
+	for {
+		j := strings.IndexByte(sql[end:], q)
+		if j < 0 {
+			return 0, false
+		}
+		end += j + 1
+		if end < len(sql) && sql[end] == q {
+			end++
+			continue
+		}
+		return end, true
+	}
 }
 
 // blockCommentEnd returns the end of the (possibly nested) comment
