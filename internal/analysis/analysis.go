@@ -202,7 +202,7 @@ func (s *Service) start(ctx context.Context, req Request, r *result.Result) (*da
 		return nil, QueryPlan{}
 	}
 	r.Dataset = h.Dataset.Name
-	plan, err := s.plan(h, req)
+	plan, err := s.PlanCached(h, req)
 	if err != nil {
 		h.Release()
 		r.Error = s.message(ctx, err, req)
@@ -397,10 +397,6 @@ func zeroWeightNote(t *result.Table, r *result.Result) {
 // shape.go) when texts differing only in literals were, or else from
 // [Plan]. It does no I/O.
 func (s *Service) PlanCached(h *dataset.Handle, req Request) (QueryPlan, error) {
-	return s.plan(h, req)
-}
-
-func (s *Service) plan(h *dataset.Handle, req Request) (QueryPlan, error) {
 	k := planKey{dataset: h.Dataset.ID, version: h.Dataset.UpdatedAt, query: req.Query, stdErrors: req.StandardErrors,
 		weights: req.ApplyWeights, mergeNCCS: req.MergeNCCS, maxRows: req.MaxRows}
 	if h.Panel != nil {

@@ -6,6 +6,6 @@ import "github.com/mcp-analytics/mcp-analytics/internal/dataset"
 // shape's template filled the plan in.
 func (s *Service) PlanTemplated(h *dataset.Handle, req Request) (p QueryPlan, templated bool, err error) {
 	before := s.templateFills.Load()
-	p, err = s.plan(h, req)
+	p, err = s.PlanCached(h, req)
 	return p, s.templateFills.Load() > before, err
 }
