@@ -54,6 +54,9 @@ type Config struct {
 	Limits config.Limits
 	// Parts are the parts to measure (see [Parts]); empty means all.
 	Parts []string
+	// Against are other MCP database servers measured on the same panel
+	// (part "against").
+	Against []Against
 	// Progress receives a line per step; nil means none.
 	Progress io.Writer
 }
@@ -124,6 +127,11 @@ func (c Config) validate() error {
 			errs = append(errs, fmt.Errorf("a simulated round-trip time must be positive, not %s", rtt))
 		}
 	}
+	for _, a := range c.Against {
+		if err := a.validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	for _, p := range c.Parts {
 		if !slices.Contains(Parts, p) {
 			errs = append(errs, fmt.Errorf("unknown part %q (the parts are %s)", p, strings.Join(Parts, ", ")))
@@ -138,7 +146,7 @@ func (c Config) validate() error {
 }
 
 // Parts are the parts of a run, in the order they are measured.
-var Parts = []string{"rewrite", "overhead", "multi", "throughput", "load"}
+var Parts = []string{"rewrite", "overhead", "multi", "throughput", "load", "against"}
 
 // Run generates the panel if needed, starts the server in-process and
 // measures everything in one run.
@@ -166,6 +174,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	b := &run{cfg: cfg, h: h, step: step}
 	measure := map[string]func(context.Context, *Report) error{
 		"rewrite": b.rewrite, "overhead": b.overhead, "multi": b.multi, "throughput": b.throughput, "load": b.load,
+		"against": b.against,
 	}
 	for _, part := range Parts {
 		if len(cfg.Parts) > 0 && !slices.Contains(cfg.Parts, part) {

@@ -4,14 +4,21 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
 	"github.com/mcp-analytics/mcp-analytics/internal/pgtest"
+	"github.com/mcp-analytics/mcp-analytics/internal/provision"
 )
 
 // echoServer accepts connections and echoes what it reads.
@@ -150,6 +157,7 @@ func TestConfig_Validate(t *testing.T) {
 		{"too many queries per call", Config{DSN: "postgres://x", MultiSizes: []int{31}}, "between 1 and 30"},
 		{"negative RTT", Config{DSN: "postgres://x", RTTs: []time.Duration{-time.Second}}, "must be positive"},
 		{"unknown part", Config{DSN: "postgres://x", Parts: []string{"latency"}}, `unknown part "latency"`},
+		{"another server without an address", Config{DSN: "postgres://x", Against: []Against{{Name: "x", Tool: "query", SQLArg: "sql"}}}, "needs an endpoint URL or a command"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -159,6 +167,50 @@ func TestConfig_Validate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// minimalSQLServer serves, over Streamable HTTP, an MCP server with one
+// tool that runs SQL through pgx: the simplest "other MCP database server"
+// for the against part to measure. It refuses calls without its fixed
+// database argument, so the test shows those are sent.
+func minimalSQLServer(t *testing.T, dsn string) string {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	srv := mcp.NewServer(&mcp.Implementation{Name: "minimal-sql", Version: "1"}, nil)
+	type in struct {
+		Statement string `json:"statement"`
+		Database  string `json:"database"`
+	}
+	mcp.AddTool(srv, &mcp.Tool{Name: "run_sql", Description: "run SQL"}, func(ctx context.Context, _ *mcp.CallToolRequest, a in) (*mcp.CallToolResult, any, error) {
+		if a.Database != "bench" {
+			return nil, nil, fmt.Errorf("unknown database %q", a.Database)
+		}
+		rows, err := pool.Query(ctx, a.Statement)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer rows.Close()
+		var out [][]any
+		for rows.Next() {
+			v, err := rows.Values()
+			if err != nil {
+				return nil, nil, err
+			}
+			out = append(out, v)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, nil, err
+		}
+		b, _ := json.Marshal(out)
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: string(b)}}}, nil, nil
+	})
+	ts := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil))
+	t.Cleanup(ts.Close)
+	return ts.URL
 }
 
 // TestRun runs the whole bench at toy sizes against the real PostgreSQL,
@@ -177,6 +229,8 @@ func TestRun(t *testing.T) {
 	cfg.Sessions, cfg.Calls, cfg.Clients = 4, 3, 2
 	var progress strings.Builder
 	cfg.Progress = &progress
+	cfg.Against = []Against{{Name: "a minimal SQL server", Endpoint: minimalSQLServer(t, provision.WithSearchPath(dsn, PanelSchema(cfg.Users))),
+		Tool: "run_sql", SQLArg: "statement", Args: map[string]any{"database": "bench"}}}
 	r, err := Run(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -216,11 +270,19 @@ func TestRun(t *testing.T) {
 			t.Errorf("throughput %+v", tr)
 		}
 	}
+	if len(r.Against) != 1 || len(r.Against[0].PerCall) != 2 || r.Against[0].Throughput.Errors != 0 || r.Against[0].Throughput.Calls != 6 {
+		t.Fatalf("against: %+v", r.Against)
+	}
+	for _, x := range r.Against[0].PerCall {
+		if x.Samples != 3 || x.TheirP50 <= 0 || x.RawP50 <= 0 || x.OursRatio <= 0 {
+			t.Errorf("against, %s: %+v", x.Case, x)
+		}
+	}
 	if r.Machine.PostgreSQL == "" || r.Machine.CPUs < 1 {
 		t.Errorf("machine = %+v", r.Machine)
 	}
 	md := r.Markdown()
-	for _, want := range []string{"## SPEC §10 goals", "| primary-key lookup | 3 |", "| 12 |", "database 4.00 ms away", "database 6.00 ms away", "simulated RTT 4.00, 6.00 ms", "12 queries at 4 ms RTT", "## Load: 4 concurrent MCP sessions", "## Rewrite path alone"} {
+	for _, want := range []string{"## SPEC §10 goals", "| primary-key lookup | 3 |", "| 12 |", "database 4.00 ms away", "database 6.00 ms away", "simulated RTT 4.00, 6.00 ms", "12 queries at 4 ms RTT", "## Against a minimal SQL server", "## Load: 4 concurrent MCP sessions", "## Rewrite path alone"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("Markdown lacks %q:\n%s", want, md)
 		}

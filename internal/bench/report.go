@@ -19,6 +19,7 @@ type Report struct {
 	Multi      []MultiRow      `json:"multi"`
 	Throughput []ThroughputRow `json:"throughput"`
 	Load       *LoadRow        `json:"load,omitempty"`
+	Against    []AgainstReport `json:"against,omitempty"`
 	Goals      []Goal          `json:"goals"`
 }
 
@@ -215,6 +216,21 @@ func (r *Report) Markdown() string {
 		b.WriteString("| calls/s | p50 ms | p99 ms | errors | RSS idle | RSS peak | RSS after | goroutines before → after |\n|---|---|---|---|---|---|---|---|\n")
 		fmt.Fprintf(&b, "| %s | %s | %s | %d | %s MiB | %s MiB | %s MiB | %d → %d |\n", num(l.PerSec), num(l.P50), num(l.P99), l.Errors,
 			num(l.IdleRSSMiB), num(l.PeakRSSMiB), num(l.AfterRSSMiB), l.GoroutinesBefore, l.GoroutinesAfter)
+	}
+
+	for _, a := range r.Against {
+		fmt.Fprintf(&b, "\n## Against %s (its SQL tool, questions as written; raw pgx runs the same SQL)\n\n", a.Name)
+		b.WriteString("| case | samples | raw p50 | theirs p50 | theirs p95 | theirs / raw (p50) | ours / raw (p50, weighted SQL as run) |\n|---|---|---|---|---|---|---|\n")
+		for _, x := range a.PerCall {
+			ours := "—"
+			if x.OursRatio > 0 {
+				ours = fmt.Sprintf("%.2f×", x.OursRatio)
+			}
+			fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %.2f× | %s |\n", x.Case, x.Samples, num(x.RawP50), num(x.TheirP50), num(x.TheirP95), x.RatioP50, ours)
+		}
+		t := a.Throughput
+		fmt.Fprintf(&b, "\n%d clients, primary-key lookups: %s calls/s (raw pgx %s, %.2f×), p99 %s ms (raw %s, %.2f×), %d errors.\n",
+			t.Clients, num(t.OursPerSec), num(t.RawPerSec), t.ThroughputRatio, num(t.OursP99), num(t.RawP99), t.P99Ratio, t.Errors)
 	}
 
 	if len(r.Rewrite) > 0 {

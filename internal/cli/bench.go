@@ -30,6 +30,11 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	calls := fs.Int("calls", d.Calls, "calls per session (load) and per client (throughput)")
 	clients := fs.Int("clients", d.Clients, "concurrent clients in the throughput comparison with raw pgx")
 	parts := fs.String("parts", strings.Join(bench.Parts, ","), "comma-separated parts to measure")
+	against := fs.String("against", "", "another MCP server to measure on the same panel: its Streamable HTTP URL, or a command line speaking MCP over stdio")
+	againstName := fs.String("against-name", "other server", "label of --against in the report")
+	againstTool := fs.String("against-tool", "query", "the tool of --against that runs SQL")
+	againstSQL := fs.String("against-sql-arg", "sql", "the argument of --against-tool that takes the SQL")
+	againstArgs := fs.String("against-args", "", `further fixed arguments of --against-tool, as a JSON object (e.g. {"database": "bench"})`)
 	jsonPath := fs.String("json", "", "also write the report as JSON to this file (- for stdout)")
 	drop := fs.Bool("drop", false, "drop the generated panel when done")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server and clients) to this file")
@@ -47,6 +52,20 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	bc := bench.Config{
 		DSN: *dsn, Users: *users, Iterations: *iterations, Repeats: *repeats,
 		Sessions: *sessions, Calls: *calls, Clients: *clients, Limits: cfg.Limits, Progress: env.Stderr,
+	}
+	if *against != "" {
+		a := bench.Against{Name: *againstName, Tool: *againstTool, SQLArg: *againstSQL}
+		if strings.HasPrefix(*against, "http://") || strings.HasPrefix(*against, "https://") {
+			a.Endpoint = *against
+		} else {
+			a.Command = strings.Fields(*against)
+		}
+		if *againstArgs != "" {
+			if err := json.Unmarshal([]byte(*againstArgs), &a.Args); err != nil {
+				return &UsageError{Message: "--against-args must be a JSON object: " + err.Error(), Hint: `--against-args '{"database": "bench"}'`}
+			}
+		}
+		bc.Against = append(bc.Against, a)
 	}
 	for s := range strings.SplitSeq(*rtt, ",") {
 		d, err := time.ParseDuration(strings.TrimSpace(s))
