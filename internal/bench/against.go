@@ -167,14 +167,6 @@ func (b *run) againstOne(ctx context.Context, a Against, r *Report) (AgainstRepo
 	if err != nil {
 		return rep, err
 	}
-	rep.Throughput = ThroughputRow{
-		Clients: b.cfg.Clients, Calls: b.cfg.Clients * b.cfg.Calls,
-		OursPerSec: theirs.perSec, RawPerSec: raw.perSec,
-		OursP50: theirs.lat.median(), OursP99: theirs.lat.percentile(99),
-		RawP50: raw.lat.median(), RawP99: raw.lat.percentile(99),
-		ThroughputRatio: ratio(theirs.perSec, raw.perSec),
-		P99Ratio:        ratio(theirs.lat.percentile(99), raw.lat.percentile(99)),
-		Errors:          theirs.errors + raw.errors,
-	}
+	rep.Throughput = b.throughputRow(theirs, raw)
 	return rep, nil
 }

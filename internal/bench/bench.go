@@ -540,6 +540,12 @@ func (b *run) throughputAt(ctx context.Context, dataset int64, pool *pgxpool.Poo
 	if err != nil {
 		return ThroughputRow{}, err
 	}
+	return b.throughputRow(ours, raw), nil
+}
+
+// throughputRow compares a closed-loop load through MCP with the same
+// load on raw pgx.
+func (b *run) throughputRow(ours, raw driven) ThroughputRow {
 	return ThroughputRow{
 		Clients: b.cfg.Clients, Calls: b.cfg.Clients * b.cfg.Calls,
 		OursPerSec: ours.perSec, RawPerSec: raw.perSec,
@@ -548,7 +554,7 @@ func (b *run) throughputAt(ctx context.Context, dataset int64, pool *pgxpool.Poo
 		ThroughputRatio: ratio(ours.perSec, raw.perSec),
 		P99Ratio:        ratio(ours.lat.percentile(99), raw.lat.percentile(99)),
 		Errors:          ours.errors + raw.errors,
-	}, nil
+	}
 }
 
 // load runs Sessions concurrent MCP sessions and watches the process's
