@@ -65,11 +65,11 @@ func (s *Source) pipeline(ctx context.Context, sqls []string, maxRows []int, tab
 	for i, q := range sqls {
 		if i > 0 {
 			// The queries are on the server before any answer is read, so
-			// a query that switched the session's read-only default off
-			// (SQL that got past the guard) must not leave the next one
-			// read-write: the default is set again, in its own
+			// a query that switched the session's read-only default or
+			// string syntax off (SQL that got past the guard) must not
+			// affect the next one: both are set again, in their own
 			// transaction, before each. It costs no round trip.
-			p.SendQueryParams(resetReadOnly, nil, nil, nil, nil)
+			p.SendQueryParams(resetSession, nil, nil, nil, nil)
 			p.SendPipelineSync()
 		}
 		p.SendQueryParams(q, nil, nil, nil, nil)
@@ -125,17 +125,17 @@ func (s *Source) pipeline(ctx context.Context, sqls []string, maxRows []int, tab
 	return answered
 }
 
-// resetReadOnly is sent between pipelined queries.
-const resetReadOnly = "SET default_transaction_read_only = on"
+// resetSession is sent between pipelined queries (see Config).
+const resetSession = "SELECT set_config('default_transaction_read_only', 'on', false), set_config('standard_conforming_strings', 'on', false)"
 
-// skipReset reads the answer to resetReadOnly and its Sync. Any failure
+// skipReset reads the answer to resetSession and its Sync. Any failure
 // makes the rest of the pipeline untrustworthy.
 func skipReset(p *pgconn.Pipeline) error {
 	for {
 		res, err := p.GetResults()
 		switch {
 		case err != nil:
-			return fmt.Errorf("postgres batch: reset the read-only default: %w", err)
+			return fmt.Errorf("postgres batch: reset the session: %w", err)
 		case res == nil:
 			return errors.New("postgres batch: pipeline ended early")
 		}
@@ -144,7 +144,7 @@ func skipReset(p *pgconn.Pipeline) error {
 			return nil
 		case *pgconn.ResultReader:
 			if _, err := r.Close(); err != nil {
-				return fmt.Errorf("postgres batch: reset the read-only default: %w", err)
+				return fmt.Errorf("postgres batch: reset the session: %w", err)
 			}
 		}
 	}

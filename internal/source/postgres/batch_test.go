@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -13,8 +14,9 @@ import (
 
 // TestSource_QueryBatch runs queries pipelined on one connection: each
 // gets the answer it would get alone, a failure stays with its query, and
-// a query that switches the session's read-only default off does not make
-// the next one read-write.
+// a query that switches the session's read-only default or standard
+// strings off does not make the next one read-write or read strings
+// otherwise.
 func TestSource_QueryBatch(t *testing.T) {
 	src, _ := open(t)
 	ctx := context.Background()
@@ -30,6 +32,8 @@ func TestSource_QueryBatch(t *testing.T) {
 		{"capped while scanning", "SELECT user_id, gender, DATE '2026-01-02' AS d, 12.50::numeric AS amount FROM users ORDER BY user_id LIMIT 6", 5, ""},
 		{"switch the read-only default off", "SELECT set_config('default_transaction_read_only', 'off', false)", 1, ""},
 		{"the next query is still read-only", "INSERT INTO users VALUES (1000, 'x', 1)", 1, "read-only"},
+		{"switch standard strings off", "SELECT set_config('standard_conforming_strings', 'off', false)", 1, ""},
+		{"the next query reads strings as the guard does", `SELECT length('a\b')`, 1, ""},
 		{"last", "SELECT count(*) FROM users", 1, ""},
 	}
 	sqls := make([]string, len(tests))
@@ -64,6 +68,9 @@ func TestSource_QueryBatch(t *testing.T) {
 				t.Errorf("pipelined answer differs from Query's (-want +got):\n%s", diff)
 			}
 		})
+	}
+	if n := fmt.Sprint(tables[7].Rows[0][0]); n != "3" {
+		t.Errorf(`length('a\b') after a query switched standard strings off = %v, want 3`, n)
 	}
 	if !tables[3].Truncated || len(tables[3].Rows) != 5 {
 		t.Errorf("capped query: %d rows, truncated %v; want 5, true", len(tables[3].Rows), tables[3].Truncated)

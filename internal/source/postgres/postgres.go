@@ -128,6 +128,11 @@ func Config(dsn string, opts Options) (*pgxpool.Config, error) {
 		cc.RuntimeParams = map[string]string{}
 	}
 	cc.RuntimeParams["default_transaction_read_only"] = "on"
+	// Strings are read as the SQL guard's parser reads them (a backslash is
+	// an ordinary character), whatever the database's or role's default:
+	// with this off, 'a\' would end a string one quote later on the server
+	// than in the guard.
+	cc.RuntimeParams["standard_conforming_strings"] = "on"
 	if opts.QueryTimeout > 0 {
 		cc.RuntimeParams["statement_timeout"] = strconv.FormatInt(opts.QueryTimeout.Milliseconds(), 10)
 		cc.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(opts.QueryTimeout.Milliseconds(), 10)
@@ -136,12 +141,14 @@ func Config(dsn string, opts Options) (*pgxpool.Config, error) {
 		cc.RuntimeParams["application_name"] = "mcp-analytics"
 	}
 	cc.DefaultQueryExecMode = pgx.QueryExecModeExec
-	// A session whose read-only default was switched off (by SQL that got
-	// past the guard) is never reused: PostgreSQL 14+ reports the setting's
-	// changes to the client, so the check costs no round trip.
+	// A session whose read-only default or string syntax was switched off
+	// (by SQL that got past the guard) is never reused: PostgreSQL reports
+	// these settings' changes to the client (the read-only default since
+	// 14), so the check costs no round trip.
 	cfg.AfterRelease = func(c *pgx.Conn) bool {
-		v := c.PgConn().ParameterStatus("default_transaction_read_only")
-		return v == "" || v == "on"
+		ro := c.PgConn().ParameterStatus("default_transaction_read_only")
+		scs := c.PgConn().ParameterStatus("standard_conforming_strings")
+		return (ro == "" || ro == "on") && (scs == "" || scs == "on")
 	}
 	cc.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
 		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, CancelRequestDelay: 0, DeadlineDelay: 2 * time.Second}

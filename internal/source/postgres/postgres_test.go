@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -151,5 +152,40 @@ func TestSource_PoolExhausted(t *testing.T) {
 			t.Fatalf("pool did not recover after the slow query was cancelled: %v", err)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestSource_StandardConformingStrings reads a backslash in a string as
+// the SQL guard's parser does, even on a database whose default says
+// otherwise.
+func TestSource_StandardConformingStrings(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	ctx := context.Background()
+	admin := pgtest.Connect(ctx, t, dsn)
+	if _, err := admin.Exec(ctx, "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET standard_conforming_strings = off', current_database()); END $$"); err != nil {
+		t.Fatal(err)
+	}
+	src, err := postgres.Open(ctx, dsn, postgres.Options{MinConns: 1, MaxConns: 1, QueryTimeout: 5 * time.Second, ConnectTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	tb, err := src.Query(ctx, `SELECT length('a\b'), current_setting('standard_conforming_strings')`, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(tb.Rows[0]...); got != "3on" {
+		t.Errorf(`length('a\b') and the setting = %s, want 3 and on`, got)
+	}
+	// A session that switches it off is not handed out again.
+	if _, err := src.Query(ctx, "SELECT set_config('standard_conforming_strings', 'off', false)", 1); err != nil {
+		t.Fatal(err)
+	}
+	tb, err = src.Query(ctx, "SELECT current_setting('standard_conforming_strings')", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tb.Rows[0][0] != "on" {
+		t.Errorf("after a session switched it off, a query ran with standard_conforming_strings = %v", tb.Rows[0][0])
 	}
 }
