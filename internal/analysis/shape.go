@@ -61,6 +61,9 @@ func shapeOf(sql string) (shape, bool) {
 		byDepth  = -1   // depth of the BY list being read, -1 outside one
 		copiedTo int    // sql[:copiedTo] is in key
 	)
+	if !utf8.ValidString(sql) {
+		return shape{}, false
+	}
 	key.Grow(len(sql))
 	// replace puts a placeholder for sql[start:end] into the key.
 	replace := func(start, end int, kind byte) {
@@ -137,14 +140,6 @@ func shapeOf(sql string) (shape, bool) {
 			}
 			i, prev = end, word
 			continue
-		case c >= utf8.RuneSelf:
-			r, size := utf8.DecodeRuneInString(sql[i:])
-			if r == utf8.RuneError && size <= 1 {
-				return shape{}, false
-			}
-			i += size
-			prev = "…"
-			continue
 		case c == '(':
 			depth++
 		case c == ')':
@@ -169,9 +164,14 @@ func shapeOf(sql string) (shape, bool) {
 // without ending it.
 var byListWord = map[string]bool{"asc": true, "desc": true, "nulls": true, "first": true, "last": true, "using": true}
 
-func isDigit(c byte) bool      { return c >= '0' && c <= '9' }
-func isIdentStart(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' }
-func isIdentPart(c byte) bool  { return isIdentStart(c) || isDigit(c) || c == '$' || c >= utf8.RuneSelf }
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// isIdentStart is PostgreSQL's ident_start: letters, underscore and any
+// byte of a non-ASCII character (so "Յ2" is one identifier, not a number).
+func isIdentStart(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c >= utf8.RuneSelf
+}
+func isIdentPart(c byte) bool { return isIdentStart(c) || isDigit(c) || c == '$' }
 
 // stringEnd returns the end of the string constant starting at sql[i].
 // Adjacent constants separated by a newline are one constant in SQL; such

@@ -3,6 +3,8 @@ package analysis
 import (
 	"strings"
 	"testing"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
 )
 
 func TestShapeOf(t *testing.T) {
@@ -120,4 +122,61 @@ func BenchmarkShapeOf(b *testing.B) {
 	for b.Loop() {
 		shapeOf(sql)
 	}
+}
+
+// checkAgainstScanner fails when a literal shapeOf found is not exactly a
+// constant token of PostgreSQL's own scanner: a span the lexer misjudged
+// (inside a comment, a longer string, an escape) would let a template put
+// text where the guard never looked.
+func checkAgainstScanner(t *testing.T, sql string) {
+	t.Helper()
+	s, ok := shapeOf(sql)
+	if !ok {
+		return
+	}
+	res, err := pg_query.Scan(sql)
+	if err != nil {
+		return // the guard refuses it too: no plan, so no template, is made from it
+	}
+	tokens := map[[2]int]pg_query.Token{}
+	for _, tok := range res.Tokens {
+		tokens[[2]int{int(tok.Start), int(tok.End)}] = tok.Token
+	}
+	want := map[byte]pg_query.Token{litString: pg_query.Token_SCONST, litInteger: pg_query.Token_ICONST, litDecimal: pg_query.Token_FCONST}
+	for _, l := range s.literals {
+		if got, ok := tokens[[2]int{l.start, l.end}]; !ok || got != want[l.kind] {
+			t.Fatalf("in %q, shapeOf took %q as a %c literal; the scanner has token %v there", sql, sql[l.start:l.end], l.kind, got)
+		}
+	}
+}
+
+func TestShapeOf_MatchesPostgresScanner(t *testing.T) {
+	for _, sql := range []string{
+		"SELECT * FROM users WHERE city = 'x'' OR 1=1 --' AND age > 30",
+		`SELECT * FROM users WHERE city = '\' AND age > 30`,
+		"SELECT * FROM users WHERE city = 'a' /* 'b' */ AND note = '*/' AND age > 30",
+		"SELECT * FROM users -- 'c'\nWHERE city = '--' AND age > 30",
+		`SELECT "a""b'c" FROM users WHERE city = 'd' AND age > 30`,
+		"SELECT 12.5, 300, 'x', $$y$$",
+		"SELECT ARRAY[2, 3][2], x::numeric(10, 2) FROM t WHERE y = 'z'",
+		"SELECT 'a' 'b', 10",
+		"SELECT 'a'\n'b', 10",
+		"SELECT -5, - 7.25, 1e3, .5, 5., 0.5, 10.0 FROM t",
+	} {
+		checkAgainstScanner(t, sql)
+	}
+}
+
+func FuzzShapeOf(f *testing.F) {
+	for _, s := range []string{
+		"SELECT * FROM users WHERE user_id = 4242",
+		"SELECT city, COUNT(*) FROM users WHERE age BETWEEN 25 AND 34 AND city <> 'Pune' GROUP BY 1 LIMIT 10",
+		"SELECT 'it''s', \"q\"\"x\", 1.25 /* c */ -- d\n FROM t",
+		"SELECT E'\\n', U&'x', B'1', X'1F', 0x1F, 1_000, $1",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, sql string) {
+		checkAgainstScanner(t, sql)
+	})
 }
