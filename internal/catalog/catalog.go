@@ -14,6 +14,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/mcp-analytics/mcp-analytics/internal/secret"
 )
 
 // Drivers the catalog accepts.
@@ -125,4 +127,32 @@ func Encode(d Dataset, seal func(string) (string, error)) (settings []byte, seal
 		return nil, "", err
 	}
 	return settings, sealedDSN, nil
+}
+
+// Decode is Encode's reverse for a dataset row a store has read: it decodes
+// the settings into d and opens d's connection string with open (a
+// [secret.Box]'s Open) when it is sealed; a plaintext one, written by an
+// older binary, is kept as it is.
+func Decode(d *Dataset, settings string, open func(string) (string, error)) error {
+	d.Settings = Settings{}
+	if err := json.Unmarshal([]byte(settings), &d.Settings); err != nil {
+		return fmt.Errorf("dataset %d: decode settings: %w", d.ID, err)
+	}
+	if secret.IsSealed(d.DSN) {
+		plain, err := open(d.DSN)
+		if err != nil {
+			return fmt.Errorf("dataset %d: %w", d.ID, err)
+		}
+		d.DSN = plain
+	}
+	return nil
+}
+
+// DecodeProfile decodes the stored profile of dataset id.
+func DecodeProfile(id int64, data string) (Profile, error) {
+	var p Profile
+	if err := json.Unmarshal([]byte(data), &p); err != nil {
+		return Profile{}, fmt.Errorf("decode profile of dataset %d: %w", id, err)
+	}
+	return p, nil
 }

@@ -305,16 +305,8 @@ func (s *Store) query(ctx context.Context, tail string, args ...any) ([]catalog.
 	var d catalog.Dataset
 	var settings string
 	_, err = pgx.ForEachRow(rows, []any{&d.ID, &d.Name, &d.Description, &d.Driver, &d.DSN, &settings, &d.CreatedAt, &d.UpdatedAt}, func() error {
-		d.Settings = catalog.Settings{}
-		if err := json.Unmarshal([]byte(settings), &d.Settings); err != nil {
-			return fmt.Errorf("dataset %d: decode settings: %w", d.ID, err)
-		}
-		if secret.IsSealed(d.DSN) {
-			plain, err := s.box.Open(d.DSN)
-			if err != nil {
-				return fmt.Errorf("dataset %d: %w", d.ID, err)
-			}
-			d.DSN = plain
+		if err := catalog.Decode(&d, settings, s.box.Open); err != nil {
+			return err
 		}
 		d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
 		out = append(out, d)
@@ -359,11 +351,7 @@ func (s *Store) Profile(ctx context.Context, datasetID int64) (catalog.Profile, 
 	if err != nil {
 		return catalog.Profile{}, fmt.Errorf("read profile of dataset %d: %w", datasetID, err)
 	}
-	var p catalog.Profile
-	if err := json.Unmarshal([]byte(data), &p); err != nil {
-		return catalog.Profile{}, fmt.Errorf("decode profile of dataset %d: %w", datasetID, err)
-	}
-	return p, nil
+	return catalog.DecodeProfile(datasetID, data)
 }
 
 // SetDescriptions stores descriptions, replacing those of the same table

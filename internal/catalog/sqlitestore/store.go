@@ -277,11 +277,8 @@ func (s *Store) query(ctx context.Context, tail string, args ...any) ([]catalog.
 		if err := rows.Scan(&d.ID, &d.Name, &d.Description, &d.Driver, &d.DSN, &settings, &created, &updated); err != nil {
 			return nil, fmt.Errorf("list datasets: %w", err)
 		}
-		if err := json.Unmarshal([]byte(settings), &d.Settings); err != nil {
-			return nil, fmt.Errorf("dataset %d: decode settings: %w", d.ID, err)
-		}
-		if d.DSN, err = s.openDSN(d.DSN); err != nil {
-			return nil, fmt.Errorf("dataset %d: %w", d.ID, err)
+		if err := catalog.Decode(&d, settings, s.box.Open); err != nil {
+			return nil, err
 		}
 		d.CreatedAt, _ = time.Parse(time.RFC3339Nano, created)
 		d.UpdatedAt, _ = time.Parse(time.RFC3339Nano, updated)
@@ -291,15 +288,6 @@ func (s *Store) query(ctx context.Context, tail string, args ...any) ([]catalog.
 		return nil, fmt.Errorf("list datasets: %w", err)
 	}
 	return out, nil
-}
-
-// openDSN decrypts a stored connection string. A plaintext one (written by
-// an older binary since this store was opened) is returned as it is.
-func (s *Store) openDSN(stored string) (string, error) {
-	if !secret.IsSealed(stored) {
-		return stored, nil
-	}
-	return s.box.Open(stored)
 }
 
 // SaveProfile stores a dataset's profile, replacing the previous one.
@@ -331,11 +319,7 @@ func (s *Store) Profile(ctx context.Context, datasetID int64) (catalog.Profile, 
 	if err != nil {
 		return catalog.Profile{}, fmt.Errorf("read profile of dataset %d: %w", datasetID, err)
 	}
-	var p catalog.Profile
-	if err := json.Unmarshal([]byte(data), &p); err != nil {
-		return catalog.Profile{}, fmt.Errorf("decode profile of dataset %d: %w", datasetID, err)
-	}
-	return p, nil
+	return catalog.DecodeProfile(datasetID, data)
 }
 
 // SetDescriptions stores descriptions, replacing those of the same table
