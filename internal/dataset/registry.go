@@ -224,12 +224,22 @@ func (r *Registry) Watch(ctx context.Context, every time.Duration) {
 		case <-t.C:
 		case <-poke:
 		}
+		before := r.loadedVersion()
 		if err := r.Refresh(ctx); err != nil && ctx.Err() == nil {
 			r.log.Warn("catalog refresh", "err", err)
 			continue
 		}
-		go r.Warm(ctx)
+		if r.loadedVersion() != before {
+			go r.Warm(ctx) // datasets added or changed
+		}
 	}
+}
+
+// loadedVersion is the catalog version the registry last loaded.
+func (r *Registry) loadedVersion() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.version
 }
 
 // warmConcurrency is how many datasets Warm opens at once.
