@@ -49,7 +49,9 @@ func Run(t *testing.T, newBackend func(t *testing.T) Backend) {
 func open(t *testing.T, b Backend) catalog.Store {
 	t.Helper()
 	s := b.Open(t)
-	t.Cleanup(func() { s.Close() })
+	if s != nil { // Open reported its error (it may run on another goroutine, so it cannot stop the test)
+		t.Cleanup(func() { s.Close() })
+	}
 	return s
 }
 
@@ -66,6 +68,9 @@ func testConcurrentMigrations(t *testing.T, b Backend) {
 		}()
 	}
 	wg.Wait()
+	if t.Failed() {
+		return
+	}
 	ctx := context.Background()
 	d, err := stores[0].Add(ctx, catalog.Dataset{Name: "A", Driver: catalog.DriverDuckDB, DSN: "/a.duckdb"})
 	if err != nil {

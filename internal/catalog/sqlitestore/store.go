@@ -22,7 +22,7 @@ import (
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
 	"github.com/mcp-analytics/mcp-analytics/internal/catalog/migrate"
@@ -67,12 +67,36 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("open catalog %s: %w", path, err)
 	}
 	s.db = db
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrateRetrying(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate catalog %s: %w", path, err)
 	}
 	return s, nil
 }
+
+// migrateRetrying is migrate, tried again while SQLite reports the file
+// busy. busy_timeout covers the IMMEDIATE transaction, but a process that
+// opens a new file while another switches it to WAL gets SQLITE_BUSY at
+// once, without the busy handler (seen with four processes opening one
+// new file together, about once in twenty runs).
+func (s *Store) migrateRetrying(ctx context.Context) error {
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		err := s.migrate(ctx)
+		var se *sqlite.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqliteBusy || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// sqliteBusy is SQLITE_BUSY, the primary result code of a locked file.
+const sqliteBusy = 5
 
 // migrate applies the embedded migrations not yet applied, then seals
 // connection strings stored in the clear, in one transaction.
