@@ -158,7 +158,7 @@ func (r *rewriter) w() *pg.Node { return colRef(weightCol) }
 func (r *rewriter) w2() *pg.Node { return binOp("*", r.w(), r.w()) }
 
 func (r *rewriter) wp(p *plan) *pg.Node {
-	if p.panelists {
+	if p.rowsArePanelists() {
 		return r.w()
 	}
 	return binOp("*", r.w(), colRef(panelistCol))
@@ -361,7 +361,13 @@ func (r *rewriter) aggKind(p *plan, fc *pg.FuncCall) string {
 // twinAgg returns the weighted form of one aggregate, or why it has none.
 func (r *rewriter) twinAgg(p *plan, fc *pg.FuncCall) (*pg.Node, string) {
 	w := r.w()
-	switch r.aggKind(p, fc) {
+	kind := r.aggKind(p, fc)
+	if p.twoLevel && kind != "" {
+		if pt := p.partialOf(fc); pt != nil {
+			return r.twinPartial(p, pt), ""
+		}
+	}
+	switch kind {
 	case "count_star":
 		return r.sumW(p, fc, w), ""
 	case "reach":
@@ -517,13 +523,18 @@ func (p *plan) argName(fc *pg.FuncCall) string {
 	return col
 }
 
-// source maps a mcpa_base column back to the relation and column it projects.
+// source maps a mcpa_base column back to the relation and column it projects;
+// a column of the query's own FROM (an aggregate's argument in a two-level
+// rewrite) is its own source.
 func (p *plan) source(n *pg.Node) (alias, col string) {
 	cr := n.GetColumnRef()
 	if cr == nil {
 		return "", ""
 	}
 	f := fields(cr)
+	if len(f) == 2 && f[0] != baseAlias && p.sc.byAlias(f[0]) != nil {
+		return f[0], f[1]
+	}
 	if len(f) != 2 || f[0] != baseAlias {
 		return "", ""
 	}

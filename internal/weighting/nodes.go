@@ -65,6 +65,18 @@ func castDouble(x *pg.Node) *pg.Node {
 	}}}
 }
 
+func castBigint(x *pg.Node) *pg.Node {
+	return &pg.Node{Node: &pg.Node_TypeCast{TypeCast: &pg.TypeCast{
+		Arg:      x,
+		TypeName: &pg.TypeName{Names: []*pg.Node{str("pg_catalog"), str("int8")}, Typemod: -1, Location: -1},
+		Location: -1,
+	}}}
+}
+
+func coalesce(args ...*pg.Node) *pg.Node {
+	return &pg.Node{Node: &pg.Node_CoalesceExpr{CoalesceExpr: &pg.CoalesceExpr{Args: args, Location: -1}}}
+}
+
 func castNumeric(x *pg.Node) *pg.Node {
 	return &pg.Node{Node: &pg.Node_TypeCast{TypeCast: &pg.TypeCast{
 		Arg:      x,

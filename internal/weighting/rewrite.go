@@ -39,7 +39,17 @@ type plan struct {
 	added  []*pg.Node
 	base   *pg.SelectStmt  // the derived table mcpa_base
 	consts map[string]bool // constants already projected into mcpa_base (mcpa_n, ...)
+
+	// twoLevel: an event query reduced to one row per panelist and group
+	// first (twolevel.go); partials are its split aggregates by canonical form.
+	twoLevel bool
+	partials map[string]*partial
 }
+
+// rowsArePanelists reports whether each row of mcpa_base is one panelist (within
+// its group): users, the outer stage of a two-stage query, or level 1 of a
+// two-level rewrite. Then a panelist's weight counts once per row.
+func (p *plan) rowsArePanelists() bool { return p.panelists || p.twoLevel }
 
 // weightSelect rewrites, in place, the SELECT in stmt into an aggregate over a derived
 // table that carries each row's weight, and appends the weighted columns. It returns
@@ -190,10 +200,25 @@ func (r *rewriter) build(p *plan) string {
 	}
 
 	p.where = conjuncts(clone(sel.WhereClause))
-	if reason := r.project(p); reason != "" {
-		return reason
+	nameTargets(sel)
+	if !p.panelists {
+		reason, ok := r.planTwoLevel(p)
+		if reason != "" {
+			return reason
+		}
+		if !ok {
+			r.oneLevel = true
+		}
+	}
+	if !p.twoLevel {
+		if reason := r.project(p); reason != "" {
+			return reason
+		}
 	}
 	r.addColumns(p)
+	if p.twoLevel {
+		r.recombine(p)
+	}
 	return ""
 }
 
@@ -310,22 +335,6 @@ func (r *rewriter) project(p *plan) string {
 	}
 
 	// Point the select at mcpa_base.
-	// Columns the analyst did not name keep the names PostgreSQL gives them
-	// (the column's, or the function's: count, sum, avg), on both engines:
-	// DuckDB would otherwise name them after the rewritten expression
-	// ("count(DISTINCT mcpa_base.user_id)", "count_star()").
-	for _, t := range sel.TargetList {
-		rt := t.GetResTarget()
-		if rt.Name != "" {
-			continue
-		}
-		if cr := rt.Val.GetColumnRef(); cr != nil {
-			f := fields(cr)
-			rt.Name = f[len(f)-1]
-		} else if fc := rt.Val.GetFuncCall(); fc != nil {
-			rt.Name = funcName(fc)
-		}
-	}
 	for i, x := range refs {
 		x.Node = colRef(baseAlias, refProj[i].name).Node
 	}
@@ -349,25 +358,12 @@ func isCollected(x *pg.Node, refs []*pg.Node) bool {
 // joinUsers joins the weights table to the FROM entry that holds the event item. The
 // join is LEFT so events of panelists missing from the weights table still count in
 // the unweighted figures; they carry no weight.
-//
-// Conditions of the WHERE clause on the event table's key alone (user_id BETWEEN 1
-// AND 500, user_id IN (…)) are repeated on the weights table's key in the join: they
-// hold for it whenever the join matches, and PostgreSQL does not carry a range across
-// an equality by itself, so without them it reads the whole weights table to join a
-// few hundred events (35 ms instead of 1 ms on a 100,000-panelist bench panel).
+// Conditions of the WHERE clause on the event table's key alone are repeated on the
+// weights table's key in the join (see keyConditions).
 func (r *rewriter) joinUsers(base *pg.SelectStmt, it *item) {
 	quals := binOp("=", colRef(usersAlias, r.key), colRef(it.alias, r.key))
-	for _, c := range conjuncts(base.WhereClause) {
-		if onlyOn(c, it.alias, r.key) {
-			moved := clone(c)
-			walk(moved, func(x *pg.Node) bool {
-				if x.GetColumnRef() != nil {
-					x.Node = colRef(usersAlias, r.key).Node
-				}
-				return true
-			})
-			quals = and(quals, moved)
-		}
+	if conds := r.keyConditions(base.WhereClause, it.alias); len(conds) > 0 {
+		quals = and(append([]*pg.Node{quals}, conds...)...)
 	}
 	users := rangeVar(r.weightsTable, usersAlias)
 	for i, f := range base.FromClause {

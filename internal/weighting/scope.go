@@ -241,17 +241,7 @@ func targetName(rt *pg.ResTarget) string {
 	if rt.Name != "" {
 		return strings.ToLower(rt.Name)
 	}
-	switch {
-	case rt.Val.GetColumnRef() != nil:
-		f := fields(rt.Val.GetColumnRef())
-		return f[len(f)-1]
-	case rt.Val.GetFuncCall() != nil:
-		return funcName(rt.Val.GetFuncCall())
-	case rt.Val.GetTypeCast() != nil && rt.Val.GetTypeCast().Arg.GetColumnRef() != nil:
-		f := fields(rt.Val.GetTypeCast().Arg.GetColumnRef())
-		return f[len(f)-1]
-	}
-	return "?column?"
+	return columnName(rt.Val)
 }
 
 func hasAggregate(nodes []*pg.Node) bool {

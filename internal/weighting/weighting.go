@@ -247,6 +247,9 @@ type rewriter struct {
 	reach    bool
 	events   bool
 	twoStage bool
+	// oneLevel: an event query whose aggregates do not split per panelist
+	// (twolevel.go), rewritten with a window that marks each panelist's first row.
+	oneLevel bool
 }
 
 func newRewriter(opts Options) *rewriter {
