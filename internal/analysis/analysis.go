@@ -179,11 +179,11 @@ func (s *Service) finish(ctx context.Context, r *result.Result, req Request, pla
 		return
 	}
 	r.OK = true
-	if slices.Contains(plan.Weighting.AddedColumns, zeroWeightColumn) {
-		zeroWeightNote(t, r)
+	if plan.Added.ZeroWeight != "" {
+		zeroWeightNote(t, r, plan.Added.ZeroWeight)
 	}
-	if slices.Contains(plan.Weighting.AddedColumns, lowBaseColumn) {
-		lowBaseNote(t, r, plan.MinBase)
+	if plan.Added.LowBase != "" {
+		lowBaseNote(t, r, plan)
 	}
 	r.SetTable(t)
 }
@@ -313,26 +313,21 @@ func (s *Service) pipelined(ctx context.Context, reqs []Request, out []result.Re
 	})
 }
 
-// lowBaseColumn is the column the rewrite adds to flag groups whose
-// unweighted base is below the dataset's minimum.
-const lowBaseColumn = "low_base"
-
-// lowBaseNote names the groups flagged low base, so the model cannot miss
-// them when it quotes the figures.
-func lowBaseNote(t *result.Table, r *result.Result, minBase int) {
-	flag := slices.IndexFunc(t.Columns, func(c result.Column) bool { return c.Name == lowBaseColumn })
-	// The base is the added "n" column (or "n_2"... when the analyst
-	// already had an "n"), not a column of the analyst's.
-	baseName := "n"
-	for _, c := range r.Weighting.AddedColumns {
-		if c == "n" || strings.HasPrefix(c, "n_") && strings.Trim(c[2:], "0123456789") == "" {
-			baseName = c
-			break
-		}
+// lowBaseNote names the groups flagged low base, whole ("Other × Netflix
+// (n = 26)"), so the model cannot miss them when it quotes the figures.
+func lowBaseNote(t *result.Table, r *result.Result, plan QueryPlan) {
+	col := func(name string) int {
+		return slices.IndexFunc(t.Columns, func(c result.Column) bool { return c.Name == name })
 	}
-	n := slices.IndexFunc(t.Columns, func(c result.Column) bool { return c.Name == baseName })
+	flag, n := col(plan.Added.LowBase), col(plan.Added.Base)
 	if flag < 0 {
 		return
+	}
+	var groupCols []int
+	for _, g := range plan.Groups {
+		if i := col(g); i >= 0 {
+			groupCols = append(groupCols, i)
+		}
 	}
 	var groups []string
 	for _, row := range t.Rows {
@@ -340,11 +335,15 @@ func lowBaseNote(t *result.Table, r *result.Result, minBase int) {
 			continue
 		}
 		label := "all"
-		if flag > 0 && len(row) > 0 && !slices.Contains(r.Weighting.AddedColumns, t.Columns[0].Name) {
-			label = fmt.Sprint(row[0])
-			if row[0] == nil {
-				label = "NULL"
+		if len(groupCols) > 0 {
+			parts := make([]string, len(groupCols))
+			for i, c := range groupCols {
+				parts[i] = fmt.Sprint(row[c])
+				if row[c] == nil {
+					parts[i] = "NULL"
+				}
 			}
+			label = strings.Join(parts, " × ")
 		}
 		if n >= 0 {
 			label += fmt.Sprintf(" (n = %v)", row[n])
@@ -359,18 +358,15 @@ func lowBaseNote(t *result.Table, r *result.Result, minBase int) {
 		more = fmt.Sprintf(" and %d more", len(groups)-8)
 		groups = groups[:8]
 	}
-	r.Notes = append(r.Notes, fmt.Sprintf("⚠ Low base (unweighted n below %d), read with caution: %s%s.", minBase, strings.Join(groups, ", "), more))
+	r.Notes = append(r.Notes, fmt.Sprintf("⚠ Low base (unweighted n below %d), read with caution: %s%s.", plan.MinBase, strings.Join(groups, ", "), more))
 }
 
-// zeroWeightColumn is the column the rewrite adds to count panelists whose
-// weight is NULL or zero (left out of the weighted figures).
-const zeroWeightColumn = "n_zero_weight"
-
-// zeroWeightNote turns the n_zero_weight column into a note: the column is
-// dropped when it is zero everywhere (the usual case), and otherwise the
-// note says how many panelists were left out.
-func zeroWeightNote(t *result.Table, r *result.Result) {
-	col := slices.IndexFunc(t.Columns, func(c result.Column) bool { return c.Name == zeroWeightColumn })
+// zeroWeightNote turns the column counting panelists whose weight is NULL or
+// zero (left out of the weighted figures) into a note: the column is dropped
+// when it is zero everywhere (the usual case), with its legend entry, and
+// otherwise the note says how many panelists were left out.
+func zeroWeightNote(t *result.Table, r *result.Result, name string) {
+	col := slices.IndexFunc(t.Columns, func(c result.Column) bool { return c.Name == name })
 	if col < 0 {
 		return
 	}
@@ -381,14 +377,15 @@ func zeroWeightNote(t *result.Table, r *result.Result) {
 		}
 	}
 	if most > 0 {
-		r.Notes = append(r.Notes, fmt.Sprintf("Up to %d panelists per row have a NULL or zero weight and are left out of the weighted figures (column %s).", most, zeroWeightColumn))
+		r.Notes = append(r.Notes, fmt.Sprintf("Up to %d panelists per row have a NULL or zero weight and are left out of the weighted figures (column %s).", most, name))
 		return
 	}
 	t.Columns = slices.Delete(t.Columns, col, col+1)
 	for i, row := range t.Rows {
 		t.Rows[i] = slices.Delete(row, col, col+1)
 	}
-	r.Weighting.AddedColumns = slices.DeleteFunc(slices.Clone(r.Weighting.AddedColumns), func(c string) bool { return c == zeroWeightColumn })
+	r.Weighting.AddedColumns = slices.DeleteFunc(slices.Clone(r.Weighting.AddedColumns), func(c string) bool { return c == name })
+	r.Weighting.Legend = slices.DeleteFunc(slices.Clone(r.Weighting.Legend), func(t result.Term) bool { return t.Column == name })
 }
 
 // PlanCached returns the plan a call of req runs on the dataset of h: from
@@ -417,6 +414,9 @@ func (s *Service) PlanCached(h *dataset.Handle, req Request) (QueryPlan, error) 
 	p, err := Plan(h, req)
 	if err != nil {
 		return p, err
+	}
+	if p.OneLevel != "" {
+		s.log.Info("event query weighted in one level, without the per-panelist reduction", "dataset", h.Dataset.ID, "why", p.OneLevel)
 	}
 	s.plans.put(k, p)
 	if shaped {
@@ -474,6 +474,12 @@ type QueryPlan struct {
 	Weighting  result.Weighting
 	// MinBase is the unweighted base below which a group is low base.
 	MinBase int
+	// Added names the columns the rewrite added by role, Groups the answer's
+	// grouping columns: what the notes read rows by.
+	Added  weighting.Added
+	Groups []string
+	// OneLevel says why an event query kept the slower one-level rewrite.
+	OneLevel string
 }
 
 // Plan guards, classifies, weights and caps req's SQL for the dataset of h.
@@ -538,21 +544,16 @@ func Plan(h *dataset.Handle, req Request) (QueryPlan, error) {
 	p.Weighting.Applied = w.Applied
 	p.Weighting.NCCSMerged = w.NCCSMerged
 	p.Weighting.AddedColumns = w.AddedColumns
-	// Raw rows are never weighted: saying so on every raw query is
-	// noise. Otherwise the reason is shown once, not also as a note.
-	reason := strings.TrimSpace(strings.TrimPrefix(w.Reason, "weights not applied:"))
-	if p.Aggregated && req.ApplyWeights {
-		p.Weighting.ReasonIfNot = reason
+	p.Weighting.Notes = w.Notes
+	for _, t := range w.Legend {
+		p.Weighting.Legend = append(p.Weighting.Legend, result.Term{Column: t.Column, Meaning: t.Meaning})
 	}
-	for _, n := range w.Notes {
-		if reason == "" || !strings.Contains(n, reason) {
-			p.Weighting.Notes = append(p.Weighting.Notes, n)
-		}
-	}
-	// The renderer says "Weight column detected" whenever weights were not
-	// applied; the reason is only worth stating for an aggregated query.
-	if !req.ApplyWeights && roles.WeightColumn != "" && p.Aggregated {
-		p.Weighting.ReasonIfNot = "apply_weights is false"
+	p.Added, p.Groups, p.OneLevel = w.Added, w.Groups, w.OneLevel
+	// Why weights were not applied is worth saying for an aggregated query
+	// only: raw rows are never weighted, and saying so on every raw query is
+	// noise.
+	if p.Aggregated && w.Why != weighting.RawRows && !(w.Why == weighting.Off && roles.WeightColumn == "") {
+		p.Weighting.ReasonIfNot = w.Reason
 	}
 	p.SQL, err = sqlguard.Deparse(w.Tree, p.Cap+1)
 	if err != nil {

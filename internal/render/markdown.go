@@ -19,8 +19,41 @@ const defaultRawLimit = 5
 func Single(r result.Result, opts Options) string {
 	opts = opts.normalized()
 	return fit(opts, func(textCap int) layout {
-		return layout{sections: []section{resultSection(r, opts, textCap, " ms")}}
+		l := layout{sections: []section{resultSection(r, opts, textCap, " ms")}}
+		if r.OK {
+			l.tail = legend([]result.Result{r}, textCap)
+		}
+		return l
 	})
+}
+
+// legend explains, once per answer, the added columns the answer shows (n,
+// n_eff, margins of error, low_base…): a batch of thirty weighted questions
+// gets one explanation, not thirty, and a column that is not shown is not
+// explained.
+func legend(results []result.Result, textCap int) string {
+	var terms []string
+	seen := map[string]bool{}
+	for _, r := range results {
+		if !r.OK {
+			continue
+		}
+		shown := map[string]bool{}
+		for _, c := range r.Columns {
+			shown[c.Name] = true
+		}
+		for _, t := range r.Weighting.Legend {
+			if !shown[t.Column] || seen[t.Column+"\x00"+t.Meaning] {
+				continue
+			}
+			seen[t.Column+"\x00"+t.Meaning] = true
+			terms = append(terms, codeSpan(t.Column)+" "+t.Meaning)
+		}
+	}
+	if len(terms) == 0 {
+		return ""
+	}
+	return "\n" + noteLine(clip("Columns: "+strings.Join(terms, "; ")+".", textCap)) + "\n"
 }
 
 // Multi renders the answer to execute_multi_query in the seed's layout: a
@@ -42,7 +75,11 @@ func Multi(m result.Multi, opts Options) string {
 			l.sections = append(l.sections, s)
 		}
 		if len(l.sections) > 0 {
-			l.tail = "\n---\n\n"
+			l.tail = "\n---\n"
+			if lg := legend(m.Results, textCap); lg != "" {
+				l.tail += lg + "\n---\n"
+			}
+			l.tail += "\n"
 		}
 		l.tail += tips(m.Results)
 		return l

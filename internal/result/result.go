@@ -37,6 +37,15 @@ type Weighting struct {
 	Notes []string `json:"notes,omitempty" jsonschema:"what the weighting step did, in words"`
 	// AddedColumns names the columns the rewrite added to the result.
 	AddedColumns []string `json:"added_columns,omitempty" jsonschema:"columns the rewrite added beside those the SQL asked for"`
+	// Legend explains the added columns that need it (n, n_eff, margins of
+	// error, low_base…) under their actual names.
+	Legend []Term `json:"legend,omitempty" jsonschema:"what the added columns such as n, n_eff, moe_pct and low_base mean"`
+}
+
+// Term explains one column.
+type Term struct {
+	Column  string `json:"column" jsonschema:"column name"`
+	Meaning string `json:"meaning" jsonschema:"what the column holds, in plain words"`
 }
 
 // Result is the outcome of one query of a call, successful or not.

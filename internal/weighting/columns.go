@@ -52,10 +52,20 @@ func (r *rewriter) addColumns(p *plan) {
 			name = fmt.Sprintf("weighted_expr_%d", i+1)
 		}
 		name = p.add(name, twin)
+		if p.twinOf == nil {
+			p.twinOf = map[int]string{}
+		}
+		p.twinOf[i] = name
 
 		switch kind {
 		case "count_star":
-			if p.events {
+			switch {
+			case p.stageAlias != "":
+				r.note(fmt.Sprintf("weighted_count counts the rows of %s, one per panelist and %s, each with its panelist's weight (people × %s rows, not events)",
+					p.stageAlias, strings.Join(p.rowsAre, " and "), strings.Join(p.rowsAre, " and ")))
+			case r.twoStage:
+				r.note("weighted_count counts people: the inner query has one row per panelist")
+			case p.events:
 				r.note("weighted_count over event rows is projected event volume: each event carries its panelist's weight")
 			}
 			// Standard errors as R's svytotal and svymean of the group indicator.
@@ -97,7 +107,14 @@ func (r *rewriter) addColumns(p *plan) {
 			}
 		}
 
-		if se := linearInAvg(rt.Val, func(avg *pg.FuncCall) *pg.Node { return r.seMean(p, avg) }); se != nil {
+		if !p.panelists && avg0(rt.Val) != nil {
+			if p.stageAlias != "" {
+				r.note(fmt.Sprintf("AVG over %s is a mean per panelist and %s (each row weighted by its panelist's weight); no standard error is given",
+					p.stageAlias, strings.Join(p.rowsAre, " and ")))
+			} else {
+				r.note("AVG over event rows is a per-event mean (each event weighted by its panelist's weight); no standard error is given")
+			}
+		} else if se := linearInAvg(rt.Val, func(avg *pg.FuncCall) *pg.Node { return r.seMean(p, avg) }); se != nil {
 			if p.panelists {
 				p.add("se_"+name, se)
 				if is01(avg0(rt.Val).Args[0]) {
@@ -113,20 +130,57 @@ func (r *rewriter) addColumns(p *plan) {
 	}
 
 	wp := r.wp(p)
-	// The note names the columns as added: an analyst's own column "n"
-	// pushes the base to "n_2", and the note must say so.
+	// The legend names the columns as added: an analyst's own column "n"
+	// pushes the base to "n_2", and the legend must say so.
 	base := p.add("n", funcCall("count", colRef(panelistCol)))
 	neff := p.add("n_eff", binOp("/", square(funcCall("sum", wp)), funcCall("sum", binOp("*", wp, wp))))
 	low := p.add("low_base", binOp("<", funcCall("count", colRef(panelistCol)), intConst(int64(r.minBase))))
 	zero := p.add("n_zero_weight", binOp("-", funcCall("count", colRef(panelistCol)), funcCall("count", clone(wp))))
-	r.note(fmt.Sprintf("%s is the unweighted base of panelists; %s = (Σw)²/Σw² is the effective base; %s flags %s < %d; %s counts panelists with a NULL or zero weight, left out of the weighted figures",
-		base, neff, low, base, r.minBase, zero))
+	p.baseCol = base
+	p.addedRoles = Added{Base: base, EffectiveBase: neff, LowBase: low, ZeroWeight: zero}
+	p.analyst = n
+	for _, t := range sel.TargetList[:n] {
+		if rt := t.GetResTarget(); rt != nil && !hasAggregateOrWindow(rt.Val) {
+			p.groups = append(p.groups, targetName(rt))
+		}
+	}
+	r.explain(p)
 	for _, t := range p.added {
 		if r.opts.NumericRounding {
 			numericRounding(t.GetResTarget().Val)
 		}
 		sel.TargetList = append(sel.TargetList, t)
 		r.added = append(r.added, t.GetResTarget().Name)
+	}
+	r.weightRanking(p)
+}
+
+// explain writes the legend of the added columns that need one, in plain words
+// and under their actual names.
+func (r *rewriter) explain(p *plan) {
+	for _, t := range p.added {
+		name := t.GetResTarget().Name
+		var meaning string
+		switch {
+		case name == p.addedRoles.Base:
+			meaning = "panelists in the group (the unweighted base)"
+		case name == p.addedRoles.EffectiveBase:
+			meaning = "effective base after weighting, (Σw)²/Σw²: the sample size the margins of error rest on"
+		case name == p.addedRoles.LowBase:
+			meaning = fmt.Sprintf("true when fewer than %d panelists are behind the figures: read with caution", r.minBase)
+		case name == p.addedRoles.ZeroWeight:
+			meaning = "panelists left out of the weighted figures because their weight is missing or zero"
+		case strings.HasPrefix(name, "moe_"):
+			meaning = "95 % margin of error, in percentage points (± around the share)"
+			if !strings.Contains(name, "pct") {
+				meaning = "95 % margin of error of the share (± around it, as a proportion)"
+			}
+		case strings.HasPrefix(name, "se_"):
+			meaning = "standard error (as R's survey package computes it)"
+		default:
+			continue
+		}
+		r.legend = append(r.legend, Term{Column: name, Meaning: meaning})
 	}
 }
 
@@ -250,22 +304,18 @@ func square(x *pg.Node) *pg.Node { return funcCall("power", x, intConst(2)) }
 // table (no user-level filter).
 func (r *rewriter) universeTotals(p *plan) (u, u2 *pg.Node) {
 	from, alias, conds := r.universe(p, p.where)
-	if groups := r.userLevelGroups(p); len(groups) > 0 {
+	if groups, level2 := r.userLevelGroups(p); len(groups) > 0 {
 		// Grouped by the panelists' own attributes (gender, age group...),
 		// a reach % is within the group: Netflix reach among women divides
 		// by the weight of women (after the user-level filters), as R's
-		// svyby(~used, ~gender, svymean) gives it. The universe is a
-		// sub-query correlated with the group's values, evaluated per group.
-		we := func() *pg.Node { return r.weightExpr(colRef(alias, r.weight)) }
-		sub := func(val *pg.Node) *pg.Node {
-			return scalarSubquery(&pg.SelectStmt{
-				TargetList:  []*pg.Node{resTarget("", val)},
-				FromClause:  []*pg.Node{clone(from)},
-				WhereClause: andOrNil(append(cloneAll(conds), cloneAll(groups)...)),
-			})
+		// svyby(~used, ~gender, svymean) gives it. The universe of every
+		// group comes from one aggregate over the weights table, grouped by
+		// the same expressions and joined to the answer's groups by wrap.
+		if p.uni == nil {
+			p.uni = &universeJoin{from: from, alias: alias, conds: conds, groups: groups, level2: level2}
 		}
 		r.groupUniverse = true
-		return sub(funcCall("sum", we())), sub(funcCall("sum", binOp("*", we(), we())))
+		return colRef(uniAlias, universeCol), colRef(uniAlias, universe2Col)
 	}
 	if pn := r.opts.Panel; pn != nil && len(conds) == 0 && (p.wItem == nil || p.wItem.table != "") {
 		return floatConst(pn.SumW * r.scale), floatConst(pn.SumW2 * r.scale * r.scale)
@@ -285,15 +335,13 @@ func (r *rewriter) universeTotals(p *plan) (u, u2 *pg.Node) {
 	return u, u2
 }
 
-// userLevelGroups returns, for each GROUP BY expression that reads only the
-// weights table (a panelist attribute), the condition tying the universe's
-// row to the outer query's group: expr IS NOT DISTINCT FROM the
-// group's value, so the NULL group is its own universe too.
-func (r *rewriter) userLevelGroups(p *plan) []*pg.Node {
+// userLevelGroups returns the GROUP BY expressions that read only the weights
+// table (panelist attributes, merged NCCS, a CASE over age…), as written over
+// the weights table and as level 2 computes them.
+func (r *rewriter) userLevelGroups(p *plan) (groups, level2 []*pg.Node) {
 	if p.wItem == nil || !p.grouped || len(p.groupBy) != len(p.sel.GroupClause) {
-		return nil
+		return nil, nil
 	}
-	var conds []*pg.Node
 	for i, g := range p.groupBy {
 		only, refs := true, 0
 		walk(g, func(x *pg.Node) bool {
@@ -314,12 +362,10 @@ func (r *rewriter) userLevelGroups(p *plan) []*pg.Node {
 		if outer.GetAConst() != nil {
 			continue
 		}
-		conds = append(conds, &pg.Node{Node: &pg.Node_AExpr{AExpr: &pg.A_Expr{
-			Kind: pg.A_Expr_Kind_AEXPR_NOT_DISTINCT, Name: []*pg.Node{str("=")},
-			Lexpr: clone(g), Rexpr: clone(outer), Location: -1,
-		}}})
+		groups = append(groups, clone(g))
+		level2 = append(level2, clone(outer))
 	}
-	return conds
+	return groups, level2
 }
 
 // sqrt0 is SQRT(GREATEST(x, 0)): rounding must not take a square root below zero.

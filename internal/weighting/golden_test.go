@@ -2,6 +2,7 @@ package weighting
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -124,14 +125,23 @@ func describe(res *Result) string {
 	var b strings.Builder
 	b.WriteString("applied: " + boolString(res.Applied) + "\n")
 	if res.Reason != "" {
-		b.WriteString("reason: " + res.Reason + "\n")
+		b.WriteString(fmt.Sprintf("reason (%d): %s\n", res.Why, res.Reason))
 	}
 	b.WriteString("nccs_merged: " + boolString(res.NCCSMerged) + "\n")
 	if len(res.AddedColumns) > 0 {
 		b.WriteString("added: " + strings.Join(res.AddedColumns, ", ") + "\n")
 	}
+	if len(res.Groups) > 0 {
+		b.WriteString("groups: " + strings.Join(res.Groups, ", ") + "\n")
+	}
+	if res.OneLevel != "" {
+		b.WriteString("one_level: " + res.OneLevel + "\n")
+	}
 	for _, n := range res.Notes {
 		b.WriteString("note: " + n + "\n")
+	}
+	for _, t := range res.Legend {
+		b.WriteString("legend: " + t.Column + " = " + t.Meaning + "\n")
 	}
 	return b.String()
 }

@@ -1,7 +1,11 @@
 package weighting
 
 import (
+	"fmt"
+	"strings"
+
 	pg "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // mergeNCCS replaces the NCCS column where sel selects, groups, filters groups or
@@ -87,4 +91,150 @@ func (r *rewriter) nccsCase(col *pg.Node) *pg.Node {
 	c := pg.MakeCaseExprNode(nil, whens, -1)
 	c.GetCaseExpr().Defresult = col
 	return c
+}
+
+// mergeFilters makes a filter on an NCCS label mean what the answer's labels
+// mean: in every WHERE of the query (CTEs and sub-queries too), nccs = 'A'
+// matches the merged class A (raw A1 or A), nccs = 'C/D/E' matches C, D or E, and
+// IN, <> and NOT IN likewise. A raw label that is no merged label ('A1', 'D')
+// still matches itself. A note says what each changed filter matched.
+func (r *rewriter) mergeFilters(stmt *pg.Node) {
+	groups := r.mergeGroups()
+	if len(groups) == 0 {
+		return
+	}
+	members := map[string][]string{}
+	for _, g := range groups {
+		members[g.label] = g.raw
+	}
+	ctes := map[string]*pg.CommonTableExpr{}
+	selects := allSelects(stmt)
+	for _, sel := range selects {
+		if sel.WithClause != nil {
+			for _, c := range sel.WithClause.Ctes {
+				if cte := c.GetCommonTableExpr(); cte != nil {
+					ctes[strings.ToLower(cte.Ctename)] = cte
+				}
+			}
+		}
+	}
+	for _, sel := range selects {
+		if sel.WhereClause == nil {
+			continue
+		}
+		sc := r.scopeWith(sel, ctes)
+		walkExpr(sel.WhereClause, func(x *pg.Node) bool {
+			e := x.GetAExpr()
+			if e == nil || len(e.Name) != 1 {
+				return true
+			}
+			op := e.Name[0].GetString_().GetSval()
+			cr := e.Lexpr.GetColumnRef()
+			var labels []string
+			switch {
+			case e.Kind == pg.A_Expr_Kind_AEXPR_OP && (op == "=" || op == "<>" || op == "!="):
+				if cr == nil {
+					cr = e.Rexpr.GetColumnRef()
+					if l, ok := stringConst(e.Lexpr); ok {
+						labels = []string{l}
+					}
+				} else if l, ok := stringConst(e.Rexpr); ok {
+					labels = []string{l}
+				}
+			case e.Kind == pg.A_Expr_Kind_AEXPR_IN && e.Rexpr.GetList() != nil:
+				for _, item := range e.Rexpr.GetList().Items {
+					l, ok := stringConst(item)
+					if !ok {
+						return true
+					}
+					labels = append(labels, l)
+				}
+			default:
+				return true
+			}
+			if cr == nil || len(labels) == 0 || !r.isNCCSRef(cr, sc) {
+				return true
+			}
+			var raws []string
+			var said []string
+			for _, l := range labels {
+				if m, ok := members[l]; ok {
+					raws = append(raws, m...)
+					said = append(said, fmt.Sprintf("'%s' matched NCCS %s", l, joinAnd(m)))
+					continue
+				}
+				raws = append(raws, l)
+				if merged, ok := r.nccsMap[l]; ok && merged != l {
+					said = append(said, fmt.Sprintf("'%s' matched raw NCCS %s only (answers show it merged as %s)", l, l, merged))
+				}
+			}
+			if len(said) == 0 {
+				return false
+			}
+			list := make([]*pg.Node, len(raws))
+			for i, raw := range raws {
+				list[i] = strConst(raw)
+			}
+			not := op == "<>" || op == "!="
+			in := "="
+			if not {
+				in = "<>"
+			}
+			x.Node = pg.MakeAExprNode(pg.A_Expr_Kind_AEXPR_IN, []*pg.Node{str(in)},
+				&pg.Node{Node: &pg.Node_ColumnRef{ColumnRef: cr}}, pg.MakeListNode(list), -1).Node
+			verb := "WHERE " + strings.Join(fields(cr), ".")
+			if not {
+				verb += " excluding"
+			}
+			r.note(verb + ": " + strings.Join(said, "; "))
+			return false
+		})
+	}
+}
+
+// stringConst returns the value of a string constant, possibly cast.
+func stringConst(n *pg.Node) (string, bool) {
+	if tc := n.GetTypeCast(); tc != nil {
+		n = tc.Arg
+	}
+	if c := n.GetAConst(); c != nil && c.GetSval() != nil {
+		return c.GetSval().Sval, true
+	}
+	return "", false
+}
+
+// joinAnd writes labels as "A1 and A", "C, D and E".
+func joinAnd(labels []string) string {
+	if len(labels) < 2 {
+		return strings.Join(labels, "")
+	}
+	return strings.Join(labels[:len(labels)-1], ", ") + " and " + labels[len(labels)-1]
+}
+
+// allSelects returns every SELECT of the tree under n: the statement itself,
+// its CTEs, sub-queries in FROM and in expressions, and the arms of set
+// operations.
+func allSelects(n *pg.Node) []*pg.SelectStmt {
+	var out []*pg.SelectStmt
+	var visit func(m protoreflect.Message)
+	visit = func(m protoreflect.Message) {
+		if sel, ok := m.Interface().(*pg.SelectStmt); ok {
+			out = append(out, sel)
+		}
+		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			switch {
+			case fd.Kind() != protoreflect.MessageKind || fd.IsMap():
+			case fd.IsList():
+				l := v.List()
+				for i := 0; i < l.Len(); i++ {
+					visit(l.Get(i).Message())
+				}
+			default:
+				visit(v.Message())
+			}
+			return true
+		})
+	}
+	visit(n.ProtoReflect())
+	return out
 }

@@ -44,6 +44,18 @@ type plan struct {
 	// first (twolevel.go); partials are its split aggregates by canonical form.
 	twoLevel bool
 	partials map[string]*partial
+
+	keyItems   []*item  // the relations with the respondent key but no weight
+	stageAlias string   // an inner stage whose rows are per panelist and rowsAre
+	rowsAre    []string // its group columns the outer query does not keep
+
+	analyst int            // select-list entries the analyst wrote (the rest are added)
+	twinOf  map[int]string // analyst entry -> the name of its weighted twin
+	uni     *universeJoin  // per-group reach universes, joined by wrap
+	baseCol string         // the name of the added unweighted base column (n, n_2…)
+
+	addedRoles Added    // the added columns by role
+	groups     []string // output names of the grouping columns
 }
 
 // rowsArePanelists reports whether each row of mcpa_base is one panelist (within
@@ -55,17 +67,20 @@ func (p *plan) rowsArePanelists() bool { return p.panelists || p.twoLevel }
 // table that carries each row's weight, and appends the weighted columns. It returns
 // a reason when it cannot be weighted safely; stmt may then be half changed and must
 // be thrown away.
-func (r *rewriter) weightSelect(stmt *pg.Node) string {
+func (r *rewriter) weightSelect(stmt *pg.Node) (*plan, string) {
 	work := stmt.GetSelectStmt()
 	p := &plan{sel: work, sc: r.scope(work), key: r.key, names: map[string]bool{}, projOf: map[string][2]string{}}
 	if reason := r.choose(p); reason != "" {
-		return reason
+		return nil, reason
 	}
 	if reason := r.build(p); reason != "" {
-		return reason
+		return nil, reason
+	}
+	if p.needsWrap() {
+		r.wrap(stmt, p)
 	}
 	r.events = p.events
-	return ""
+	return p, ""
 }
 
 // choose decides where the weight comes from.
@@ -73,21 +88,21 @@ func (r *rewriter) choose(p *plan) string {
 	sc := p.sc
 	switch {
 	case sc.outerJoin:
-		return "weights not applied: outer joins could duplicate or drop panelists"
+		return "outer joins could duplicate or drop panelists"
 	case sc.unknown:
-		return "weights not applied: the FROM clause reads a function or a VALUES list"
+		return "the FROM clause reads a function or a VALUES list"
 	case len(sc.items) == 0:
-		return "weights not applied: the query reads no table"
+		return "the query reads no table"
 	}
 	var keyItems []*item
 	for _, it := range sc.items {
 		if it.alias == "" {
-			return "weights not applied: a sub-query in FROM has no alias, so its columns cannot be named"
+			return "a sub-query in FROM has no alias, so its columns cannot be named"
 		}
 		switch it.kind {
 		case weightsItem:
 			if p.wItem != nil {
-				return fmt.Sprintf("weights not applied: %s appears twice, which would count panelists more than once", r.weightsTable)
+				return fmt.Sprintf("%s appears twice, which would count panelists more than once", r.weightsTable)
 			}
 			p.wItem = it
 		case keyItem:
@@ -98,14 +113,16 @@ func (r *rewriter) choose(p *plan) string {
 	case p.wItem != nil:
 		p.keyAlias = p.wItem.alias
 		p.events = len(keyItems) > 0
+		p.keyItems = keyItems
 	case len(keyItems) == 1:
 		p.joinItem = keyItems[0]
+		p.keyItems = keyItems
 		p.keyAlias = p.joinItem.alias
 		p.events = true
 	case len(keyItems) > 1:
-		return fmt.Sprintf("weights not applied: several event tables are joined without %s, which could count a panelist's events many times", r.weightsTable)
+		return fmt.Sprintf("several event tables are joined without %s, which could count a panelist's events many times", r.weightsTable)
 	default:
-		return fmt.Sprintf("weights not applied: the query reads neither %s nor a table with %s", r.weightsTable, r.key)
+		return fmt.Sprintf("the query reads neither %s nor a table with %s", r.weightsTable, r.key)
 	}
 	p.panelists = !p.events
 	return ""
@@ -116,16 +133,16 @@ func (r *rewriter) build(p *plan) string {
 	sel := p.sel
 	for _, t := range sel.TargetList {
 		if isStar(t.GetResTarget().GetVal()) && !expandStars(sel, p.sc) {
-			return "weights not applied: SELECT * over a relation whose columns are unknown or a JOIN with USING"
+			return "SELECT * over a relation whose columns are unknown or a JOIN with USING"
 		}
 	}
 	for _, g := range sel.GroupClause {
 		if g.GetGroupingSet() != nil {
-			return "weights not applied: GROUPING SETS, ROLLUP and CUBE are not weighted"
+			return "GROUPING SETS, ROLLUP and CUBE are not weighted"
 		}
 	}
 	if sel.DistinctClause != nil {
-		return "weights not applied: SELECT DISTINCT over aggregates is not weighted"
+		return "SELECT DISTINCT over aggregates is not weighted"
 	}
 
 	// Qualify every column so the joined weights table cannot make one ambiguous.
@@ -173,29 +190,43 @@ func (r *rewriter) build(p *plan) string {
 			}
 		}
 		if r.isKeyExpr(e, p.sc) {
-			return fmt.Sprintf("weights not applied: the GROUP BY includes %s, so each row is one panelist; the query that aggregates over panelists is the one to weight", r.key)
+			return fmt.Sprintf("the GROUP BY includes %s, so each row is one panelist; the query that aggregates over panelists is the one to weight", r.key)
 		}
 		p.groupBy = append(p.groupBy, clone(e))
 	}
 	p.grouped = len(p.groupBy) > 0
 
-	// A two-stage query whose outer GROUP BY keeps the inner groups reads one row per
-	// panelist and group: no de-duplication is needed and means are per panelist.
-	if p.joinItem != nil && p.joinItem.panelistRows {
-		keeps := true
-		for _, c := range p.joinItem.groupCols {
-			found := false
-			for _, g := range p.groupBy {
-				if cr := g.GetColumnRef(); cr != nil {
-					f := fields(cr)
-					found = found || (f[len(f)-1] == c && p.sc.resolve(f) == p.joinItem)
+	// A two-stage query reads the rows of an inner query grouped by the key. When
+	// the outer GROUP BY keeps the inner groups (or there are none), those are one
+	// row per panelist and group: no de-duplication is needed and means are per
+	// panelist. Otherwise a row is a panelist within an inner group (per panelist
+	// and app, say), and the notes say so.
+	if len(p.keyItems) > 0 {
+		keeps, stages := true, true
+		for _, it := range p.keyItems {
+			stages = stages && it.panelistRows
+			for _, c := range it.groupCols {
+				found := false
+				for _, g := range p.groupBy {
+					if cr := g.GetColumnRef(); cr != nil {
+						f := fields(cr)
+						found = found || (f[len(f)-1] == c && p.sc.resolve(f) == it)
+					}
+				}
+				if !found {
+					keeps = false
+					p.rowsAre = append(p.rowsAre, c)
 				}
 			}
-			keeps = keeps && found
 		}
-		if keeps {
+		switch {
+		case stages && keeps:
 			p.panelists = true
 			r.twoStage = true
+		case stages:
+			p.stageAlias = p.keyItems[0].alias
+		default:
+			p.rowsAre = nil
 		}
 	}
 
@@ -283,7 +314,7 @@ func (r *rewriter) project(p *plan) string {
 		})
 	}
 	if correlated {
-		return "weights not applied: a correlated sub-query refers to the outer FROM clause"
+		return "a correlated sub-query refers to the outer FROM clause"
 	}
 
 	count := map[string]int{}

@@ -65,7 +65,7 @@ func (r *rewriter) planTwoLevel(p *plan) (reason string, ok bool) {
 	sel := p.sel
 	roots := level2Roots(sel)
 	if correlatedSubquery(roots, p.sc) {
-		return "weights not applied: a correlated sub-query refers to the outer FROM clause", false
+		return "a correlated sub-query refers to the outer FROM clause", false
 	}
 	groups := make([]string, len(p.groupBy))
 	for i, g := range p.groupBy {

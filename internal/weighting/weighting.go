@@ -105,13 +105,54 @@ func quoteIdent(name string) string {
 
 // Result describes a rewrite.
 type Result struct {
-	Tree         *pg.ParseResult // the rewritten tree; the input is never mutated (Tree is the input itself when nothing changed)
-	Applied      bool            // weights applied
-	Reason       string          // when not applied: why
-	NCCSMerged   bool
-	Notes        []string // exact words for the analyst
-	AddedColumns []string // names of columns the rewrite added, in order
+	Tree       *pg.ParseResult // the rewritten tree; the input is never mutated (Tree is the input itself when nothing changed)
+	Applied    bool            // weights applied
+	Why        Why             // when not applied: which kind of reason
+	Reason     string          // when not applied: why, in plain words
+	NCCSMerged bool
+	Notes      []string // exact words for the analyst
+	// AddedColumns names the columns the rewrite added, in order; Added
+	// names the ones the caller reads by role (they get a suffix, n_2, when
+	// the analyst's query already has a column of that name).
+	AddedColumns []string
+	Added        Added
+	// Groups are the output names of the answer's grouping columns, in
+	// order: the labels of a group in a note ("Other × Netflix").
+	Groups []string
+	// Legend explains, in plain words, the added columns that need it (n,
+	// n_eff, margins of error, low_base…), by their actual names.
+	Legend []Term
+	// OneLevel says why an event query could not be reduced per panelist
+	// first and kept the slower one-level rewrite ("" when it was, or when
+	// no event table was read).
+	OneLevel string
 }
+
+// Added names the columns a weighted answer carries by role; "" when absent.
+type Added struct {
+	Base          string // unweighted panelists in the group (n)
+	EffectiveBase string // Kish effective base (n_eff)
+	LowBase       string // true when the base is below the dataset's minimum (low_base)
+	ZeroWeight    string // panelists left out for a NULL or zero weight (n_zero_weight)
+}
+
+// Term is one entry of a [Result.Legend].
+type Term struct {
+	Column  string
+	Meaning string
+}
+
+// Why classifies the reason a query was not weighted.
+type Why int
+
+const (
+	NotWeighted  Why = iota // weights were applied (or nothing to say)
+	Off                     // apply_weights is false
+	NoDesign                // the dataset has no weight, weights table or respondent key
+	RawRows                 // a raw (non-aggregated) query: never weighted
+	HandWeighted            // the query uses the weight column itself
+	Unsafe                  // a shape that cannot be weighted safely
+)
 
 // Rewrite rewrites a guarded single-SELECT parse tree so that an aggregated query over
 // the survey panel carries weighted figures beside the ones it asked for, and so that
@@ -134,22 +175,31 @@ func Rewrite(tree *pg.ParseResult, opts Options) (*Result, error) {
 	}
 	r := newRewriter(opts)
 	in := tree.Stmts[0].Stmt
-	reason := r.unweightedReason(in)
+	why, reason := r.unweightedReason(in)
 	merge := opts.MergeNCCS && r.nccs != "" && in.GetSelectStmt().Op == pg.SetOperation_SETOP_NONE
 	if reason != "" && !merge {
-		return r.fixGroupsOnly(tree, reason), nil
+		res := r.fixGroupsOnly(tree, reason)
+		res.Why = why
+		return res, nil
 	}
 	out, merged := r.prepare(tree, merge)
-	res := &Result{Reason: reason}
+	res := &Result{Reason: reason, Why: why}
 	if reason == "" {
-		if why := r.weightSelect(out.Stmts[0].Stmt); why != "" {
+		if p, unsafe := r.weightSelect(out.Stmts[0].Stmt); unsafe != "" {
 			// The attempt may have changed the copy: start again from the input.
-			res.Reason = why
+			res.Why, res.Reason = Unsafe, unsafe
 			r.twoStage = false
+			r.extra, r.legend = nil, nil
 			out, merged = r.prepare(tree, merge)
 		} else {
 			res.Applied = true
 			res.AddedColumns = r.added
+			res.Added = p.addedRoles
+			res.Groups = p.groups
+			res.Legend = r.legend
+			if r.oneLevel {
+				res.OneLevel = "its aggregates do not split per panelist (COUNT(DISTINCT) of a non-key column, STDDEV, string_agg… or a constant group)"
+			}
 		}
 	}
 	res.Tree = out
@@ -159,22 +209,22 @@ func Rewrite(tree *pg.ParseResult, opts Options) (*Result, error) {
 }
 
 // unweightedReason says why stmt is not to be weighted, "" when it is.
-func (r *rewriter) unweightedReason(stmt *pg.Node) string {
+func (r *rewriter) unweightedReason(stmt *pg.Node) (Why, string) {
 	switch {
 	case !r.opts.Weights:
-		return "weights not applied: apply_weights is false"
+		return Off, "apply_weights is false"
 	case r.weight == "":
-		return "weights not applied: the dataset has no weight column"
+		return NoDesign, "the dataset has no weight column"
 	case r.weightsTable == "" || r.key == "":
-		return "weights not applied: the dataset has no weights table or respondent key configured"
+		return NoDesign, "the dataset has no weights table or respondent key configured"
 	case !r.opts.Aggregated:
-		return "weights not applied: raw (non-aggregated) rows are never weighted"
+		return RawRows, "raw (non-aggregated) rows are never weighted"
 	case stmt.GetSelectStmt().Op != pg.SetOperation_SETOP_NONE:
-		return "weights not applied: set operations (UNION, INTERSECT, EXCEPT) are not weighted"
+		return Unsafe, "set operations (UNION, INTERSECT, EXCEPT) are not weighted"
 	case usesColumn(stmt, r.weight):
-		return fmt.Sprintf("the query already uses the weight column %s, so it was left as written", r.weight)
+		return HandWeighted, fmt.Sprintf("the query already uses the weight column %s, so it was left as written", r.weight)
 	}
-	return ""
+	return NotWeighted, ""
 }
 
 // prepare copies tree, points shadowed GROUP BY names at their output columns and,
@@ -197,7 +247,9 @@ func (r *rewriter) prepare(tree *pg.ParseResult, merge bool) (*pg.ParseResult, b
 	if starCovers(sel, sc, r.nccs) && !expandStars(sel, sc) {
 		r.note("NCCS labels under SELECT * are not merged: the star covers a JOIN with USING or a relation whose columns are unknown; list the columns to merge them")
 	}
-	return out, r.mergeNCCS(sel, sc)
+	merged := r.mergeNCCS(sel, sc)
+	r.mergeFilters(out.Stmts[0].Stmt)
+	return out, merged
 }
 
 // fixGroupsOnly is Rewrite when there is nothing to weight or merge: it only points
@@ -244,6 +296,7 @@ type rewriter struct {
 
 	added    []string
 	extra    []string // notes gathered while rewriting
+	legend   []Term
 	reach    bool
 	events   bool
 	twoStage bool
@@ -306,9 +359,6 @@ func (r *rewriter) notes(res *Result) []string {
 		}
 		notes = append(notes, b.String())
 	} else {
-		if res.Reason != "" {
-			notes = append(notes, res.Reason)
-		}
 		if res.NCCSMerged {
 			notes = append(notes, "NCCS merged "+r.mergeSummary())
 		}
