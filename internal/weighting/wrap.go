@@ -124,7 +124,7 @@ func (r *rewriter) wrap(stmt *pg.Node, p *plan) {
 
 // lifter moves level-2 expressions into hidden columns of the grouped query.
 type lifter struct {
-	inner *pg.SelectStmt
+	inner  *pg.SelectStmt
 	seen   map[string]string // canonical form -> column of the wrapped query
 	groups map[string]bool   // canonical forms of the GROUP BY expressions
 	hidden int
