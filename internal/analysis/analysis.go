@@ -533,6 +533,7 @@ func Plan(h *dataset.Handle, req Request) (QueryPlan, error) {
 		Roles: roles, Schema: schema, Aggregated: p.Aggregated,
 		Weights: req.ApplyWeights, MergeNCCS: req.MergeNCCS,
 		NumericRounding: h.Dataset.Driver == catalog.DriverPostgres,
+		NameColumns:     h.Dataset.Driver == catalog.DriverDuckDB,
 		StandardErrors:  req.StandardErrors,
 		// The design's constants, computed once per dataset version by the
 		// registry, become literals instead of whole-table sub-queries.

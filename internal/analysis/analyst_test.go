@@ -239,7 +239,10 @@ var analystCases = []analystCase{
 		// divides by all panelists, not by each gender's (contract item 1).
 		name:     "Netflix and Spotify reach by gender × app (low base names the whole group)",
 		question: "SELECT u.gender, a.app_name, COUNT(DISTINCT a.user_id) FROM app_usage a JOIN users u ON u.user_id = a.user_id WHERE a.app_name IN ('Netflix', 'Spotify') GROUP BY u.gender, a.app_name",
-		expect: `SELECT u.gender, x.app_name, COUNT(*) AS count, SUM(u.weight) * 1000 AS weighted_reach, 100.0 * SUM(u.weight) / (SELECT SUM(weight) FROM users) AS reach_pct, COUNT(*) AS n
+		// Grouped by a panelist attribute and an event column, reach % is
+		// within the panelist group: Netflix users among all women.
+		expect: `SELECT u.gender, x.app_name, COUNT(*) AS count, SUM(u.weight) * 1000 AS weighted_reach,
+				100.0 * SUM(u.weight) / (SELECT SUM(weight) FROM users g WHERE g.gender IS NOT DISTINCT FROM u.gender) AS reach_pct, COUNT(*) AS n
 			FROM (SELECT DISTINCT app_name, user_id FROM app_usage WHERE app_name IN ('Netflix', 'Spotify')) x JOIN users u ON u.user_id = x.user_id
 			GROUP BY u.gender, x.app_name`,
 		keys: []string{"gender", "app_name"},

@@ -93,6 +93,23 @@ func (r *rewriter) nccsCase(col *pg.Node) *pg.Node {
 	return c
 }
 
+// rawNCCSNote says, when merging is off and the answer shows the NCCS column,
+// that its labels are the raw ones.
+func (r *rewriter) rawNCCSNote(sel *pg.SelectStmt, sc *scope) {
+	if r.nccs == "" || len(r.mergeGroups()) == 0 {
+		return
+	}
+	shown := starCovers(sel, sc, r.nccs)
+	for _, t := range sel.TargetList {
+		if cr := t.GetResTarget().GetVal().GetColumnRef(); cr != nil && r.isNCCSRef(cr, sc) {
+			shown = true
+		}
+	}
+	if shown {
+		r.note("NCCS labels are raw, not merged (merge_nccs is false)")
+	}
+}
+
 // mergeFilters makes a filter on an NCCS label mean what the answer's labels
 // mean: in every WHERE of the query (CTEs and sub-queries too), nccs = 'A'
 // matches the merged class A (raw A1 or A), nccs = 'C/D/E' matches C, D or E, and
@@ -155,38 +172,56 @@ func (r *rewriter) mergeFilters(stmt *pg.Node) {
 			if cr == nil || len(labels) == 0 || !r.isNCCSRef(cr, sc) {
 				return true
 			}
-			var raws []string
-			var said []string
+			var raws, asRaw []string
+			changed := false
 			for _, l := range labels {
 				if m, ok := members[l]; ok {
 					raws = append(raws, m...)
-					said = append(said, fmt.Sprintf("'%s' matched NCCS %s", l, joinAnd(m)))
+					changed = true
 					continue
 				}
 				raws = append(raws, l)
 				if merged, ok := r.nccsMap[l]; ok && merged != l {
-					said = append(said, fmt.Sprintf("'%s' matched raw NCCS %s only (answers show it merged as %s)", l, l, merged))
+					asRaw = append(asRaw, fmt.Sprintf("'%s' is a raw label, shown merged as %s", l, merged))
 				}
 			}
-			if len(said) == 0 {
+			if !changed && len(asRaw) == 0 {
 				return false
 			}
-			list := make([]*pg.Node, len(raws))
-			for i, raw := range raws {
-				list[i] = strConst(raw)
-			}
 			not := op == "<>" || op == "!="
-			in := "="
-			if not {
-				in = "<>"
+			if changed {
+				list := make([]*pg.Node, len(raws))
+				for i, raw := range raws {
+					list[i] = strConst(raw)
+				}
+				in := "="
+				if not {
+					in = "<>"
+				}
+				x.Node = pg.MakeAExprNode(pg.A_Expr_Kind_AEXPR_IN, []*pg.Node{str(in)},
+					&pg.Node{Node: &pg.Node_ColumnRef{ColumnRef: cr}}, pg.MakeListNode(list), -1).Node
 			}
-			x.Node = pg.MakeAExprNode(pg.A_Expr_Kind_AEXPR_IN, []*pg.Node{str(in)},
-				&pg.Node{Node: &pg.Node_ColumnRef{ColumnRef: cr}}, pg.MakeListNode(list), -1).Node
-			verb := "WHERE " + strings.Join(fields(cr), ".")
-			if not {
-				verb += " excluding"
+			quoted := make([]string, len(labels))
+			for i, l := range labels {
+				quoted[i] = "'" + l + "'"
 			}
-			r.note(verb + ": " + strings.Join(said, "; "))
+			filter := fmt.Sprintf("%s = %s", strings.Join(fields(cr), "."), quoted[0])
+			switch {
+			case len(labels) > 1 && not:
+				filter = fmt.Sprintf("%s NOT IN (%s)", strings.Join(fields(cr), "."), strings.Join(quoted, ", "))
+			case len(labels) > 1:
+				filter = fmt.Sprintf("%s IN (%s)", strings.Join(fields(cr), "."), strings.Join(quoted, ", "))
+			case not:
+				filter = fmt.Sprintf("%s <> %s", strings.Join(fields(cr), "."), quoted[0])
+			}
+			note := fmt.Sprintf("WHERE %s matched NCCS %s", filter, joinAnd(dedupe(raws)))
+			if not {
+				note += ", which it leaves out"
+			}
+			if len(asRaw) > 0 {
+				note += "; " + strings.Join(asRaw, "; ")
+			}
+			r.note(note)
 			return false
 		})
 	}

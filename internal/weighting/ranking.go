@@ -70,8 +70,8 @@ func (r *rewriter) weightRanking(p *plan) {
 		// After the twins: the base stays the unweighted count it names.
 		sel.HavingClause = r.baseInHaving(p, h)
 		if having && len(counts) > 0 {
-			r.note(fmt.Sprintf("HAVING %s compared projected people (weighted counts), not panelists; to filter on the unweighted base, write HAVING %s >= %s instead",
-				strings.Join(counts, ", "), p.baseCol, minThreshold(counts)))
+			r.note(fmt.Sprintf("HAVING %s compared projected people (weighted counts), not panelists; to filter on the unweighted base instead, write HAVING %s >= %d (panelists in the group)",
+				strings.Join(counts, ", "), p.baseCol, r.minBase))
 		}
 	}
 	limit := sel.LimitCount != nil && sel.LimitCount.GetAConst() != nil && !sel.LimitCount.GetAConst().Isnull
@@ -85,7 +85,7 @@ func (r *rewriter) weightRanking(p *plan) {
 	case having:
 		r.note("HAVING filters on the weighted figures, not on the unweighted sample")
 	}
-	if slicesContains(r.addedNames(p), "weighted_pct") && (having || limit) {
+	if slicesContains(r.addedNames(p), "weighted_pct") && (sel.HavingClause != nil || limit) {
 		r.note("weighted_pct is a share of everyone the WHERE keeps, before HAVING or LIMIT dropped any group")
 	}
 }
@@ -183,12 +183,6 @@ func (r *rewriter) countThresholds(p *plan, having *pg.Node) []string {
 		return false
 	})
 	return out
-}
-
-// minThreshold is the number of the first threshold, for the example in the note.
-func minThreshold(counts []string) string {
-	f := strings.Fields(counts[0])
-	return f[len(f)-1]
 }
 
 // describeAggregate writes an aggregate call the way an analyst reads it:

@@ -64,6 +64,11 @@ type Options struct {
 	// or trunc() to numeric, for PostgreSQL, which has no
 	// round(double precision, int). DuckDB needs no cast.
 	NumericRounding bool
+	// NameColumns gives every unnamed select-list entry the name PostgreSQL
+	// would give it (count, sum, extract, ?column?…), for engines that name
+	// columns otherwise (DuckDB: count_star(), CAST(age AS INTEGER)). Weighted
+	// queries are named whatever this says.
+	NameColumns bool
 	// StandardErrors adds the standard errors of weighted counts, shares
 	// and reach (se_weighted_count, se_weighted_pct, se_weighted_reach,
 	// se_reach_pct), as R's svytotal and svymean give them. Off, answers
@@ -236,12 +241,16 @@ func (r *rewriter) prepare(tree *pg.ParseResult, merge bool) (*pg.ParseResult, b
 		StmtLen:      tree.Stmts[0].StmtLen,
 	}}}
 	sel := out.Stmts[0].Stmt.GetSelectStmt()
+	if r.opts.NameColumns {
+		nameTargets(leftmost(sel))
+	}
 	if sel.Op != pg.SetOperation_SETOP_NONE {
 		return out, false
 	}
 	sc := r.scope(sel)
 	r.groupByOutputs(sel, r.shadowedGroups(sel, sc))
 	if !merge {
+		r.rawNCCSNote(sel, sc)
 		return out, false
 	}
 	if starCovers(sel, sc, r.nccs) && !expandStars(sel, sc) {
@@ -257,19 +266,49 @@ func (r *rewriter) prepare(tree *pg.ParseResult, merge bool) (*pg.ParseResult, b
 func (r *rewriter) fixGroupsOnly(tree *pg.ParseResult, reason string) *Result {
 	res := &Result{Tree: tree, Reason: reason}
 	sel := tree.Stmts[0].Stmt.GetSelectStmt()
+	var fixes []shadowedGroup
 	if sel.Op == pg.SetOperation_SETOP_NONE && hasBareGroupName(sel) {
-		if fixes := r.shadowedGroups(sel, r.scope(sel)); len(fixes) > 0 {
-			stmt := clone(tree.Stmts[0].Stmt)
-			r.groupByOutputs(stmt.GetSelectStmt(), fixes)
-			res.Tree = &pg.ParseResult{Version: tree.Version, Stmts: []*pg.RawStmt{{
-				Stmt:         stmt,
-				StmtLocation: tree.Stmts[0].StmtLocation,
-				StmtLen:      tree.Stmts[0].StmtLen,
-			}}}
+		fixes = r.shadowedGroups(sel, r.scope(sel))
+	}
+	name := r.opts.NameColumns && unnamed(leftmost(sel))
+	if len(fixes) > 0 || name {
+		stmt := clone(tree.Stmts[0].Stmt)
+		r.groupByOutputs(stmt.GetSelectStmt(), fixes)
+		if name {
+			nameTargets(leftmost(stmt.GetSelectStmt()))
 		}
+		res.Tree = &pg.ParseResult{Version: tree.Version, Stmts: []*pg.RawStmt{{
+			Stmt:         stmt,
+			StmtLocation: tree.Stmts[0].StmtLocation,
+			StmtLen:      tree.Stmts[0].StmtLen,
+		}}}
+	}
+	if sel.Op == pg.SetOperation_SETOP_NONE && !r.opts.MergeNCCS {
+		r.rawNCCSNote(sel, r.scope(sel))
 	}
 	res.Notes = r.notes(res)
 	return res
+}
+
+// leftmost is the SELECT of a set operation whose select list names the
+// columns (the first arm); sel itself otherwise.
+func leftmost(sel *pg.SelectStmt) *pg.SelectStmt {
+	for sel.Op != pg.SetOperation_SETOP_NONE && sel.Larg != nil {
+		sel = sel.Larg
+	}
+	return sel
+}
+
+// unnamed reports whether sel has a select-list entry that an engine other
+// than PostgreSQL may name differently: an unnamed expression that is not a
+// plain column.
+func unnamed(sel *pg.SelectStmt) bool {
+	for _, t := range sel.TargetList {
+		if rt := t.GetResTarget(); rt != nil && rt.Name == "" && rt.Val != nil && rt.Val.GetColumnRef() == nil {
+			return true
+		}
+	}
+	return false
 }
 
 func hasBareGroupName(sel *pg.SelectStmt) bool {
