@@ -486,20 +486,24 @@ type QueryPlan struct {
 // It does no I/O.
 func Plan(h *dataset.Handle, req Request) (QueryPlan, error) {
 	relations := make(map[string]bool, len(h.Tables))
+	columns := make(map[string]map[string]bool, len(h.Tables))
 	schema := make(weighting.Schema, len(h.Tables))
 	for _, t := range h.Tables {
 		name := strings.ToLower(t.Name)
 		relations[name] = true
 		cols := make([]string, len(t.Columns))
+		set := make(map[string]bool, len(t.Columns))
 		for i, c := range t.Columns {
 			cols[i] = strings.ToLower(c.Name)
+			set[cols[i]] = true
 		}
-		schema[name] = cols
+		schema[name], columns[name] = cols, set
 	}
 	q, err := sqlguard.Check(req.Query, sqlguard.Options{
 		Dialect:   dialect(h.Dataset.Driver),
 		MaxBytes:  h.Limits.MaxQueryBytes,
 		Relations: relations,
+		Columns:   columns,
 	})
 	if err != nil {
 		return QueryPlan{}, err

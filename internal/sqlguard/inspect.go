@@ -22,18 +22,31 @@ type inspector struct {
 	starTargets map[*pg_query.ColumnRef]bool
 	// fieldAccess are single-name references used as (u).col, which read a column.
 	fieldAccess map[*pg_query.ColumnRef]bool
-	// fromNames are the table, alias and CTE names of the statement, each with
-	// the output column names known for it; a bare reference to one of them
-	// that is not also one of its columns is a whole row.
-	fromNames map[string]map[string]bool
-	// bareRefs are single-name column references, checked against fromNames
-	// once the whole tree has been seen.
-	bareRefs []*pg_query.ColumnRef
+	// level is the query level being walked: the FROM items of each SELECT,
+	// with the output column names known for each.
+	level *level
+	// bareRefs are single-name column references with their query level,
+	// checked once the whole tree has been seen.
+	bareRefs []bareRef
 }
 
-// scope is the set of CTE names visible at a point of the tree.
+// A level is one SELECT's FROM clause: its items by name (table, alias or CTE
+// name), each with its known column names (nil: unknown).
+type level struct {
+	parent *level
+	items  map[string]map[string]bool
+}
+
+type bareRef struct {
+	ref   *pg_query.ColumnRef
+	level *level
+}
+
+// scope is the set of CTE names visible at a point of the tree, with their
+// output columns.
 type scope struct {
 	names  map[string]bool
+	cols   map[string]map[string]bool
 	parent *scope
 }
 
@@ -46,25 +59,58 @@ func (s *scope) has(name string) bool {
 	return false
 }
 
+// columns returns the output columns of the visible CTE name.
+func (s *scope) columns(name string) map[string]bool {
+	for ; s != nil; s = s.parent {
+		if s.names[name] {
+			return s.cols[name]
+		}
+	}
+	return nil
+}
+
 func inspect(text string, tree *pg_query.ParseResult, opts Options) *Error {
 	in := &inspector{
 		text:        text,
 		opts:        opts,
 		starTargets: map[*pg_query.ColumnRef]bool{},
 		fieldAccess: map[*pg_query.ColumnRef]bool{},
-		fromNames:   map[string]map[string]bool{},
 	}
 	in.walk(tree.ProtoReflect(), nil)
 	if in.err != nil {
 		return in.err
 	}
-	for _, ref := range in.bareRefs {
-		name := strings.ToLower(ref.Fields[0].GetString_().GetSval())
-		if cols, ok := in.fromNames[name]; ok && !cols[name] && !in.fieldAccess[ref] {
-			return in.wholeRow(name, ref.Location)
+	for _, br := range in.bareRefs {
+		if in.fieldAccess[br.ref] {
+			continue
+		}
+		name := strings.ToLower(br.ref.Fields[0].GetString_().GetSval())
+		if br.level.wholeRow(name) {
+			return in.wholeRow(name, br.ref.Location)
 		}
 	}
 	return nil
+}
+
+// wholeRow reports whether a bare name at this level reads a whole row. As
+// PostgreSQL resolves it: a column of any FROM item at this level or an outer
+// one wins; only when there is none does the name stand for the row of the
+// FROM item so named. An item whose columns are unknown cannot be said to
+// have the column, so its name is taken as a row: refusing is the safe side.
+func (l *level) wholeRow(name string) bool {
+	for x := l; x != nil; x = x.parent {
+		for _, cols := range x.items {
+			if cols[name] {
+				return false
+			}
+		}
+	}
+	for x := l; x != nil; x = x.parent {
+		if _, ok := x.items[name]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // walk visits m and everything below it, with ctes the CTE names in scope.
@@ -72,9 +118,14 @@ func (in *inspector) walk(m protoreflect.Message, ctes *scope) {
 	if in.err != nil || !m.IsValid() {
 		return
 	}
-	if sel, ok := m.Interface().(*pg_query.SelectStmt); ok && sel.WithClause != nil {
-		in.walkWith(sel, ctes)
-		return
+	if sel, ok := m.Interface().(*pg_query.SelectStmt); ok {
+		saved := in.level
+		in.level = &level{parent: saved, items: map[string]map[string]bool{}}
+		defer func() { in.level = saved }()
+		if sel.WithClause != nil {
+			in.walkWith(sel, ctes)
+			return
+		}
 	}
 	in.visit(m, ctes)
 	if in.err != nil {
@@ -137,13 +188,14 @@ func (in *inspector) walkWith(sel *pg_query.SelectStmt, ctes *scope) {
 		return
 	}
 	w := sel.WithClause
-	all := &scope{names: map[string]bool{}, parent: ctes}
+	all := &scope{names: map[string]bool{}, cols: map[string]map[string]bool{}, parent: ctes}
 	for _, n := range w.Ctes {
 		if cte := n.GetCommonTableExpr(); cte != nil {
 			all.names[strings.ToLower(cte.Ctename)] = true
+			all.cols[strings.ToLower(cte.Ctename)] = cteColumns(cte)
 		}
 	}
-	seen := &scope{names: map[string]bool{}, parent: ctes}
+	seen := &scope{names: map[string]bool{}, cols: all.cols, parent: ctes}
 	for _, n := range w.Ctes {
 		cte := n.GetCommonTableExpr()
 		if cte == nil {
@@ -151,7 +203,6 @@ func (in *inspector) walkWith(sel *pg_query.SelectStmt, ctes *scope) {
 			continue
 		}
 		name := strings.ToLower(cte.Ctename)
-		in.addFromName(name, cteColumns(cte))
 		visible := seen
 		if w.Recursive {
 			visible = all
@@ -287,9 +338,16 @@ func (in *inspector) visitRangeFunction(rf *pg_query.RangeFunction) {
 
 func (in *inspector) visitRangeVar(rv *pg_query.RangeVar, ctes *scope) {
 	name := strings.ToLower(rv.Relname)
-	in.addFromName(name, nil)
+	cols := in.opts.Columns[name]
+	if rv.Schemaname == "" && rv.Catalogname == "" && ctes.has(name) {
+		cols = ctes.columns(name)
+	}
+	in.addFromName(name, cols)
 	if rv.Alias != nil {
-		in.addFromName(rv.Alias.Aliasname, aliasColumns(rv.Alias, nil))
+		if len(rv.Alias.Colnames) > 0 {
+			cols = stringSet(rv.Alias.Colnames)
+		}
+		in.addFromName(rv.Alias.Aliasname, cols)
 	}
 	if g, ok := match(relationGroups, name, in.opts.Dialect); ok {
 		in.fail(&Error{
@@ -381,7 +439,7 @@ func (in *inspector) visitColumnRef(ref *pg_query.ColumnRef) {
 		return
 	}
 	if len(ref.Fields) == 1 && ref.Fields[0].GetString_() != nil {
-		in.bareRefs = append(in.bareRefs, ref)
+		in.bareRefs = append(in.bareRefs, bareRef{ref: ref, level: in.level})
 	}
 }
 
@@ -398,12 +456,17 @@ func (in *inspector) wholeRow(name string, loc int32) *Error {
 // Function aliases are not recorded: "FROM generate_series(1, 3) g" names
 // both the item and its column g.
 func (in *inspector) addFromName(name string, cols map[string]bool) {
+	if in.level == nil {
+		return
+	}
 	name = strings.ToLower(name)
-	if in.fromNames[name] == nil {
-		in.fromNames[name] = map[string]bool{}
+	known := in.level.items[name]
+	if known == nil {
+		known = map[string]bool{}
+		in.level.items[name] = known
 	}
 	for c := range cols {
-		in.fromNames[name][c] = true
+		known[c] = true
 	}
 }
 

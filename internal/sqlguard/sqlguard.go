@@ -44,6 +44,11 @@ type Options struct {
 	// like "/etc/passwd.csv"). For Postgres it is advisory (unknown tables are left for
 	// the database to report), but denied catalog relations are always refused.
 	Relations map[string]bool
+	// Columns, when set, lists the columns of each table (lower case): a bare
+	// name in a query is a whole row only when no table in reach has a column
+	// of that name, so knowing the columns keeps the whole-row check from
+	// refusing a column named like a table.
+	Columns map[string]map[string]bool
 }
 
 // Query is a statement that passed the guard.

@@ -117,6 +117,20 @@ func TestCheck(t *testing.T) {
 			want: &Error{Code: CodeRowPacking, Pos: 8}},
 		{name: "star in a function call is refused", sql: "SELECT count(u.*) FROM users u",
 			want: &Error{Code: CodeRowPacking, Pos: 14}},
+		{name: "a CTE column named like a table read inside the CTE is a column",
+			sql: "WITH c AS (SELECT user_id, COUNT(*) AS orders FROM orders GROUP BY user_id) SELECT orders, COUNT(*) FROM c GROUP BY orders"},
+		{name: "a table column named like a table is a column when the columns are known",
+			sql:  "SELECT orders FROM users, orders",
+			opts: Options{Columns: map[string]map[string]bool{"users": {"orders": true}}}},
+		{name: "a table column named like a table is refused when the columns are unknown",
+			sql: "SELECT orders FROM users, orders", want: &Error{Code: CodeRowPacking, Pos: 8}},
+		{name: "a column of a sibling sub-query does not hide a whole row",
+			sql:  "SELECT (SELECT string_agg(u::text, ',') FROM users u), (SELECT u FROM (SELECT 1 AS u) s)",
+			want: &Error{Code: CodeRowPacking, Pos: 27}},
+		{name: "a whole row of an outer query inside a sub-query is refused",
+			sql: "SELECT (SELECT max(length(u::text)) FROM orders) FROM users u", want: &Error{Code: CodeRowPacking, Pos: 27}},
+		{name: "a column of an outer query wins over an inner relation name",
+			sql: "SELECT (SELECT max(u) FROM users u) FROM (SELECT 1 AS u) s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
