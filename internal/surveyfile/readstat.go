@@ -11,6 +11,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"runtime/cgo"
 	"sync"
 	"unsafe"
@@ -197,6 +199,9 @@ func Read(ctx context.Context, path string, opts Options, onHeader func(*Header)
 	if err := Available(); err != nil {
 		return err
 	}
+	if err := checkMagic(path); err != nil {
+		return err
+	}
 	r := &reader{ctx: ctx, path: path, sets: map[string][]ValueLabel{}, onHead: onHeader, onRows: onRows}
 	r.header.Path = path
 	r.header.Rows = -1
@@ -234,6 +239,22 @@ func Read(ctx context.Context, path string, opts Options, onHeader func(*Header)
 	if r.header.Rows >= 0 && read != r.header.Rows {
 		return &Error{Path: path, Reason: "the file ends early", Offset: int64(r.c.offset), Size: int64(r.c.file_size),
 			RowsRead: read, Rows: r.header.Rows}
+	}
+	return nil
+}
+
+// checkMagic rejects a file that is not a .sav (or compressed .zsav) file
+// before ReadStat tries to parse it, with a plainer message than its own.
+func checkMagic(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var magic [4]byte
+	n, _ := io.ReadFull(f, magic[:])
+	if m := string(magic[:n]); m != "$FL2" && m != "$FL3" {
+		return &Error{Path: path, Reason: fmt.Sprintf("not an SPSS .sav file (it starts with %q, not \"$FL2\")", m), Rows: -1}
 	}
 	return nil
 }

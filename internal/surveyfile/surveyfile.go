@@ -147,7 +147,7 @@ func (v *Variable) Kind() Kind {
 	switch name {
 	case "DATE", "ADATE", "EDATE", "SDATE", "JDATE", "QYR", "MOYR", "WKYR":
 		return KindDate
-	case "DATETIME", "YMDHMS", "DATETIME8", "DATETIME17", "DATETIME20", "DATETIME23":
+	case "DATETIME", "YMDHMS":
 		return KindDateTime
 	case "F", "N", "COMMA", "DOT", "DOLLAR", "PCT", "E":
 		if _, dec, ok := strings.Cut(v.Format, "."); !ok || dec == "0" {
@@ -176,6 +176,9 @@ func (e *Error) Error() string {
 	fmt.Fprintf(&b, "%s: %s", e.Path, strings.TrimSuffix(e.Reason, "."))
 	if len(e.Details) > 0 {
 		fmt.Fprintf(&b, " (%s)", strings.TrimSpace(strings.Join(e.Details, "; ")))
+	}
+	if e.Size == 0 && e.Offset == 0 && e.RowsRead == 0 && e.Rows < 0 {
+		return b.String()
 	}
 	fmt.Fprintf(&b, " at byte %d of %d", e.Offset, e.Size)
 	switch {
