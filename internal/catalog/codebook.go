@@ -16,6 +16,9 @@ type Codebook struct {
 	DatasetID  int64           `json:"dataset_id"`
 	ImportedAt time.Time       `json:"imported_at"`
 	Tables     []TableCodebook `json:"tables"`
+	// PreviousFile is the file the dataset used before this import (a
+	// re-import keeps it one generation for servers still reading it).
+	PreviousFile string `json:"previous_file,omitempty"`
 }
 
 // Table returns the codebook of the named table.
