@@ -35,6 +35,10 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	againstTool := fs.String("against-tool", "query", "the tool of --against that runs SQL")
 	againstSQL := fs.String("against-sql-arg", "sql", "the argument of --against-tool that takes the SQL")
 	againstArgs := fs.String("against-args", "", `further fixed arguments of --against-tool, as a JSON object (e.g. {"database": "bench"})`)
+	importN := fs.Int("import-respondents", d.ImportRespondents, "part import: respondents in the generated .sav file")
+	importVars := fs.Int("import-variables", d.ImportVariables, "part import: variables in the generated .sav file")
+	parquetRows := fs.Int("parquet-rows", d.ParquetRows, "part import: rows in the generated Parquet file")
+	importDir := fs.String("import-dir", "", "part import: where the generated files are kept between runs (default: in the system's temporary directory)")
 	jsonPath := fs.String("json", "", "also write the report as JSON to this file (- for stdout)")
 	drop := fs.Bool("drop", false, "drop the generated panel when done")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server and clients) to this file")
@@ -52,6 +56,7 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	bc := bench.Config{
 		DSN: *dsn, Users: *users, Iterations: *iterations, Repeats: *repeats,
 		Sessions: *sessions, Calls: *calls, Clients: *clients, Limits: cfg.Limits, Progress: env.Stderr,
+		ImportRespondents: *importN, ImportVariables: *importVars, ParquetRows: *parquetRows, ImportDir: *importDir,
 	}
 	if *against != "" {
 		a := bench.Against{Name: *againstName, Tool: *againstTool, SQLArg: *againstSQL}
