@@ -371,12 +371,9 @@ func build(ctx context.Context, path string, files []File, opts Options, res *Re
 		return fmt.Errorf("create %s: %w", path, err)
 	}
 	defer conn.Close()
-	// One transaction for the whole build: DuckDB then writes the file
-	// once at COMMIT instead of syncing its log after every statement
-	// (the type changes of a wide .sav file are one statement a column).
-	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
+	// No transaction around the build: the appender then commits as it
+	// flushes, and DuckDB writes row groups out instead of holding a whole
+	// file's rows for one commit (a failed build deletes the file anyway).
 	for _, f := range files {
 		start := time.Now()
 		var tr TableResult
@@ -396,9 +393,6 @@ func build(ctx context.Context, path string, files []File, opts Options, res *Re
 		cb.Tables = append(cb.Tables, tc)
 		*descs = append(*descs, dictionary(tc)...)
 		fmt.Fprintf(opts.Progress, "%s → table %s: %d rows, %d columns in %s\n", filepath.Base(f.Path), tr.Name, tr.Rows, tr.Columns, tr.Took.Round(time.Millisecond))
-	}
-	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if _, err := conn.ExecContext(ctx, "CHECKPOINT"); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
