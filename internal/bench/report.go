@@ -241,7 +241,7 @@ func (r *Report) Markdown() string {
 			fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s | %s | %s | %s |\n", x.File, thousands(x.Rows), x.Columns, num(x.FileMiB), num(x.Seconds),
 				num(x.CPUSeconds), num(x.RowsPerS), num(x.MiBPerS), num(x.PeakRSSMi))
 		}
-		fmt.Fprintf(&b, "\nPeak RSS of the full .sav over that of a tenth of it: %.2f× (memory does not grow with the file).\n", im.RSSRatio)
+		fmt.Fprintf(&b, "\nPeak RSS of the full .sav over that of a tenth of it: %.2f× (DuckDB's memory_limit, 1 GB by default, caps the growth).\n", im.RSSRatio)
 	}
 
 	if len(r.Rewrite) > 0 {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,7 +30,7 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	sessions := fs.Int("sessions", d.Sessions, "concurrent MCP sessions in the load test")
 	calls := fs.Int("calls", d.Calls, "calls per session (load) and per client (throughput)")
 	clients := fs.Int("clients", d.Clients, "concurrent clients in the throughput comparison with raw pgx")
-	parts := fs.String("parts", strings.Join(bench.Parts, ","), "comma-separated parts to measure")
+	parts := fs.String("parts", strings.Join(slices.DeleteFunc(slices.Clone(bench.Parts), func(p string) bool { return p == "import" }), ","), "comma-separated parts to measure (import only when named: it generates files of gigabytes)")
 	against := fs.String("against", "", "another MCP server to measure on the same panel: its Streamable HTTP URL, or a command line speaking MCP over stdio")
 	againstName := fs.String("against-name", "other server", "label of --against in the report")
 	againstTool := fs.String("against-tool", "query", "the tool of --against that runs SQL")
