@@ -155,8 +155,14 @@ func (s *Service) schemaContext(ctx context.Context, id int64) (string, error) {
 		if t.Description != "" {
 			b.WriteString(t.Description + "\n\n")
 		}
+		if t.Source != "" {
+			fmt.Fprintf(&b, "Imported from %s: text columns with value labels hold the labels (filter on them), user-missing codes are NULL.\n\n", t.Source)
+		}
 		for _, c := range t.Columns {
 			fmt.Fprintf(&b, "- `%s` %s", c.Name, c.Type)
+			if c.Measure != "" {
+				fmt.Fprintf(&b, " (%s)", c.Measure)
+			}
 			if c.Role != "" {
 				fmt.Fprintf(&b, " — **%s**", c.Role)
 			}

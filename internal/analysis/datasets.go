@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
 	"github.com/mcp-analytics/mcp-analytics/internal/dataset"
 	"github.com/mcp-analytics/mcp-analytics/internal/result"
 	"github.com/mcp-analytics/mcp-analytics/internal/source"
@@ -93,6 +94,11 @@ type ColumnInfo struct {
 	Nullable    bool   `json:"nullable" jsonschema:"whether the column may hold NULL"`
 	Role        string `json:"role,omitempty" jsonschema:"weight, respondent key, NCCS or date"`
 	Description string `json:"description,omitempty" jsonschema:"what the column means"`
+	// The codebook of an imported survey file.
+	Measure string               `json:"measure,omitempty" jsonschema:"measurement level from the survey file's codebook: nominal, ordinal or scale"`
+	Values  []catalog.ValueLabel `json:"value_labels,omitempty" jsonschema:"the survey file's value labels: the column holds the labels, not the codes (filter with WHERE col = 'label')"`
+	Missing []string             `json:"missing_codes,omitempty" jsonschema:"the survey file's user-missing codes, imported as NULL"`
+	Codes   string               `json:"code_column,omitempty" jsonschema:"sibling column holding the original codes"`
 }
 
 // rowEstimate is the database's estimate of a table's rows, or the
@@ -111,6 +117,7 @@ func rowEstimate(h *dataset.Handle, t source.Table) int64 {
 type TableInfo struct {
 	Name        string       `json:"name" jsonschema:"table name"`
 	Description string       `json:"description,omitempty" jsonschema:"what one row of the table is, from the data dictionary"`
+	Source      string       `json:"source,omitempty" jsonschema:"the survey file the table was imported from"`
 	Grain       string       `json:"grain" jsonschema:"user level (one row per panelist, carries the weight), event level (many rows per panelist) or reference"`
 	RowEstimate int64        `json:"row_estimate" jsonschema:"estimated rows, -1 when unknown"`
 	Columns     []ColumnInfo `json:"columns" jsonschema:"columns in order"`
@@ -146,9 +153,23 @@ func (s *Service) Schema(ctx context.Context, id int64) (Schema, error) {
 	}
 	for _, t := range h.Tables {
 		ti := TableInfo{Name: t.Name, Description: h.Descriptions[t.Name], Grain: h.Roles.Grain(t), RowEstimate: rowEstimate(h, t)}
+		var tc catalog.TableCodebook
+		if h.Codebook != nil {
+			tc, _ = h.Codebook.Table(t.Name)
+			if tc.Source != "" {
+				ti.Source = tc.Source
+			}
+		}
 		for _, c := range t.Columns {
-			ti.Columns = append(ti.Columns, ColumnInfo{Name: c.Name, Type: c.Type, Nullable: c.Nullable, Role: h.Roles.ColumnRole(t.Name, c),
-				Description: h.Descriptions[t.Name+"."+c.Name]})
+			ci := ColumnInfo{Name: c.Name, Type: c.Type, Nullable: c.Nullable, Role: h.Roles.ColumnRole(t.Name, c),
+				Description: h.Descriptions[t.Name+"."+c.Name]}
+			if v, ok := tc.Variable(c.Name); ok {
+				ci.Measure, ci.Values, ci.Missing, ci.Codes = v.Measure, v.Values, v.Missing, v.CodeColumn
+				if ci.Description == "" {
+					ci.Description = v.Describe()
+				}
+			}
+			ti.Columns = append(ti.Columns, ci)
 		}
 		out.Tables = append(out.Tables, ti)
 	}

@@ -57,6 +57,16 @@ type Config struct {
 	// Against are other MCP database servers measured on the same panel
 	// (part "against").
 	Against []Against
+	// ImportRespondents × ImportVariables is the .sav file and
+	// ParquetRows the Parquet file of part "import"; ImportDir keeps the
+	// generated files between runs (default: a directory in the system's
+	// temporary directory); Executable is the mcp-analytics binary run as
+	// the import command (default: this process's own).
+	ImportRespondents int
+	ImportVariables   int
+	ParquetRows       int
+	ImportDir         string
+	Executable        string
 	// Progress receives a line per step; nil means none.
 	Progress io.Writer
 }
@@ -74,6 +84,10 @@ func DefaultConfig() Config {
 		Calls:      40,
 		Clients:    20,
 		Limits:     config.DefaultLimits(),
+
+		ImportRespondents: 1_000_000,
+		ImportVariables:   100,
+		ParquetRows:       10_000_000,
 	}
 }
 
@@ -106,6 +120,15 @@ func (c Config) withDefaults() Config {
 	if c.Limits == (config.Limits{}) {
 		c.Limits = d.Limits
 	}
+	if c.ImportRespondents == 0 {
+		c.ImportRespondents = d.ImportRespondents
+	}
+	if c.ImportVariables == 0 {
+		c.ImportVariables = d.ImportVariables
+	}
+	if c.ParquetRows == 0 {
+		c.ParquetRows = d.ParquetRows
+	}
 	if c.Progress == nil {
 		c.Progress = io.Discard
 	}
@@ -114,8 +137,11 @@ func (c Config) withDefaults() Config {
 
 func (c Config) validate() error {
 	var errs []error
-	if c.DSN == "" {
+	if c.DSN == "" && !c.importOnly() {
 		errs = append(errs, errors.New("a PostgreSQL connection string is required"))
+	}
+	if c.ImportVariables < 3 {
+		errs = append(errs, fmt.Errorf("the import's .sav needs at least 3 variables, not %d", c.ImportVariables))
 	}
 	for name, v := range map[string]int{"users": c.Users, "iterations": c.Iterations, "repeats": c.Repeats, "sessions": c.Sessions, "calls": c.Calls, "clients": c.Clients} {
 		if v < 1 {
@@ -146,7 +172,11 @@ func (c Config) validate() error {
 }
 
 // Parts are the parts of a run, in the order they are measured.
-var Parts = []string{"rewrite", "overhead", "multi", "throughput", "load", "against"}
+var Parts = []string{"rewrite", "overhead", "multi", "throughput", "load", "against", "import"}
+
+// importOnly reports whether the run measures only the import, which needs
+// neither PostgreSQL nor the panel.
+func (c Config) importOnly() bool { return len(c.Parts) == 1 && c.Parts[0] == "import" }
 
 // Run generates the panel if needed, starts the server in-process and
 // measures everything in one run.
@@ -157,6 +187,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	r := &Report{Users: cfg.Users, RTTMS: millis(goalRTT(cfg.RTTs)), Machine: machine(ctx, cfg.DSN)}
 	step := func(format string, args ...any) { fmt.Fprintf(cfg.Progress, format+"\n", args...) }
+	if cfg.importOnly() {
+		b := &run{cfg: cfg, step: step}
+		if err := b.measureImport(ctx, r); err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
 
 	start := time.Now()
 	made, err := EnsurePanel(ctx, cfg.DSN, cfg.Users)
@@ -174,10 +211,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	b := &run{cfg: cfg, h: h, step: step}
 	measure := map[string]func(context.Context, *Report) error{
 		"rewrite": b.rewrite, "overhead": b.overhead, "multi": b.multi, "throughput": b.throughput, "load": b.load,
-		"against": b.against,
+		"against": b.against, "import": b.measureImport,
 	}
 	for _, part := range Parts {
-		if len(cfg.Parts) > 0 && !slices.Contains(cfg.Parts, part) {
+		// The import part runs the mcp-analytics binary on files of
+		// gigabytes: only when asked for.
+		if len(cfg.Parts) > 0 && !slices.Contains(cfg.Parts, part) || len(cfg.Parts) == 0 && part == "import" {
 			continue
 		}
 		if err := measure[part](ctx, r); err != nil {

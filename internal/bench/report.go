@@ -20,6 +20,7 @@ type Report struct {
 	Throughput []ThroughputRow `json:"throughput"`
 	Load       *LoadRow        `json:"load,omitempty"`
 	Against    []AgainstReport `json:"against,omitempty"`
+	Import     *ImportReport   `json:"import,omitempty"`
 	Goals      []Goal          `json:"goals"`
 }
 
@@ -231,6 +232,16 @@ func (r *Report) Markdown() string {
 		t := a.Throughput
 		fmt.Fprintf(&b, "\n%d clients, primary-key lookups: %s calls/s (raw pgx %s, %.2f×), p99 %s ms (raw %s, %.2f×), %d errors.\n",
 			t.Clients, num(t.OursPerSec), num(t.RawPerSec), t.ThroughputRatio, num(t.OursP99), num(t.RawP99), t.P99Ratio, t.Errors)
+	}
+
+	if im := r.Import; im != nil {
+		b.WriteString("\n## datasets import (the command as a child process; peak RSS is its own)\n\n")
+		b.WriteString("| file | rows | columns | size MiB | seconds | CPU seconds | rows/s | MiB/s | peak RSS MiB |\n|---|---|---|---|---|---|---|---|---|\n")
+		for _, x := range im.Rows {
+			fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s | %s | %s | %s |\n", x.File, thousands(x.Rows), x.Columns, num(x.FileMiB), num(x.Seconds),
+				num(x.CPUSeconds), num(x.RowsPerS), num(x.MiBPerS), num(x.PeakRSSMi))
+		}
+		fmt.Fprintf(&b, "\nPeak RSS of the full .sav over that of a tenth of it: %.2f× (DuckDB's memory_limit, 1 GB by default, caps the growth).\n", im.RSSRatio)
 	}
 
 	if len(r.Rewrite) > 0 {

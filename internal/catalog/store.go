@@ -38,6 +38,15 @@ type Store interface {
 	SetDescriptions(ctx context.Context, datasetID int64, ds []Description) error
 	// Descriptions returns a dataset's descriptions by table and column.
 	Descriptions(ctx context.Context, datasetID int64) ([]Description, error)
+	// SaveImport stores an imported dataset in one transaction: d is
+	// added when d.ID is 0 and updated otherwise, its codebook replaced by
+	// cb, and ds set as SetDescriptions sets them. Either all of it is
+	// stored or none, so a failed import leaves no catalog row and a
+	// re-import never pairs the new file with the old codebook.
+	SaveImport(ctx context.Context, d Dataset, cb Codebook, ds []Description) (Dataset, error)
+	// Codebook returns a dataset's codebook, or an error wrapping
+	// ErrNotFound when it has none (it was not imported from files).
+	Codebook(ctx context.Context, datasetID int64) (Codebook, error)
 	// Close releases the store's connections.
 	Close() error
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,12 +30,16 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	sessions := fs.Int("sessions", d.Sessions, "concurrent MCP sessions in the load test")
 	calls := fs.Int("calls", d.Calls, "calls per session (load) and per client (throughput)")
 	clients := fs.Int("clients", d.Clients, "concurrent clients in the throughput comparison with raw pgx")
-	parts := fs.String("parts", strings.Join(bench.Parts, ","), "comma-separated parts to measure")
+	parts := fs.String("parts", strings.Join(slices.DeleteFunc(slices.Clone(bench.Parts), func(p string) bool { return p == "import" }), ","), "comma-separated parts to measure (import only when named: it generates files of gigabytes)")
 	against := fs.String("against", "", "another MCP server to measure on the same panel: its Streamable HTTP URL, or a command line speaking MCP over stdio")
 	againstName := fs.String("against-name", "other server", "label of --against in the report")
 	againstTool := fs.String("against-tool", "query", "the tool of --against that runs SQL")
 	againstSQL := fs.String("against-sql-arg", "sql", "the argument of --against-tool that takes the SQL")
 	againstArgs := fs.String("against-args", "", `further fixed arguments of --against-tool, as a JSON object (e.g. {"database": "bench"})`)
+	importN := fs.Int("import-respondents", d.ImportRespondents, "part import: respondents in the generated .sav file")
+	importVars := fs.Int("import-variables", d.ImportVariables, "part import: variables in the generated .sav file")
+	parquetRows := fs.Int("parquet-rows", d.ParquetRows, "part import: rows in the generated Parquet file")
+	importDir := fs.String("import-dir", "", "part import: where the generated files are kept between runs (default: in the system's temporary directory)")
 	jsonPath := fs.String("json", "", "also write the report as JSON to this file (- for stdout)")
 	drop := fs.Bool("drop", false, "drop the generated panel when done")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server and clients) to this file")
@@ -52,6 +57,7 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	bc := bench.Config{
 		DSN: *dsn, Users: *users, Iterations: *iterations, Repeats: *repeats,
 		Sessions: *sessions, Calls: *calls, Clients: *clients, Limits: cfg.Limits, Progress: env.Stderr,
+		ImportRespondents: *importN, ImportVariables: *importVars, ParquetRows: *parquetRows, ImportDir: *importDir,
 	}
 	if *against != "" {
 		a := bench.Against{Name: *againstName, Tool: *againstTool, SQLArg: *againstSQL}

@@ -68,7 +68,7 @@ func commands() []command {
 	return []command{
 		{"serve", "serve the MCP tools over Streamable HTTP (default) or stdio", runServe},
 		{"query", "run one query through the same pipeline and print the Markdown", runQuery},
-		{"datasets", "manage datasets (add|update|list|remove|test|profile|describe)", runDatasets},
+		{"datasets", "manage datasets (add|import|update|list|remove|test|profile|describe)", runDatasets},
 		{"demo", "load the demo datasets into PostgreSQL (demo load --dsn URL)", runDemo},
 		{"bench", "measure per-call overhead, multi-query speedup and load against raw pgx", runBench},
 		{"tokens", "create, list or revoke API tokens (create|list|revoke)", runTokens},

@@ -21,14 +21,14 @@ import (
 	"github.com/mcp-analytics/mcp-analytics/internal/source"
 )
 
-const datasetsHint = "mcp-analytics datasets add|update|list|remove|test|profile|describe"
+const datasetsHint = "mcp-analytics datasets add|import|update|list|remove|test|profile|describe"
 
 func runDatasets(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 {
 		return &UsageError{Message: "missing subcommand", Hint: datasetsHint}
 	}
 	sub := map[string]func(context.Context, Env, []string) error{
-		"add": datasetsAdd, "update": datasetsUpdate, "list": datasetsList, "remove": datasetsRemove,
+		"add": datasetsAdd, "import": datasetsImport, "update": datasetsUpdate, "list": datasetsList, "remove": datasetsRemove,
 		"test": datasetsTest, "profile": datasetsProfile, "describe": datasetsDescribe,
 	}
 	if run, ok := sub[args[0]]; ok {

@@ -29,6 +29,7 @@ type Store interface {
 	Profile(ctx context.Context, datasetID int64) (catalog.Profile, error)
 	SaveProfile(ctx context.Context, p catalog.Profile) error
 	Descriptions(ctx context.Context, datasetID int64) ([]catalog.Description, error)
+	Codebook(ctx context.Context, datasetID int64) (catalog.Codebook, error)
 }
 
 // listener is a store that pushes change notifications (catalog/pgstore's
@@ -113,6 +114,7 @@ type entry struct {
 type info struct {
 	profile      *catalog.Profile
 	descriptions map[string]string
+	codebook     *catalog.Codebook
 }
 
 // Handle is a dataset ready to be queried. Release it when done so a
@@ -136,8 +138,12 @@ type Handle struct {
 	// Descriptions come from the data dictionary: "table" describes a
 	// table, "table.column" a column.
 	Descriptions map[string]string
-	e            *entry
-	once         sync.Once
+	// Codebook is what the imported survey files said about their
+	// variables (labels, user-missing codes, measurement levels); nil for
+	// a dataset that was not imported.
+	Codebook *catalog.Codebook
+	e        *entry
+	once     sync.Once
 }
 
 // Release returns the handle.
@@ -373,15 +379,28 @@ func (r *Registry) Limits(id int64) (config.Limits, bool) {
 // the next call tries again, so the server recovers by itself when the
 // database returns.
 func (r *Registry) Open(ctx context.Context, id int64) (*Handle, error) {
-	r.mu.Lock()
-	e, ok := r.entries[id]
-	r.mu.Unlock()
-	// A dataset outside the caller's scope is "not found": its existence
-	// is not revealed.
-	if !ok || !allowed(ctx, id) {
-		return nil, &NotFoundError{ID: id}
+	for {
+		r.mu.Lock()
+		e, ok := r.entries[id]
+		r.mu.Unlock()
+		// A dataset outside the caller's scope is "not found": its existence
+		// is not revealed.
+		if !ok || !allowed(ctx, id) {
+			return nil, &NotFoundError{ID: id}
+		}
+		e.mu.Lock()
+		if e.retired {
+			// Replaced (or removed) between the lookup and now: its source
+			// may be closed already, so look the dataset up again.
+			e.mu.Unlock()
+			continue
+		}
+		return r.openEntry(ctx, id, e)
 	}
-	e.mu.Lock()
+}
+
+// openEntry is Open on a live entry; e.mu is held and released here.
+func (r *Registry) openEntry(ctx context.Context, id int64, e *entry) (*Handle, error) {
 	defer e.mu.Unlock()
 	if !e.ready {
 		if err := e.load(ctx, r.open); err != nil {
@@ -406,7 +425,7 @@ func (r *Registry) Open(ctx context.Context, id int64) (*Handle, error) {
 		dates = [2]string{p.DateFrom, p.DateTo}
 	}
 	return &Handle{Dataset: e.ds, Limits: e.limits, Source: e.src, Tables: e.tables, Roles: e.roles, DateRange: dates, Panel: e.panel,
-		Profile: e.info.profile, Descriptions: e.info.descriptions, e: e}, nil
+		Profile: e.info.profile, Descriptions: e.info.descriptions, Codebook: e.info.codebook, e: e}, nil
 }
 
 // refreshPanel computes e's panel constants. e.mu is held.
@@ -432,6 +451,13 @@ func (r *Registry) loadInfo(ctx context.Context, id int64) (info, error) {
 	}
 	ds, err := r.store.Descriptions(ctx, id)
 	if err != nil {
+		return inf, err
+	}
+	cb, err := r.store.Codebook(ctx, id)
+	switch {
+	case err == nil:
+		inf.codebook = &cb
+	case !errors.Is(err, catalog.ErrNotFound):
 		return inf, err
 	}
 	inf.descriptions = make(map[string]string, len(ds))

@@ -186,12 +186,27 @@ func schemaMarkdown(sc analysis.Schema, opts render.Options) string {
 		if t.RowEstimate < 0 {
 			est = "unknown"
 		}
-		fmt.Fprintf(&b, "## %s\n\n**Grain**: %s | **Rows** (estimate): %s\n\n", t.Name, t.Grain, render.Number(est))
+		fmt.Fprintf(&b, "## %s\n\n**Grain**: %s | **Rows** (estimate): %s", t.Name, t.Grain, render.Number(est))
+		if t.Source != "" {
+			fmt.Fprintf(&b, " | **Imported from**: %s", t.Source)
+		}
+		b.WriteString("\n\n")
+		if t.Source != "" {
+			b.WriteString("_Columns with value labels hold the labels (write `WHERE gender = 'Female'`, not the code); user-missing codes are NULL._\n\n")
+		}
+		tcols := cols
+		if t.Source != "" {
+			tcols = append(append([]result.Column(nil), cols[:4]...), result.Column{Name: "measure"}, cols[4])
+		}
 		rows := make([][]any, len(t.Columns))
 		for i, c := range t.Columns {
+			if t.Source != "" {
+				rows[i] = []any{c.Name, c.Type, c.Nullable, c.Role, c.Measure, c.Description}
+				continue
+			}
 			rows[i] = []any{c.Name, c.Type, c.Nullable, c.Role, c.Description}
 		}
-		b.WriteString(render.Table(cols, rows, opts))
+		b.WriteString(render.Table(tcols, rows, opts))
 		b.WriteString("\n")
 	}
 	return b.String()

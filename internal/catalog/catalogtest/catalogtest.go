@@ -40,6 +40,7 @@ func Run(t *testing.T, newBackend func(t *testing.T) Backend) {
 		{"Meta", testMeta},
 		{"Profile", testProfile},
 		{"Descriptions", testDescriptions},
+		{"Import", testImport},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, newBackend(t)) })
@@ -304,5 +305,76 @@ func testDescriptions(t *testing.T, b Backend) {
 	}
 	if got, err := other.Descriptions(ctx, d.ID); err != nil || len(got) != 0 {
 		t.Errorf("descriptions after Remove = %v, %v", got, err)
+	}
+}
+
+// testImport stores an import (dataset, codebook, descriptions) at once,
+// replaces it, and checks a failed one leaves nothing behind.
+func testImport(t *testing.T, b Backend) {
+	ctx := context.Background()
+	s, other := open(t, b), open(t, b)
+	v0, _ := other.Version(ctx)
+	cb := catalog.Codebook{ImportedAt: time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC), Tables: []catalog.TableCodebook{{
+		Name: "users", Source: "users.sav", Format: "sav", Rows: 3,
+		Variables: []catalog.Variable{{Column: "gender", Label: "Gender", Measure: "nominal",
+			Values: []catalog.ValueLabel{{Code: "1", Label: "Male"}, {Code: "2", Label: "Female"}}, Missing: []string{"99"}, MissingRows: 1}},
+	}}}
+	d, err := s.SaveImport(ctx, catalog.Dataset{Name: "Wave 1", Driver: catalog.DriverDuckDB, DSN: "/imports/w1.duckdb"}, cb,
+		[]catalog.Description{{Table: "users", Column: "gender", Description: "Gender."}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.ID == 0 {
+		t.Fatal("SaveImport returned no id")
+	}
+	if v1, _ := other.Version(ctx); v1 == v0 {
+		t.Error("version did not change after SaveImport")
+	}
+	got, err := other.Codebook(ctx, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb.DatasetID = d.ID
+	if diff := cmp.Diff(cb, got); diff != "" {
+		t.Errorf("codebook (-want +got):\n%s", diff)
+	}
+	if ds, err := other.Descriptions(ctx, d.ID); err != nil || len(ds) != 1 || ds[0].Description != "Gender." {
+		t.Errorf("descriptions = %v, %v", ds, err)
+	}
+
+	// A new wave replaces file, codebook and descriptions in one step.
+	before, _ := other.Get(ctx, d.ID)
+	d.DSN = "/imports/w2.duckdb"
+	cb.Tables[0].Rows = 5
+	if _, err := s.SaveImport(ctx, d, cb, []catalog.Description{{Table: "users", Column: "gender", Description: "Gender, wave 2."}}); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := other.Get(ctx, d.ID)
+	if after.DSN != "/imports/w2.duckdb" || !after.UpdatedAt.After(before.UpdatedAt) {
+		t.Errorf("after a replace: %+v (before %+v)", after, before)
+	}
+	if got, _ := other.Codebook(ctx, d.ID); got.Tables[0].Rows != 5 {
+		t.Errorf("codebook after a replace: %+v", got)
+	}
+
+	// A failed import (the name is taken) stores nothing.
+	list0, _ := other.List(ctx)
+	if _, err := s.SaveImport(ctx, catalog.Dataset{Name: "Wave 1", Driver: catalog.DriverDuckDB, DSN: "/imports/x.duckdb"}, cb, nil); err == nil {
+		t.Error("SaveImport with a name already taken succeeded")
+	}
+	if list1, _ := other.List(ctx); len(list1) != len(list0) {
+		t.Errorf("a failed import left a dataset: %v", list1)
+	}
+	if _, err := s.SaveImport(ctx, catalog.Dataset{ID: 999, Name: "Ghost", Driver: catalog.DriverDuckDB, DSN: "/g.duckdb"}, cb, nil); !errors.Is(err, catalog.ErrNotFound) {
+		t.Errorf("replacing an unknown dataset: err = %v, want ErrNotFound", err)
+	}
+	if _, err := other.Codebook(ctx, 999); !errors.Is(err, catalog.ErrNotFound) {
+		t.Errorf("codebook of an unknown dataset: err = %v, want ErrNotFound", err)
+	}
+	if err := s.Remove(ctx, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Codebook(ctx, d.ID); !errors.Is(err, catalog.ErrNotFound) {
+		t.Errorf("codebook after Remove: err = %v, want ErrNotFound", err)
 	}
 }

@@ -365,17 +365,7 @@ func (s *Store) SetDescriptions(ctx context.Context, datasetID int64, ds []catal
 		if !exists {
 			return catalog.ErrNotFound
 		}
-		b := &pgx.Batch{}
-		for _, d := range ds {
-			if d.Description == "" {
-				b.Queue(`DELETE FROM mcpa.descriptions WHERE dataset_id = $1 AND table_name = $2 AND column_name = $3`, datasetID, d.Table, d.Column)
-				continue
-			}
-			b.Queue(`INSERT INTO mcpa.descriptions (dataset_id, table_name, column_name, description) VALUES ($1, $2, $3, $4)
-				ON CONFLICT (dataset_id, table_name, column_name) DO UPDATE SET description = excluded.description
-				WHERE mcpa.descriptions.description <> excluded.description`, datasetID, d.Table, d.Column, d.Description)
-		}
-		return tx.SendBatch(ctx, b).Close()
+		return setDescriptions(ctx, tx, datasetID, ds)
 	})
 	if errors.Is(err, catalog.ErrNotFound) || isForeignKey(err) {
 		return fmt.Errorf("descriptions of dataset %d: %w", datasetID, catalog.ErrNotFound)
@@ -384,6 +374,81 @@ func (s *Store) SetDescriptions(ctx context.Context, datasetID int64, ds []catal
 		return fmt.Errorf("store descriptions of dataset %d: %w", datasetID, err)
 	}
 	return nil
+}
+
+func setDescriptions(ctx context.Context, tx pgx.Tx, datasetID int64, ds []catalog.Description) error {
+	b := &pgx.Batch{}
+	for _, d := range ds {
+		if d.Description == "" {
+			b.Queue(`DELETE FROM mcpa.descriptions WHERE dataset_id = $1 AND table_name = $2 AND column_name = $3`, datasetID, d.Table, d.Column)
+			continue
+		}
+		b.Queue(`INSERT INTO mcpa.descriptions (dataset_id, table_name, column_name, description) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (dataset_id, table_name, column_name) DO UPDATE SET description = excluded.description
+			WHERE mcpa.descriptions.description <> excluded.description`, datasetID, d.Table, d.Column, d.Description)
+	}
+	return tx.SendBatch(ctx, b).Close()
+}
+
+// SaveImport stores an imported dataset, its codebook and descriptions in
+// one transaction.
+func (s *Store) SaveImport(ctx context.Context, d catalog.Dataset, cb catalog.Codebook, ds []catalog.Description) (catalog.Dataset, error) {
+	settings, sealed, err := catalog.Encode(d, s.box.Seal)
+	if err != nil {
+		return d, err
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if d.ID == 0 {
+			if err := tx.QueryRow(ctx, `INSERT INTO mcpa.datasets (name, description, driver, dsn, settings, created_at, updated_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id, updated_at`, d.Name, d.Description, d.Driver, sealed, string(settings), now).Scan(&d.ID, &d.UpdatedAt); err != nil {
+				return err
+			}
+			d.CreatedAt = now
+		} else {
+			err := tx.QueryRow(ctx, `UPDATE mcpa.datasets SET name = $1, description = $2, driver = $3, dsn = $4, settings = $5,
+				updated_at = GREATEST(clock_timestamp(), updated_at + interval '1 microsecond') WHERE id = $6 RETURNING updated_at`,
+				d.Name, d.Description, d.Driver, sealed, string(settings), d.ID).Scan(&d.UpdatedAt)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return catalog.ErrNotFound
+			}
+			if err != nil {
+				return err
+			}
+		}
+		cb.DatasetID = d.ID
+		data, err := json.Marshal(cb)
+		if err != nil {
+			return fmt.Errorf("encode codebook: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO mcpa.codebooks (dataset_id, codebook, imported_at) VALUES ($1, $2, $3)
+			ON CONFLICT (dataset_id) DO UPDATE SET codebook = excluded.codebook, imported_at = excluded.imported_at`,
+			d.ID, string(data), cb.ImportedAt); err != nil {
+			return err
+		}
+		return setDescriptions(ctx, tx, d.ID, ds)
+	})
+	if errors.Is(err, catalog.ErrNotFound) {
+		return d, fmt.Errorf("update dataset %d: %w", d.ID, catalog.ErrNotFound)
+	}
+	if err != nil {
+		return d, conflict(d, err)
+	}
+	d.UpdatedAt = d.UpdatedAt.UTC()
+	return d, nil
+}
+
+// Codebook returns a dataset's codebook.
+func (s *Store) Codebook(ctx context.Context, datasetID int64) (catalog.Codebook, error) {
+	var data string
+	err := s.pool.QueryRow(ctx, `SELECT codebook FROM mcpa.codebooks WHERE dataset_id = $1`, datasetID).Scan(&data)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return catalog.Codebook{}, fmt.Errorf("codebook of dataset %d: %w", datasetID, catalog.ErrNotFound)
+	}
+	if err != nil {
+		return catalog.Codebook{}, fmt.Errorf("read codebook of dataset %d: %w", datasetID, err)
+	}
+	return catalog.DecodeCodebook(datasetID, data)
 }
 
 // Descriptions returns a dataset's descriptions by table and column.

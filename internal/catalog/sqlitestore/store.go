@@ -360,6 +360,17 @@ func (s *Store) SetDescriptions(ctx context.Context, datasetID int64, ds []catal
 	} else if err != nil {
 		return fmt.Errorf("store descriptions: %w", err)
 	}
+	if err := setDescriptions(ctx, tx, datasetID, ds); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store descriptions: %w", err)
+	}
+	return nil
+}
+
+func setDescriptions(ctx context.Context, tx *sql.Tx, datasetID int64, ds []catalog.Description) error {
+	var err error
 	for _, d := range ds {
 		if d.Description == "" {
 			_, err = tx.ExecContext(ctx, `DELETE FROM descriptions WHERE dataset_id = ? AND table_name = ? AND column_name = ?`, datasetID, d.Table, d.Column)
@@ -372,10 +383,73 @@ func (s *Store) SetDescriptions(ctx context.Context, datasetID int64, ds []catal
 			return fmt.Errorf("store description of %s.%s: %w", d.Table, d.Column, err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store descriptions: %w", err)
-	}
 	return nil
+}
+
+// SaveImport stores an imported dataset, its codebook and descriptions in
+// one transaction.
+func (s *Store) SaveImport(ctx context.Context, d catalog.Dataset, cb catalog.Codebook, ds []catalog.Description) (catalog.Dataset, error) {
+	settings, sealed, err := catalog.Encode(d, s.box.Seal)
+	if err != nil {
+		return d, err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return d, fmt.Errorf("store import: %w", err)
+	}
+	defer tx.Rollback()
+	now := time.Now().UTC()
+	if d.ID == 0 {
+		res, err := tx.ExecContext(ctx, `INSERT INTO datasets (name, description, driver, dsn, settings, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, d.Name, d.Description, d.Driver, sealed, string(settings), now.Format(time.RFC3339Nano), now.Format(time.RFC3339Nano))
+		if err != nil {
+			return d, conflict(d, err)
+		}
+		if d.ID, err = res.LastInsertId(); err != nil {
+			return d, fmt.Errorf("add dataset: %w", err)
+		}
+		d.CreatedAt = now
+	} else {
+		res, err := tx.ExecContext(ctx, `UPDATE datasets SET name = ?, description = ?, driver = ?, dsn = ?, settings = ?, updated_at = ? WHERE id = ?`,
+			d.Name, d.Description, d.Driver, sealed, string(settings), now.Format(time.RFC3339Nano), d.ID)
+		if err != nil {
+			return d, conflict(d, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return d, fmt.Errorf("update dataset %d: %w", d.ID, catalog.ErrNotFound)
+		}
+	}
+	d.UpdatedAt = now
+	cb.DatasetID = d.ID
+	data, err := json.Marshal(cb)
+	if err != nil {
+		return d, fmt.Errorf("encode codebook: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO codebooks (dataset_id, codebook, imported_at) VALUES (?, ?, ?)
+		ON CONFLICT (dataset_id) DO UPDATE SET codebook = excluded.codebook, imported_at = excluded.imported_at`,
+		d.ID, string(data), cb.ImportedAt.UTC().Format(time.RFC3339Nano)); err != nil {
+		return d, fmt.Errorf("store codebook of dataset %d: %w", d.ID, err)
+	}
+	if err := setDescriptions(ctx, tx, d.ID, ds); err != nil {
+		return d, err
+	}
+	if err := tx.Commit(); err != nil {
+		return d, fmt.Errorf("store import: %w", err)
+	}
+	return d, nil
+}
+
+// Codebook returns a dataset's codebook.
+func (s *Store) Codebook(ctx context.Context, datasetID int64) (catalog.Codebook, error) {
+	var data string
+	err := s.db.QueryRowContext(ctx, `SELECT codebook FROM codebooks WHERE dataset_id = ?`, datasetID).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return catalog.Codebook{}, fmt.Errorf("codebook of dataset %d: %w", datasetID, catalog.ErrNotFound)
+	}
+	if err != nil {
+		return catalog.Codebook{}, fmt.Errorf("read codebook of dataset %d: %w", datasetID, err)
+	}
+	return catalog.DecodeCodebook(datasetID, data)
 }
 
 // Descriptions returns a dataset's descriptions by table and column.
