@@ -149,14 +149,23 @@ function whisker(x0, x1, y, h, theme) {
 function domainOf(values) {
   let lo = 0;
   let hi = 0;
+  const nonneg = values.every(([v]) => v === null || v === undefined || v >= 0);
   for (const [v, e] of values) {
     if (v === null || v === undefined) continue;
     const err = e || 0;
-    lo = Math.min(lo, v - err, v);
+    lo = Math.min(lo, nonneg ? 0 : v - err, v);
     hi = Math.max(hi, v + err, v);
   }
   if (hi === lo) hi = lo + 1;
   return [lo, hi];
+}
+
+/**
+ * The ends of a margin of error: a share, count or mean that cannot be
+ * negative gets no whisker below zero, and a percentage none above 100.
+ */
+function errorBar(v, e, lo, pct) {
+  return [lo >= 0 ? Math.max(0, v - e) : v - e, pct ? Math.min(100, v + e) : v + e];
 }
 
 function xAxis(scale, lo, hi, top, bottom, x0, x1, chart, theme, px, count) {
@@ -265,7 +274,8 @@ function drawBars(chart, opts) {
       }
       let end = b;
       if (it.moe !== null && it.moe !== undefined && it.moe > 0) {
-        body += whisker(scale(it.value - it.moe), scale(it.value + it.moe), yMid, barH * 0.7, theme);
+        const [w0, w1] = errorBar(it.value, it.moe, lo, m.pct);
+        body += whisker(scale(w0), scale(w1), yMid, barH * 0.7, theme);
         end = Math.max(end, scale(it.value + it.moe));
       }
       body += endLabels(end + 4, yMid, it, chart, theme, measure, px);
@@ -346,7 +356,8 @@ function drawGrouped(chart, opts) {
       body += `<rect class="${cls}" data-series="${si}" x="${r1(a)}" y="${r1(y)}" width="${r1(Math.max(1, b - a))}" height="${barH}" rx="1.5" fill="${it.lowBase ? `url(#${id}-hatch-${si})` : color}" stroke="${it.lowBase ? color : "none"}" data-tip="${tip}" aria-label="${esc(tipsText(tips[tip]))}"/>`;
       let end = b;
       if (it.moe !== null && it.moe !== undefined && it.moe > 0) {
-        body += whisker(scale(it.value - it.moe), scale(it.value + it.moe), yMid, barH * 0.8, theme);
+        const [w0, w1] = errorBar(it.value, it.moe, lo, m.pct);
+        body += whisker(scale(w0), scale(w1), yMid, barH * 0.8, theme);
         end = Math.max(end, scale(it.value + it.moe));
       }
       body += endLabels(end + 3, yMid, it, chart, theme, measure, px - 1);
@@ -434,11 +445,12 @@ function drawLine(chart, opts) {
     if (!pts.length) return;
     const color = colors[si];
     if (pts.some((p) => p.moe)) {
-      const upper = pts.map((p) => `${r1(sx(p.x))},${r1(sy(p.value + (p.moe || 0)))}`);
+      const clamp = (v) => Math.min(yhi, Math.max(ylo2, v));
+      const upper = pts.map((p) => `${r1(sx(p.x))},${r1(sy(clamp(p.value + (p.moe || 0))))}`);
       const lower = pts
         .slice()
         .reverse()
-        .map((p) => `${r1(sx(p.x))},${r1(sy(p.value - (p.moe || 0)))}`);
+        .map((p) => `${r1(sx(p.x))},${r1(sy(clamp(errorBar(p.value, p.moe || 0, ylo2, false)[0])))}`);
       body += `<polygon class="moe-band" points="${upper.concat(lower).join(" ")}" fill="${color}" fill-opacity="0.14" stroke="none"/>`;
     }
     const d = pts.map((p, i) => `${i ? "L" : "M"}${r1(sx(p.x))},${r1(sy(p.value))}`).join("");

@@ -55,7 +55,8 @@ export function value(v, measure) {
   const a = Math.abs(v);
   if (a >= 100000) return compact(v);
   if (a >= 100 || Number.isInteger(v)) return int.format(v);
-  return trim(v.toFixed(a >= 10 ? 1 : 2));
+  // Fixed decimals (49.96 reads "50.0", not "50") so a column of means lines up.
+  return v.toFixed(a >= 10 ? 1 : 2);
 }
 
 /** Full-precision value for tooltips. */

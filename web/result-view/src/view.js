@@ -24,11 +24,17 @@ export function createView(root, services) {
   const ctx2d = canvas.getContext("2d");
   const widths = new Map();
   let font = "system-ui, sans-serif";
+  let fontSet = "";
   const measure = (text, px, bold) => {
     const key = `${bold ? "b" : ""}${px}|${text}`;
     let w = widths.get(key);
     if (w === undefined) {
-      ctx2d.font = `${bold ? "700 " : ""}${px}px ${font}`;
+      // Setting the canvas font parses it: only when it changes.
+      const f = `${bold ? "700 " : ""}${px}px ${font}`;
+      if (f !== fontSet) {
+        ctx2d.font = f;
+        fontSet = f;
+      }
       w = ctx2d.measureText(text).width;
       if (widths.size > 20000) widths.clear();
       widths.set(key, w);
@@ -64,6 +70,7 @@ export function createView(root, services) {
     font = getComputedStyle(document.body).fontFamily || font;
     t.font = font;
     widths.clear();
+    fontSet = "";
     return t;
   }
 
@@ -210,13 +217,13 @@ export function createView(root, services) {
     fig.addEventListener("pointerleave", () => hideTip(entry));
   }
 
-  function afterHTML(chart) {
+  function afterHTML(chart, mode) {
     let html = "";
     if (chart.why) html += `<p class="why">${esc(chart.why)}</p>`;
     if (chart.tailNote) html += `<p class="tail-note">${esc(chart.tailNote)}</p>`;
     const low = (chart.items || []).some((i) => i.lowBase) || (chart.clusters || []).some((c) => c.items.some((i) => i && i.lowBase)) || (chart.series || []).some((s) => (s.points || []).some((p) => p.lowBase));
-    if (low && chart.kind !== "table") html += `<p class="low-note"><span class="hatch-key" aria-hidden="true"></span>${chart.kind === "line" ? "Hollow points" : "Hatched bars"}: low base, read with caution (hover for n).</p>`;
-    if (chart.sig && chart.kind !== "table" && chart.kind !== "line") {
+    if (low && mode === "chart") html += `<p class="low-note"><span class="hatch-key" aria-hidden="true"></span>${chart.kind === "line" ? "Hollow points" : "Hatched bars"}: low base, read with caution (hover for n).</p>`;
+    if (chart.sig && mode === "chart" && chart.kind !== "line") {
       const s = chart.sig;
       let t = `Letters: significantly higher than the group with that letter (${s.compareBy ? esc(s.compareBy) + ", " : ""}α = ${s.alpha ?? 0.05}${s.correction === "bonferroni" ? ", Bonferroni-corrected" : ""}).`;
       const un = (s.groups || []).filter((g) => g.tested === false).map((g) => g.letter);
@@ -241,10 +248,16 @@ export function createView(root, services) {
   function drawAll() {
     const t = theme();
     state.theme = t;
-    for (const entry of state.cards) drawCard(entry);
+    // Read every width first (one layout), then draw: reading a width after
+    // each drawing would lay the page out once per chart.
+    const widths = state.cards.map((entry) => {
+      const fig = entry.el.querySelector(".figure");
+      return fig ? fig.clientWidth || entry.el.clientWidth : 0;
+    });
+    state.cards.forEach((entry, i) => drawCard(entry, widths[i]));
   }
 
-  function drawCard(entry) {
+  function drawCard(entry, knownWidth) {
     const { el, chart } = entry;
     const fig = el.querySelector(".figure");
     if (!fig) return;
@@ -255,22 +268,26 @@ export function createView(root, services) {
       fig.innerHTML = tableHTML(chart.result);
       entry.drawn = null;
     } else {
-      const width = Math.max(200, Math.floor(fig.clientWidth || el.clientWidth || 600));
+      const width = Math.max(200, Math.floor(knownWidth || fig.clientWidth || el.clientWidth || 600));
       entry.drawn = draw(chart, { width, theme: state.theme, measure, id: `c${state.seq}-${chart.index}`, small: entry.small });
       fig.innerHTML = entry.drawn ? entry.drawn.svg : "";
     }
-    after.innerHTML = afterHTML(chart);
+    after.innerHTML = afterHTML(chart, entry.mode);
+    const ta = el.querySelector(".csv-fallback");
+    if (ta) ta.remove();
   }
 
   function tableHTML(r) {
     const cols = r.columns || [];
     const ti = cols.findIndex((c) => c.name === "is_total");
+    const li = cols.findIndex((c) => c.name === "low_base");
     const numeric = cols.map((c, i) => /int|double|real|numeric|decimal|float/i.test(c.type || "") || (r.rows || []).some((row) => typeof row[i] === "number"));
     const parts = [`<div class="table-wrap" tabindex="0"><table><thead><tr>`];
     cols.forEach((c, i) => parts.push(`<th${numeric[i] ? ' class="num"' : ""} scope="col">${esc(c.name)}</th>`));
     parts.push(`</tr></thead><tbody>`);
     for (const row of r.rows || []) {
-      parts.push(ti >= 0 && row[ti] === true ? `<tr class="total">` : `<tr>`);
+      const cls = [ti >= 0 && row[ti] === true ? "total" : "", li >= 0 && row[li] === true ? "low-base" : ""].filter(Boolean).join(" ");
+      parts.push(cls ? `<tr class="${cls}"${cls.includes("low-base") ? ' title="Low base: read with caution"' : ""}>` : `<tr>`);
       for (let i = 0; i < cols.length; i++) {
         const v = row[i];
         parts.push(`<td${numeric[i] ? ' class="num"' : ""}${v === null ? ' data-null=""' : ""}>${esc(fmt.cell(v))}</td>`);
@@ -309,11 +326,17 @@ export function createView(root, services) {
     } catch {
       // The host may not grant clipboard-write: fall back to a selection.
     }
-    const ta = document.createElement("textarea");
+    // Without clipboard access: select the CSV in a box the user can copy
+    // from (one box per card; it goes away with the next redraw).
+    let ta = entry.el.querySelector(".csv-fallback");
+    if (!ta) {
+      ta = document.createElement("textarea");
+      ta.setAttribute("readonly", "");
+      ta.setAttribute("aria-label", "CSV of the result");
+      ta.className = "csv-fallback";
+      entry.el.appendChild(ta);
+    }
     ta.value = text;
-    ta.setAttribute("readonly", "");
-    ta.className = "csv-fallback";
-    entry.el.appendChild(ta);
     ta.select();
     let ok = false;
     try {
