@@ -2,6 +2,7 @@ package mcpapp_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -373,8 +374,9 @@ func label(v any) string {
 
 // checkBars compares a bar chart with the rows: one bar per row, labelled
 // with the category and ending in its weighted share (one decimal), a
-// whisker per margin of error, hatching where low_base is set.
-func checkBars(t *testing.T, c card, r result.Result, dim string) {
+// whisker per margin of error, hatching where low_base is set; in the order
+// given, or else sorted by value (NULL last).
+func checkBars(t *testing.T, c card, r result.Result, dim string, order ...string) {
 	t.Helper()
 	di, pi, mi, li := col(r, dim), col(r, "weighted_pct"), col(r, "moe_pct"), col(r, "low_base")
 	if c.Bars != len(r.Rows) || len(c.Labels) != len(r.Rows) || len(c.Values) != len(r.Rows) {
@@ -391,12 +393,15 @@ func checkBars(t *testing.T, c card, r result.Result, dim string) {
 			low++
 		}
 	}
+	if order != nil && !slices.Equal(c.Labels, order) {
+		t.Errorf("bars in order %v, want %v", c.Labels, order)
+	}
 	prev := math.Inf(1)
 	for i, l := range c.Labels {
 		if want[l] != c.Values[i] {
 			t.Errorf("bar %q shows %q, structuredContent says %q", l, c.Values[i], want[l])
 		}
-		if l != "NULL" {
+		if l != "NULL" && order == nil {
 			var v float64
 			fmt.Sscanf(strings.TrimSuffix(c.Values[i], "%"), "%g", &v)
 			if v > prev+1e-9 {
@@ -464,10 +469,8 @@ func TestView_Browser(t *testing.T) {
 		if len(p.Cards) != 1 || p.Cards[0].Kind != "bars" {
 			t.Fatalf("cards %+v, want one bar chart", p.Cards)
 		}
-		checkBars(t, p.Cards[0], r, "nccs")
-		if p.Cards[0].Labels[len(p.Cards[0].Labels)-1] != "NULL" {
-			t.Errorf("labels %v: NULL should come last", p.Cards[0].Labels)
-		}
+		// NCCS classes in class order, NULL last.
+		checkBars(t, p.Cards[0], r, "nccs", "A", "B", "C/D/E", "NULL")
 		h.screenshot("v", "grouped-weighted-light")
 
 		// Table toggle, CSV, PNG and SVG downloads through ui/download-file.
@@ -480,10 +483,12 @@ func TestView_Browser(t *testing.T) {
 		h.click("v", `button[data-act="csv"]`)
 		h.click("v", `button[data-act="png"]`)
 		h.click("v", `button[data-act="svg"]`)
-		var downloads []struct {
-			URI, MIMEType, Head string
-			Size                int
+		type download struct {
+			URI, MIMEType, Head, Data string
+			Size                      int
+			Base64                    bool
 		}
+		var downloads []download
 		deadline := time.Now().Add(10 * time.Second)
 		for len(downloads) < 2 && time.Now().Before(deadline) {
 			time.Sleep(200 * time.Millisecond)
@@ -492,12 +497,16 @@ func TestView_Browser(t *testing.T) {
 		if len(downloads) != 2 {
 			t.Fatalf("downloads %+v, want a PNG and an SVG", downloads)
 		}
-		slices.SortFunc(downloads, func(a, b struct {
-			URI, MIMEType, Head string
-			Size                int
-		}) int {
-			return strings.Compare(a.MIMEType, b.MIMEType)
-		})
+		slices.SortFunc(downloads, func(a, b download) int { return strings.Compare(a.MIMEType, b.MIMEType) })
+		png, err := base64.StdEncoding.DecodeString(downloads[0].Data)
+		if err != nil {
+			t.Fatalf("PNG download is not base64: %v", err)
+		}
+		for name, data := range map[string][]byte{"export.png": png, "export.svg": []byte(downloads[1].Data)} {
+			if err := os.WriteFile(filepath.Join(artifactsDir(t), name), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if d := downloads[0]; d.MIMEType != "image/png" || !strings.HasPrefix(d.Head, "iVBORw0KGgo") || d.Size < 2000 || !strings.HasSuffix(d.URI, ".png") {
 			t.Errorf("PNG download %+v", d)
 		}
@@ -711,7 +720,7 @@ func TestView_Browser(t *testing.T) {
 		if p.ScrollWidth > p.ClientWidth || p.Cards[0].SVGWidth > 320 {
 			t.Errorf("at 320 px the view overflows: scroll width %d, client %d, chart %.0f", p.ScrollWidth, p.ClientWidth, p.Cards[0].SVGWidth)
 		}
-		checkBars(t, p.Cards[0], r, "nccs")
+		checkBars(t, p.Cards[0], r, "nccs", "A", "B", "C/D/E", "NULL")
 		h.screenshot("d", "dark-320")
 
 		h.show("d2", "query_dataset", nil, loadFixture(t, "crosstab_letters"), "dark", 320)

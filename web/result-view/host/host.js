@@ -123,7 +123,8 @@ const host = {
     bridge.ondownloadfile = async (params) => {
       for (const c of params.contents || []) {
         const r = c.resource || {};
-        host.downloads.push({ view: id, uri: r.uri, mimeType: r.mimeType, size: (r.blob || r.text || "").length, head: (r.blob || r.text || "").slice(0, 64) });
+        const data = r.blob || r.text || "";
+        host.downloads.push({ view: id, uri: r.uri, mimeType: r.mimeType, size: data.length, head: data.slice(0, 64), data, base64: !!r.blob });
       }
       return {};
     };

@@ -265,16 +265,23 @@ function itemOf(ctx, row, i) {
   };
 }
 
-/** Is a dimension's order meaningful (numbers, age bands such as 15-24, 55+)? */
+// Socio-economic classes (NCCS A1..E3, merged A, B, C/D/E) have an order.
+const CLASS = /^[A-E][1-3]?(\/[A-E][1-3]?)*$/;
+
+/** Is a dimension's order meaningful (numbers, age bands such as 15-24, 55+, NCCS classes)? */
 function ordinal(values) {
   const present = values.filter((v) => v !== null && v !== undefined);
   if (present.length === 0) return false;
+  if (present.every((v) => typeof v === "string" && CLASS.test(v))) return true;
   return present.every((v) => typeof v === "number" || /^\s*[<>≤≥]?\s*\d/.test(String(v)));
 }
 
+/** The sort key of an ordinal value: its leading number, or its class letters. */
 function leadingNumber(v) {
   if (typeof v === "number") return v;
-  const m = /-?\d+(\.\d+)?/.exec(String(v));
+  const s = String(v);
+  if (CLASS.test(s)) return (s.charCodeAt(0) - 64) * 10 + (parseInt(s[1], 10) || 0);
+  const m = /-?\d+(\.\d+)?/.exec(s);
   return m ? parseFloat(m[0]) : Infinity;
 }
 

@@ -24,8 +24,9 @@ test("weighted means by group: bars, whiskers from 1.96·SE, letters, Total as r
   assert.equal(c.kind, "bars");
   assert.equal(c.measure.name, "weighted_avg_spend");
   assert.equal(c.dim.name, "nccs");
-  // Four groups drawn (the Total row is not a bar), sorted by value, NULL last.
+  // Four groups drawn (the Total row is not a bar), in class order, NULL last.
   assert.deepEqual(c.items.map((i) => i.label), ["A", "B", "C/D/E", "NULL"]);
+  assert.equal(c.order, "natural");
   assert.equal(c.items[0].moe.toFixed(3), (31.4 * 1.96).toFixed(3));
   assert.deepEqual(c.items.map((i) => i.letters), ["BC", "C", "", ""]);
   assert.deepEqual(c.items.map((i) => i.groupLetter), ["A", "B", "C", "D"]);
@@ -149,6 +150,8 @@ test("ordered bands keep their order; ORDER BY keeps the query's", () => {
   assert.deepEqual(chartOf({ ...base, query: "SELECT age_group, COUNT(*) FROM users GROUP BY 1 ORDER BY 2" }).items.map((i) => i.label), ["35-44", "15-24", "55+", "25-34"]);
   const cats = { ...base, query: "SELECT city, COUNT(*) FROM users GROUP BY 1", rows: [["Pune", 1, 5], ["Delhi", 3, 50], [null, 1, 1], ["Agra", 2, 20]] };
   assert.deepEqual(chartOf(cats).items.map((i) => i.label), ["Delhi", "Agra", "Pune", "NULL"]);
+  const nccs = { ...base, query: "SELECT nccs, COUNT(*) FROM users GROUP BY 1", rows: [["C/D/E", 1, 67], ["A", 1, 12], ["B", 1, 20], [null, 1, 1]] };
+  assert.deepEqual(chartOf(nccs).items.map((i) => i.label), ["A", "B", "C/D/E", "NULL"], "NCCS classes keep their order");
 });
 
 test("shapes that are not charts become tables", () => {
