@@ -55,10 +55,13 @@ function truncate(text, maxW, px, measure, bold) {
   return text.slice(0, Math.max(1, lo)) + "…";
 }
 
+/** The dataset's minimum base, as the weighting legend or notes state it. */
 function lowBaseMin(chart) {
-  for (const n of [...(chart.result.weighting?.notes || []), ...(chart.notes || [])]) {
-    const m = /low[_ ]base flags n < (\d+)|below (\d+)\)/i.exec(n);
-    if (m) return m[1] || m[2];
+  const w = chart.result.weighting || {};
+  const texts = [...(w.legend || []).filter((t) => t.column === "low_base").map((t) => t.meaning), ...(w.notes || []), ...(chart.notes || [])];
+  for (const n of texts) {
+    const m = /fewer than (\d+)|low[_ ]base flags n < (\d+)|below (\d+)\)/i.exec(n || "");
+    if (m) return m[1] || m[2] || m[3];
   }
   return null;
 }

@@ -283,7 +283,8 @@ export function createView(root, services) {
     const li = cols.findIndex((c) => c.name === "low_base");
     const numeric = cols.map((c, i) => /int|double|real|numeric|decimal|float/i.test(c.type || "") || (r.rows || []).some((row) => typeof row[i] === "number"));
     const parts = [`<div class="table-wrap" tabindex="0"><table><thead><tr>`];
-    cols.forEach((c, i) => parts.push(`<th${numeric[i] ? ' class="num"' : ""} scope="col">${esc(c.name)}</th>`));
+    const legend = new Map(((r.weighting && r.weighting.legend) || []).map((t) => [t.column, t.meaning]));
+    cols.forEach((c, i) => parts.push(`<th${numeric[i] ? ' class="num"' : ""} scope="col"${legend.has(c.name) ? ` title="${esc(legend.get(c.name))}"` : ""}>${esc(c.name)}</th>`));
     parts.push(`</tr></thead><tbody>`);
     for (const row of r.rows || []) {
       const cls = [ti >= 0 && row[ti] === true ? "total" : "", li >= 0 && row[li] === true ? "low-base" : ""].filter(Boolean).join(" ");
