@@ -16,6 +16,7 @@ var layers = []string{
 	"internal/server",
 	"internal/auth",
 	"internal/mcpserver",
+	"internal/mcpapp",
 	"internal/apptest",
 	"internal/analysis",
 	"internal/importer",
