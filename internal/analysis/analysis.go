@@ -499,18 +499,19 @@ func Plan(h *dataset.Handle, req Request) (QueryPlan, error) {
 		}
 		schema[name], columns[name] = cols, set
 	}
-	q, err := sqlguard.Check(req.Query, sqlguard.Options{
-		Dialect:   dialect(h.Dataset.Driver),
-		MaxBytes:  h.Limits.MaxQueryBytes,
-		Relations: relations,
-		Columns:   columns,
-	})
-	if err != nil {
-		return QueryPlan{}, err
-	}
 	keys := []string{"user_id", "respondent_id", "panelist_id"}
 	if h.Roles.RespondentKey != "" {
 		keys = []string{h.Roles.RespondentKey}
+	}
+	q, err := sqlguard.Check(req.Query, sqlguard.Options{
+		Dialect:        dialect(h.Dataset.Driver),
+		MaxBytes:       h.Limits.MaxQueryBytes,
+		Relations:      relations,
+		Columns:        columns,
+		RespondentKeys: keys,
+	})
+	if err != nil {
+		return QueryPlan{}, err
 	}
 	p := QueryPlan{Aggregated: sqlguard.Classify(q.Tree, keys) == sqlguard.Aggregated}
 	p.Cap = h.Limits.RawRows

@@ -229,6 +229,15 @@ func (in *inspector) visit(m protoreflect.Message, ctes *scope) {
 		in.visitRangeVar(n, ctes)
 	case *pg_query.ColumnRef:
 		in.visitColumnRef(n)
+	case *pg_query.SubLink:
+		if sel := n.Subselect.GetSelectStmt(); n.SubLinkType == pg_query.SubLinkType_ARRAY_SUBLINK && sel != nil && in.mentionsKey(sel.TargetList) {
+			in.fail(&Error{
+				Code:    CodeKeyList,
+				Message: "ARRAY(SELECT …) of a respondent key is not allowed: a list of panelist ids is respondent-level data",
+				Pos:     in.pos(n.Location),
+				Hint:    keyListHint,
+			})
+		}
 	case *pg_query.A_Indirection:
 		if ref := n.Arg.GetColumnRef(); ref != nil && len(n.Indirection) > 0 && n.Indirection[0].GetString_() != nil {
 			in.fieldAccess[ref] = true
@@ -297,6 +306,15 @@ func (in *inspector) visitFunc(f *pg_query.FuncCall) {
 			Message: fmt.Sprintf("function %s is not allowed: %s", name, g.why),
 			Pos:     in.pos(f.Location),
 			Hint:    analyticsOnlyHint,
+		})
+		return
+	}
+	if listAggregates[name] && in.mentionsKey(f.Args) {
+		in.fail(&Error{
+			Code:    CodeKeyList,
+			Message: fmt.Sprintf("%s of a respondent key is not allowed: a list of panelist ids is respondent-level data", name),
+			Pos:     in.pos(f.Location),
+			Hint:    keyListHint,
 		})
 		return
 	}
@@ -441,6 +459,51 @@ func (in *inspector) visitColumnRef(ref *pg_query.ColumnRef) {
 	if len(ref.Fields) == 1 && ref.Fields[0].GetString_() != nil {
 		in.bareRefs = append(in.bareRefs, bareRef{ref: ref, level: in.level})
 	}
+}
+
+// listAggregates are the aggregates that return many input values in one:
+// lists, strings, maps and JSON arrays, and DuckDB's histogram, top-k and
+// bitstring aggregates, which hold the values themselves.
+var listAggregates = map[string]bool{
+	"array_agg": true, "list": true, "string_agg": true, "listagg": true, "group_concat": true,
+	"json_agg": true, "jsonb_agg": true, "json_object_agg": true, "jsonb_object_agg": true,
+	"json_group_array": true, "json_group_object": true, "xmlagg": true,
+	"histogram": true, "approx_top_k": true, "bitstring_agg": true, "array_agg_distinct": true,
+}
+
+const keyListHint = "count panelists with COUNT(DISTINCT user_id), or aggregate by a panelist attribute"
+
+// mentionsKey reports whether any of the nodes refers to a respondent key
+// column (by its last name, qualified or not).
+func (in *inspector) mentionsKey(nodes []*pg_query.Node) bool {
+	if len(in.opts.RespondentKeys) == 0 {
+		return false
+	}
+	found := false
+	for _, n := range nodes {
+		walkRefs(n.ProtoReflect(), func(ref *pg_query.ColumnRef) {
+			if name := lastField(ref); name != "" {
+				for _, k := range in.opts.RespondentKeys {
+					if strings.EqualFold(name, k) {
+						found = true
+					}
+				}
+			}
+		})
+	}
+	return found
+}
+
+// walkRefs calls fn for every column reference under m.
+func walkRefs(m protoreflect.Message, fn func(*pg_query.ColumnRef)) {
+	if ref, ok := m.Interface().(*pg_query.ColumnRef); ok {
+		fn(ref)
+		return
+	}
+	eachChild(m, func(_ protoreflect.FieldDescriptor, child protoreflect.Message) bool {
+		walkRefs(child, fn)
+		return true
+	})
 }
 
 func (in *inspector) wholeRow(name string, loc int32) *Error {

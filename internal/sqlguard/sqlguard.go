@@ -49,6 +49,12 @@ type Options struct {
 	// of that name, so knowing the columns keeps the whole-row check from
 	// refusing a column named like a table.
 	Columns map[string]map[string]bool
+	// RespondentKeys are the names of the columns that identify a panelist
+	// (user_id): aggregates that return lists of them (array_agg, list,
+	// string_agg, histogram…, of the key or of an expression over it) are
+	// refused, as are ARRAY(SELECT key …) constructors. Such an "aggregate"
+	// is respondent-level data in bulk.
+	RespondentKeys []string
 }
 
 // Query is a statement that passed the guard.
@@ -73,6 +79,7 @@ const (
 	CodeDeniedFunction  = "denied_function"
 	CodeDeniedRelation  = "denied_relation"
 	CodeRowPacking      = "row_packing"
+	CodeKeyList         = "respondent_key_list"
 	selectOnlyHint      = "send one read-only SELECT (WITH ... SELECT, VALUES and UNION of SELECTs are fine)"
 	analyticsOnlyHint   = "query the dataset's tables with SELECT; aggregates, window functions and ordinary scalar functions are allowed"
 	wholeRowPackingHint = "name the columns you need (e.g. json_agg(u.city)), or select t.* on its own"
