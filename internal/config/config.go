@@ -67,18 +67,22 @@ type Log struct {
 
 // Limits bound what one query may cost and return (SPEC §3).
 type Limits struct {
-	RawRows        int           `yaml:"raw_rows"`
-	AggregatedRows int           `yaml:"aggregated_rows"`
-	MaxQueries     int           `yaml:"max_queries"`
-	MaxConcurrent  int           `yaml:"max_concurrent"`
-	PoolMinConns   int           `yaml:"pool_min_conns"`
-	PoolMaxConns   int           `yaml:"pool_max_conns"`
-	PoolIdle       time.Duration `yaml:"pool_idle"`
-	QueryTimeout   time.Duration `yaml:"query_timeout"`
-	ConnectTimeout time.Duration `yaml:"connect_timeout"`
-	MaxQueryBytes  int           `yaml:"max_query_bytes"`
-	MaxAnswerBytes int           `yaml:"max_answer_bytes"`
-	MaxCellChars   int           `yaml:"max_cell_chars"`
+	RawRows        int `yaml:"raw_rows"`
+	AggregatedRows int `yaml:"aggregated_rows"`
+	MaxQueries     int `yaml:"max_queries"`
+	MaxConcurrent  int `yaml:"max_concurrent"`
+	// MaxConcurrentPerClient is how many of the MaxConcurrent slots one
+	// client (a token, or an MCP session without auth) may hold at once;
+	// 0 means half of MaxConcurrent (at least 1).
+	MaxConcurrentPerClient int           `yaml:"max_concurrent_per_client"`
+	PoolMinConns           int           `yaml:"pool_min_conns"`
+	PoolMaxConns           int           `yaml:"pool_max_conns"`
+	PoolIdle               time.Duration `yaml:"pool_idle"`
+	QueryTimeout           time.Duration `yaml:"query_timeout"`
+	ConnectTimeout         time.Duration `yaml:"connect_timeout"`
+	MaxQueryBytes          int           `yaml:"max_query_bytes"`
+	MaxAnswerBytes         int           `yaml:"max_answer_bytes"`
+	MaxCellChars           int           `yaml:"max_cell_chars"`
 }
 
 // Default returns the configuration used when nothing is configured.
@@ -226,6 +230,7 @@ func envVars() []envVar {
 		{"MCPA_AGGREGATED_ROWS", integer(func(c *Config) *int { return &c.Limits.AggregatedRows })},
 		{"MCPA_MAX_QUERIES", integer(func(c *Config) *int { return &c.Limits.MaxQueries })},
 		{"MCPA_MAX_CONCURRENT", integer(func(c *Config) *int { return &c.Limits.MaxConcurrent })},
+		{"MCPA_MAX_CONCURRENT_PER_CLIENT", integer(func(c *Config) *int { return &c.Limits.MaxConcurrentPerClient })},
 		{"MCPA_POOL_MIN_CONNS", integer(func(c *Config) *int { return &c.Limits.PoolMinConns })},
 		{"MCPA_POOL_MAX_CONNS", integer(func(c *Config) *int { return &c.Limits.PoolMaxConns })},
 		{"MCPA_POOL_IDLE", duration(func(c *Config) *time.Duration { return &c.Limits.PoolIdle })},
@@ -304,6 +309,9 @@ func (c Config) Validate() error {
 		if p.v <= 0 {
 			bad(p.name, "must be greater than 0, not %d", p.v)
 		}
+	}
+	if l.MaxConcurrentPerClient < 0 || l.MaxConcurrentPerClient > l.MaxConcurrent {
+		bad("limits.max_concurrent_per_client", "must be between 0 (half of max_concurrent) and max_concurrent (%d), not %d", l.MaxConcurrent, l.MaxConcurrentPerClient)
 	}
 	if l.PoolMinConns < 0 || l.PoolMinConns > l.PoolMaxConns {
 		bad("limits.pool_min_conns", "must be between 0 and pool_max_conns (%d), not %d", l.PoolMaxConns, l.PoolMinConns)
