@@ -127,7 +127,7 @@ func (s *Service) validate(reqs []Request) error {
 		if r.DatasetID == 0 || strings.TrimSpace(r.Query) == "" {
 			name := fmt.Sprintf("entry %d", i+1)
 			if r.Label != "" {
-				name += fmt.Sprintf(" (%q)", r.Label)
+				name += fmt.Sprintf(" (%q)", clipLabel(r.Label))
 			}
 			bad = append(bad, name)
 		}
@@ -136,6 +136,15 @@ func (s *Service) validate(reqs []Request) error {
 		return &InputError{Message: "Each query must have 'dataset_id' and 'query' fields: missing in " + strings.Join(bad, ", ")}
 	}
 	return nil
+}
+
+// clipLabel shortens a label quoted in a message: labels are the caller's
+// free text, and thirty long ones must not make a long message.
+func clipLabel(s string) string {
+	if r := []rune(s); len(r) > 40 {
+		return string(r[:39]) + "…"
+	}
+	return s
 }
 
 // run executes one request end to end. It never panics on user input and
