@@ -192,6 +192,9 @@ func (s *Service) finish(ctx context.Context, r *result.Result, req Request, pla
 		return
 	}
 	r.OK = true
+	if t.Cut != "" {
+		r.Notes = append(r.Notes, t.Cut)
+	}
 	if plan.Added.ZeroWeight != "" {
 		zeroWeightNote(t, r, plan.Added.ZeroWeight)
 	}

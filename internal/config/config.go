@@ -83,6 +83,10 @@ type Limits struct {
 	MaxQueryBytes          int           `yaml:"max_query_bytes"`
 	MaxAnswerBytes         int           `yaml:"max_answer_bytes"`
 	MaxCellChars           int           `yaml:"max_cell_chars"`
+	// MaxResultBytes bounds the row data one query reads from its
+	// database; past it reading stops (the answer says so), so one giant
+	// value cannot be read whole into memory.
+	MaxResultBytes int `yaml:"max_result_bytes"`
 }
 
 // Default returns the configuration used when nothing is configured.
@@ -112,6 +116,7 @@ func DefaultLimits() Limits {
 		MaxQueryBytes:  100 * 1024,
 		MaxAnswerBytes: 256 * 1024,
 		MaxCellChars:   200,
+		MaxResultBytes: 4 << 20,
 	}
 }
 
@@ -239,6 +244,7 @@ func envVars() []envVar {
 		{"MCPA_MAX_QUERY_BYTES", integer(func(c *Config) *int { return &c.Limits.MaxQueryBytes })},
 		{"MCPA_MAX_ANSWER_BYTES", integer(func(c *Config) *int { return &c.Limits.MaxAnswerBytes })},
 		{"MCPA_MAX_CELL_CHARS", integer(func(c *Config) *int { return &c.Limits.MaxCellChars })},
+		{"MCPA_MAX_RESULT_BYTES", integer(func(c *Config) *int { return &c.Limits.MaxResultBytes })},
 	}
 }
 
@@ -304,6 +310,7 @@ func (c Config) Validate() error {
 		{"limits.max_queries", l.MaxQueries}, {"limits.max_concurrent", l.MaxConcurrent},
 		{"limits.pool_max_conns", l.PoolMaxConns}, {"limits.max_query_bytes", l.MaxQueryBytes},
 		{"limits.max_answer_bytes", l.MaxAnswerBytes}, {"limits.max_cell_chars", l.MaxCellChars},
+		{"limits.max_result_bytes", l.MaxResultBytes},
 	}
 	for _, p := range positive {
 		if p.v <= 0 {

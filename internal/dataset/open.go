@@ -19,11 +19,11 @@ func SourceOpener(log *slog.Logger) Opener {
 		case catalog.DriverPostgres:
 			return postgres.Open(ctx, d.DSN, postgres.Options{
 				MinConns: l.PoolMinConns, MaxConns: l.PoolMaxConns, IdleTimeout: l.PoolIdle,
-				ConnectTimeout: l.ConnectTimeout, QueryTimeout: l.QueryTimeout,
+				ConnectTimeout: l.ConnectTimeout, QueryTimeout: l.QueryTimeout, MaxResultBytes: l.MaxResultBytes,
 				Logger: log.With("dataset", d.ID),
 			})
 		case catalog.DriverDuckDB:
-			return duckdb.Open(ctx, duckdb.DSN(d.DSN), duckdb.Options{MaxConns: l.PoolMaxConns, QueryTimeout: l.QueryTimeout})
+			return duckdb.Open(ctx, duckdb.DSN(d.DSN), duckdb.Options{MaxConns: l.PoolMaxConns, QueryTimeout: l.QueryTimeout, MaxResultBytes: l.MaxResultBytes})
 		}
 		return nil, fmt.Errorf("unknown driver %q", d.Driver)
 	}

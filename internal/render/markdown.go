@@ -215,7 +215,9 @@ func notes(r result.Result) []string {
 			out = append(out, n)
 		}
 	}
-	if r.Truncated && len(r.Rows) > 0 {
+	// The row cap's note, unless reading stopped before the cap for
+	// another reason (too many bytes), which has its own note.
+	if r.Truncated && len(r.Rows) > 0 && (r.RowLimit <= 0 || len(r.Rows) >= r.RowLimit) {
 		out = append(out, capNote(r))
 	}
 	return out

@@ -20,6 +20,10 @@ type Table struct {
 	Rows    [][]any
 	// Truncated reports that the database had more rows than Rows holds.
 	Truncated bool
+	// Cut says why reading stopped before the row cap (a row, or the rows
+	// together, took more bytes than a query may read), in words for the
+	// caller; empty when the row cap alone applied.
+	Cut string
 }
 
 // Weighting says what the survey-weighting step did to a query.
