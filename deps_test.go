@@ -38,6 +38,7 @@ var layers = []string{
 	"internal/config",
 	"internal/result",
 	"internal/pgtest",
+	"internal/pgcluster",
 }
 
 const module = "github.com/mcp-analytics/mcp-analytics/"
