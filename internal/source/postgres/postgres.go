@@ -480,8 +480,7 @@ func (s *Source) classify(ctx context.Context, err error) error {
 		return ctxErr
 	}
 	var connErr *pgconn.ConnectError
-	var netErr net.Error
-	if errors.As(err, &connErr) || errors.As(err, &netErr) || pgconn.SafeToRetry(err) {
+	if errors.As(err, &connErr) || connectionLost(err) {
 		return &source.UnavailableError{Err: redact(err)}
 	}
 	return fmt.Errorf("postgres query: %w", redact(err))
