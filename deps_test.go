@@ -42,6 +42,7 @@ var layers = []string{
 	"internal/config",
 	"internal/result",
 	"internal/pgtest",
+	"internal/pgcluster",
 }
 
 const module = "github.com/mcp-analytics/mcp-analytics/"

@@ -77,7 +77,10 @@ func (e *InputError) Error() string { return e.Message }
 // Query runs one query (query_dataset).
 func (s *Service) Query(ctx context.Context, req Request) result.Result {
 	var r result.Result
-	s.exec.Run(ctx, 1, func(ctx context.Context, _ int) { r = s.run(ctx, req) })
+	s.exec.Run(ctx, 1, func(ctx context.Context, _ int, waited time.Duration) {
+		r = s.run(ctx, req)
+		r.QueueMS = ms(waited)
+	})
 	return r
 }
 
@@ -89,11 +92,12 @@ func (s *Service) Multi(ctx context.Context, reqs []Request) (result.Multi, erro
 	}
 	start := time.Now()
 	m := result.Multi{Results: make([]result.Result, len(reqs)), Total: len(reqs), Parallel: len(reqs) > 1}
-	if len(reqs) > s.exec.Limit() {
+	if len(reqs) > s.exec.PerClientLimit() {
 		s.pipelined(ctx, reqs, m.Results)
 	} else {
-		s.exec.Run(ctx, len(reqs), func(ctx context.Context, i int) {
+		s.exec.Run(ctx, len(reqs), func(ctx context.Context, i int, waited time.Duration) {
 			m.Results[i] = s.run(ctx, reqs[i])
+			m.Results[i].QueueMS = ms(waited)
 		})
 	}
 	for i := range m.Results {
@@ -123,7 +127,7 @@ func (s *Service) validate(reqs []Request) error {
 		if r.DatasetID == 0 || strings.TrimSpace(r.Query) == "" {
 			name := fmt.Sprintf("entry %d", i+1)
 			if r.Label != "" {
-				name += fmt.Sprintf(" (%q)", r.Label)
+				name += fmt.Sprintf(" (%q)", clipLabel(r.Label))
 			}
 			bad = append(bad, name)
 		}
@@ -132,6 +136,15 @@ func (s *Service) validate(reqs []Request) error {
 		return &InputError{Message: "Each query must have 'dataset_id' and 'query' fields: missing in " + strings.Join(bad, ", ")}
 	}
 	return nil
+}
+
+// clipLabel shortens a label quoted in a message: labels are the caller's
+// free text, and thirty long ones must not make a long message.
+func clipLabel(s string) string {
+	if r := []rune(s); len(r) > 40 {
+		return string(r[:39]) + "…"
+	}
+	return s
 }
 
 // run executes one request end to end. It never panics on user input and
@@ -179,6 +192,9 @@ func (s *Service) finish(ctx context.Context, r *result.Result, req Request, pla
 		return
 	}
 	r.OK = true
+	if t.Cut != "" {
+		r.Notes = append(r.Notes, t.Cut)
+	}
 	if plan.Added.ZeroWeight != "" {
 		zeroWeightNote(t, r, plan.Added.ZeroWeight)
 	}
@@ -223,8 +239,8 @@ type batchSource interface {
 	QueryBatch(ctx context.Context, sqls []string, maxRows []int) ([]*result.Table, []error)
 }
 
-// pipelined runs a call with more queries than may run at once (SPEC §3:
-// 10). Run one by one, they would need several waves of round trips; here
+// pipelined runs a call with more queries than its client may run at once
+// (the executor's per-client allowance, half of SPEC §3's 10 by default). Run one by one, they would need several waves of round trips; here
 // each dataset's queries are dealt over at most that many connections and
 // each connection's share is pipelined (source/postgres QueryBatch), so
 // the whole call costs about one round trip plus the database's time. Each
@@ -262,7 +278,7 @@ func (s *Service) pipelined(ctx context.Context, reqs []Request, out []result.Re
 	var shares [][]item
 	for _, id := range datasets {
 		items := byDataset[id]
-		k := min(len(items), s.exec.Limit(), max(items[0].h.Limits.PoolMaxConns, 1))
+		k := min(len(items), s.exec.PerClientLimit(), max(items[0].h.Limits.PoolMaxConns, 1))
 		first := len(shares)
 		for range k {
 			shares = append(shares, nil)
@@ -271,14 +287,18 @@ func (s *Service) pipelined(ctx context.Context, reqs []Request, out []result.Re
 			shares[first+j%k] = append(shares[first+j%k], it)
 		}
 	}
-	s.exec.Run(ctx, len(shares)+len(single), func(ctx context.Context, j int) {
+	s.exec.Run(ctx, len(shares)+len(single), func(ctx context.Context, j int, waited time.Duration) {
 		if j >= len(shares) {
 			i := single[j-len(shares)]
 			out[i] = s.run(ctx, reqs[i])
+			out[i].QueueMS = ms(waited)
 			return
 		}
 		share := shares[j]
 		defer func() {
+			for _, it := range share {
+				out[it.i].QueueMS = ms(waited)
+			}
 			if p := recover(); p != nil {
 				ref := s.internal(ctx, fmt.Errorf("panic: %v", p), reqs[share[0].i])
 				for _, it := range share {

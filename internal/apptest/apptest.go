@@ -90,7 +90,7 @@ func New(tb testing.TB, opts Options) *Fixture {
 	}
 	// Close the pools before the test's database is dropped.
 	tb.Cleanup(f.Registry.Close)
-	f.Service = analysis.New(f.Registry, executor.New(f.Config.Limits.MaxConcurrent), f.Config.Limits.MaxQueries, log, opts.Service...)
+	f.Service = analysis.New(f.Registry, executor.New(f.Config.Limits.MaxConcurrent, executor.PerClient(f.Config.Limits.MaxConcurrentPerClient)), f.Config.Limits.MaxQueries, log, opts.Service...)
 	return f
 }
 

@@ -69,6 +69,8 @@ type Config struct {
 	Executable        string
 	// Progress receives a line per step; nil means none.
 	Progress io.Writer
+	// SoakDuration is how long the soak part (asked for by name) runs.
+	SoakDuration time.Duration
 }
 
 // DefaultConfig returns the settings of a quick run (a few minutes on two
@@ -88,6 +90,8 @@ func DefaultConfig() Config {
 		ImportRespondents: 1_000_000,
 		ImportVariables:   100,
 		ParquetRows:       10_000_000,
+		// Long enough for every fault and the recovery after it.
+		SoakDuration: 3 * time.Minute,
 	}
 }
 
@@ -132,6 +136,9 @@ func (c Config) withDefaults() Config {
 	if c.Progress == nil {
 		c.Progress = io.Discard
 	}
+	if c.SoakDuration == 0 {
+		c.SoakDuration = d.SoakDuration
+	}
 	return c
 }
 
@@ -159,8 +166,8 @@ func (c Config) validate() error {
 		}
 	}
 	for _, p := range c.Parts {
-		if !slices.Contains(Parts, p) {
-			errs = append(errs, fmt.Errorf("unknown part %q (the parts are %s)", p, strings.Join(Parts, ", ")))
+		if !slices.Contains(Parts, p) && !slices.Contains(ExtraParts, p) {
+			errs = append(errs, fmt.Errorf("unknown part %q (the parts are %s)", p, strings.Join(append(slices.Clone(Parts), ExtraParts...), ", ")))
 		}
 	}
 	for _, n := range c.MultiSizes {
@@ -171,8 +178,14 @@ func (c Config) validate() error {
 	return errors.Join(errs...)
 }
 
-// Parts are the parts of a run, in the order they are measured.
-var Parts = []string{"rewrite", "overhead", "multi", "throughput", "load", "against", "import"}
+// Parts are the parts of a run, in the order they are measured; a run
+// without --parts measures them all.
+var Parts = []string{"rewrite", "overhead", "multi", "throughput", "load", "fairshare", "against"}
+
+// ExtraParts run only when asked for by name: the import part runs the
+// mcp-analytics binary on files of gigabytes, the soak takes minutes and
+// starts PostgreSQL clusters of its own.
+var ExtraParts = []string{"import", "soak"}
 
 // importOnly reports whether the run measures only the import, which needs
 // neither PostgreSQL nor the panel.
@@ -211,12 +224,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	b := &run{cfg: cfg, h: h, step: step}
 	measure := map[string]func(context.Context, *Report) error{
 		"rewrite": b.rewrite, "overhead": b.overhead, "multi": b.multi, "throughput": b.throughput, "load": b.load,
-		"against": b.against, "import": b.measureImport,
+		"fairshare": b.fairshare, "against": b.against, "import": b.measureImport, "soak": b.soak,
 	}
-	for _, part := range Parts {
-		// The import part runs the mcp-analytics binary on files of
-		// gigabytes: only when asked for.
-		if len(cfg.Parts) > 0 && !slices.Contains(cfg.Parts, part) || len(cfg.Parts) == 0 && part == "import" {
+	for _, part := range append(slices.Clone(Parts), ExtraParts...) {
+		if len(cfg.Parts) > 0 && !slices.Contains(cfg.Parts, part) || len(cfg.Parts) == 0 && slices.Contains(ExtraParts, part) {
 			continue
 		}
 		if err := measure[part](ctx, r); err != nil {

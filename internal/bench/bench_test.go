@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcp-analytics/mcp-analytics/internal/pgcluster"
 	"github.com/mcp-analytics/mcp-analytics/internal/pgtest"
 	"github.com/mcp-analytics/mcp-analytics/internal/provision"
 )
@@ -278,11 +279,14 @@ func TestRun(t *testing.T) {
 			t.Errorf("against, %s: %+v", x.Case, x)
 		}
 	}
+	if f := r.FairShare; f == nil || f.Errors != 0 || f.Samples != 5 || f.IdleP50 <= 0 || f.FloodP50 <= 0 || f.FloodQueries <= 0 || f.RTTMS != 4 {
+		t.Errorf("fair share: %+v", r.FairShare)
+	}
 	if r.Machine.PostgreSQL == "" || r.Machine.CPUs < 1 {
 		t.Errorf("machine = %+v", r.Machine)
 	}
 	md := r.Markdown()
-	for _, want := range []string{"## SPEC §10 goals", "| primary-key lookup | 3 |", "| 12 |", "database 4.00 ms away", "database 6.00 ms away", "simulated RTT 4.00, 6.00 ms", "12 queries at 4 ms RTT", "## Against a minimal SQL server", "## Load: 4 concurrent MCP sessions", "## Rewrite path alone"} {
+	for _, want := range []string{"## SPEC §10 goals", "| primary-key lookup | 3 |", "| 12 |", "database 4.00 ms away", "database 6.00 ms away", "simulated RTT 4.00, 6.00 ms", "12 queries at 4 ms RTT", "## Against a minimal SQL server", "## Load: 4 concurrent MCP sessions", "## Rewrite path alone", "## Fair share: one client floods", "fair share: a single query while another client floods"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("Markdown lacks %q:\n%s", want, md)
 		}
@@ -307,5 +311,41 @@ func TestRun(t *testing.T) {
 	}
 	if md := r.Markdown(); strings.Contains(md, "## Load") || strings.Contains(md, "load, ") {
 		t.Errorf("a multi-only report shows the load:\n%s", md)
+	}
+}
+
+// TestRun_Soak runs the soak part for a few seconds against clusters of
+// its own (a primary and a streaming replica), so its code path and every
+// fault it injects cannot rot; the minutes-long run is the bench command's.
+// It checks that every fault was injected, that answers were checked, and
+// that none was wrong.
+func TestRun_Soak(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two PostgreSQL clusters")
+	}
+	if _, err := pgcluster.BinDir(); err != nil && !pgtest.Required() {
+		t.Skipf("SKIPPED LOUDLY: %v", err)
+	}
+	dsn := pgtest.NewDatabase(t)
+	ctx := context.Background()
+	pgtest.Connect(ctx, t, dsn).Close(ctx)
+	cfg := DefaultConfig()
+	cfg.DSN, cfg.Users, cfg.RTTs, cfg.Sessions = dsn, 2_000, []time.Duration{2 * time.Millisecond}, 4
+	cfg.Parts, cfg.SoakDuration = []string{"soak"}, 20*time.Second
+	r, err := Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := r.Soak
+	if s == nil || s.Calls == 0 || s.Answers == 0 || s.Wrong != 0 || len(s.Faults) != 8 {
+		t.Fatalf("soak: %+v", s)
+	}
+	for _, f := range s.Faults {
+		if strings.Contains(f.Fault, "failed") {
+			t.Errorf("fault %q", f.Fault)
+		}
+	}
+	if md := r.Markdown(); !strings.Contains(md, "## Soak: 4 MCP sessions") || !strings.Contains(md, "replica killed") {
+		t.Errorf("Markdown:\n%s", md)
 	}
 }

@@ -114,7 +114,7 @@ func newHarness(ctx context.Context, cfg Config) (_ *harness, err error) {
 	if err := h.reg.Refresh(ctx); err != nil {
 		return h, err
 	}
-	h.svc = analysis.New(h.reg, executor.New(cfg.Limits.MaxConcurrent), cfg.Limits.MaxQueries, log)
+	h.svc = analysis.New(h.reg, executor.New(cfg.Limits.MaxConcurrent, executor.PerClient(cfg.Limits.MaxConcurrentPerClient)), cfg.Limits.MaxQueries, log)
 	srv := mcpserver.New(h.svc, mcpserver.Options{
 		Version: "bench", Logger: log,
 		Render: render.Options{MaxCell: cfg.Limits.MaxCellChars, MaxBytes: cfg.Limits.MaxAnswerBytes},

@@ -19,6 +19,8 @@ type Report struct {
 	Multi      []MultiRow      `json:"multi"`
 	Throughput []ThroughputRow `json:"throughput"`
 	Load       *LoadRow        `json:"load,omitempty"`
+	FairShare  *FairShareRow   `json:"fair_share,omitempty"`
+	Soak       *SoakReport     `json:"soak,omitempty"`
 	Against    []AgainstReport `json:"against,omitempty"`
 	Import     *ImportReport   `json:"import,omitempty"`
 	Goals      []Goal          `json:"goals"`
@@ -171,6 +173,13 @@ func goals(r *Report) []Goal {
 		}
 		add("goroutines after the load", "back to baseline", fmt.Sprintf("%d → %d", l.GoroutinesBefore, l.GoroutinesAfter), l.GoroutinesAfter <= l.GoroutinesBefore)
 	}
+	if f := r.FairShare; f != nil {
+		add("fair share: a single query while another client floods", "≤ 2× idle (p50)", fmt.Sprintf("%.2f× (%s ms vs %s ms idle)", f.RatioP50, num(f.FloodP50), num(f.IdleP50)), f.RatioP50 <= 2 && f.Errors == 0)
+	}
+	if s := r.Soak; s != nil {
+		add("soak: wrong answers", "0", fmt.Sprint(s.Wrong), s.Wrong == 0)
+		add("soak: errors outside outages", "0", fmt.Sprint(s.ErrorsOutsideOutages), s.ErrorsOutsideOutages == 0)
+	}
 	return out
 }
 
@@ -217,6 +226,19 @@ func (r *Report) Markdown() string {
 		b.WriteString("| calls/s | p50 ms | p99 ms | errors | RSS idle | RSS peak | RSS after | goroutines before → after |\n|---|---|---|---|---|---|---|---|\n")
 		fmt.Fprintf(&b, "| %s | %s | %s | %d | %s MiB | %s MiB | %s MiB | %d → %d |\n", num(l.PerSec), num(l.P50), num(l.P99), l.Errors,
 			num(l.IdleRSSMiB), num(l.PeakRSSMiB), num(l.AfterRSSMiB), l.GoroutinesBefore, l.GoroutinesAfter)
+	}
+
+	if f := r.FairShare; f != nil {
+		fmt.Fprintf(&b, "\n## Fair share: one client floods (%d batches of 30 queries in flight), another asks single lookups, database %s ms away\n\n", f.FloodBatches, num(f.RTTMS))
+		b.WriteString("| | p50 ms | p95 ms | queued p50 / p95 ms |\n|---|---|---|---|\n")
+		fmt.Fprintf(&b, "| second client, idle server | %s | %s | |\n", num(f.IdleP50), num(f.IdleP95))
+		fmt.Fprintf(&b, "| second client, under the flood | %s | %s | %s / %s |\n", num(f.FloodP50), num(f.FloodP95), num(f.QueueP50), num(f.QueueP95))
+		fmt.Fprintf(&b, "| ratio | %.2f× | %.2f× | |\n", f.RatioP50, f.RatioP95)
+		fmt.Fprintf(&b, "\nThe flood completed %s queries (%s/s) while the second client was measured (%d samples, %d errors).\n", thousands(f.FloodQueries), num(f.FloodPerSec), f.Samples, f.Errors)
+	}
+
+	if s := r.Soak; s != nil {
+		b.WriteString(s.markdown())
 	}
 
 	for _, a := range r.Against {

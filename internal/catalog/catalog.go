@@ -44,6 +44,26 @@ type Dataset struct {
 type Settings struct {
 	Roles  Roles  `json:"roles,omitzero"`
 	Limits Limits `json:"limits,omitzero"`
+	// Replicas are read replicas of a PostgreSQL dataset.
+	Replicas Replicas `json:"replicas,omitzero"`
+}
+
+// Replica fallbacks: where queries go while no replica is healthy.
+const (
+	FallbackPrimary = "primary" // the default
+	FallbackNone    = "none"
+)
+
+// Replicas are read replicas of a PostgreSQL dataset: queries go to the
+// healthy ones, round-robin (source/postgres.Replicated).
+type Replicas struct {
+	// DSNs are the replicas' connection strings, sealed at rest like the
+	// dataset's own.
+	DSNs []string `json:"dsns,omitempty"`
+	// Fallback is FallbackPrimary ("" too) or FallbackNone.
+	Fallback string `json:"fallback,omitempty"`
+	// MaxLag skips a replica further behind the primary; 0 does not check.
+	MaxLag time.Duration `json:"max_lag,omitempty"`
 }
 
 // Roles name the columns that carry survey meaning (SPEC §5). Any left empty
@@ -90,6 +110,22 @@ func (d Dataset) Validate() error {
 	if d.Settings.Roles.NCCSPreset != "" && d.Settings.Roles.NCCSPreset != "default" && d.Settings.Roles.NCCSPreset != "12-grade" {
 		errs = append(errs, fmt.Errorf("nccs preset must be \"default\" or \"12-grade\", not %q", d.Settings.Roles.NCCSPreset))
 	}
+	if rp := d.Settings.Replicas; len(rp.DSNs) > 0 || rp.Fallback != "" || rp.MaxLag != 0 {
+		if d.Driver != DriverPostgres {
+			errs = append(errs, errors.New("read replicas are for postgres datasets only"))
+		}
+		for i, dsn := range rp.DSNs {
+			if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") && !strings.Contains(dsn, "=") {
+				errs = append(errs, fmt.Errorf("replica %d needs a postgres:// URL or a key=value connection string", i+1))
+			}
+		}
+		if rp.Fallback != "" && rp.Fallback != FallbackPrimary && rp.Fallback != FallbackNone {
+			errs = append(errs, fmt.Errorf("replica fallback must be %q or %q, not %q", FallbackPrimary, FallbackNone, rp.Fallback))
+		}
+		if rp.MaxLag < 0 {
+			errs = append(errs, errors.New("max replica lag must not be negative"))
+		}
+	}
 	if d.Settings.Roles.WeightScale < 0 {
 		errs = append(errs, errors.New("weight scale must not be negative"))
 	}
@@ -118,7 +154,16 @@ func Encode(d Dataset, seal func(string) (string, error)) (settings []byte, seal
 	if err := d.Validate(); err != nil {
 		return nil, "", err
 	}
-	settings, err = json.Marshal(d.Settings)
+	st := d.Settings
+	if len(st.Replicas.DSNs) > 0 {
+		st.Replicas.DSNs = make([]string, len(d.Settings.Replicas.DSNs))
+		for i, dsn := range d.Settings.Replicas.DSNs {
+			if st.Replicas.DSNs[i], err = seal(dsn); err != nil {
+				return nil, "", err
+			}
+		}
+	}
+	settings, err = json.Marshal(st)
 	if err != nil {
 		return nil, "", fmt.Errorf("encode settings: %w", err)
 	}
@@ -144,6 +189,15 @@ func Decode(d *Dataset, settings string, open func(string) (string, error)) erro
 			return fmt.Errorf("dataset %d: %w", d.ID, err)
 		}
 		d.DSN = plain
+	}
+	for i, dsn := range d.Settings.Replicas.DSNs {
+		if secret.IsSealed(dsn) {
+			plain, err := open(dsn)
+			if err != nil {
+				return fmt.Errorf("dataset %d, replica %d: %w", d.ID, i+1, err)
+			}
+			d.Settings.Replicas.DSNs[i] = plain
+		}
 	}
 	return nil
 }

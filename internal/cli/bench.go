@@ -7,7 +7,6 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,7 +29,7 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	sessions := fs.Int("sessions", d.Sessions, "concurrent MCP sessions in the load test")
 	calls := fs.Int("calls", d.Calls, "calls per session (load) and per client (throughput)")
 	clients := fs.Int("clients", d.Clients, "concurrent clients in the throughput comparison with raw pgx")
-	parts := fs.String("parts", strings.Join(slices.DeleteFunc(slices.Clone(bench.Parts), func(p string) bool { return p == "import" }), ","), "comma-separated parts to measure (import only when named: it generates files of gigabytes)")
+	parts := fs.String("parts", strings.Join(bench.Parts, ","), "comma-separated parts to measure; also "+strings.Join(bench.ExtraParts, ", ")+", only when named")
 	against := fs.String("against", "", "another MCP server to measure on the same panel: its Streamable HTTP URL, or a command line speaking MCP over stdio")
 	againstName := fs.String("against-name", "other server", "label of --against in the report")
 	againstTool := fs.String("against-tool", "query", "the tool of --against that runs SQL")
@@ -44,6 +43,7 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	drop := fs.Bool("drop", false, "drop the generated panel when done")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server and clients) to this file")
 	memProfile := fs.String("memprofile", "", "write an allocation profile of the whole run to this file")
+	soakDuration := fs.Duration("soak-duration", bench.DefaultConfig().SoakDuration, "how long the soak part runs (--parts soak; it starts a PostgreSQL primary and replica of its own)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -58,6 +58,7 @@ func runBench(ctx context.Context, env Env, args []string) error {
 		DSN: *dsn, Users: *users, Iterations: *iterations, Repeats: *repeats,
 		Sessions: *sessions, Calls: *calls, Clients: *clients, Limits: cfg.Limits, Progress: env.Stderr,
 		ImportRespondents: *importN, ImportVariables: *importVars, ParquetRows: *parquetRows, ImportDir: *importDir,
+		SoakDuration: *soakDuration,
 	}
 	if *against != "" {
 		a := bench.Against{Name: *againstName, Tool: *againstTool, SQLArg: *againstSQL}

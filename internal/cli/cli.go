@@ -321,7 +321,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, progress 
 		store.Close()
 		return nil, err
 	}
-	svc := analysis.New(reg, executor.New(cfg.Limits.MaxConcurrent), cfg.Limits.MaxQueries, log, analysis.WithResultCache(cfg.ResultCacheTTL))
+	svc := analysis.New(reg, executor.New(cfg.Limits.MaxConcurrent, executor.PerClient(cfg.Limits.MaxConcurrentPerClient)), cfg.Limits.MaxQueries, log, analysis.WithResultCache(cfg.ResultCacheTTL))
 	return &app{cfg: cfg, log: log, store: store, reg: reg, svc: svc}, nil
 }
 

@@ -1,8 +1,12 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -126,4 +130,108 @@ func TestDemoLoad(t *testing.T) {
 		t.Errorf("query on the PostgreSQL demo: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	_ = filepath.Join
+}
+
+// TestServe_StdioGarbage writes lines that are not JSON-RPC to a real
+// "serve --stdio" child process: each gets its JSON-RPC error (or, for a
+// notification-shaped line, nothing), the server keeps answering, and
+// closing stdin ends the process with exit code 0.
+func TestServe_StdioGarbage(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "serve", "--stdio", "--data-dir", dir, "--no-demo")
+	cmd.Env = append(os.Environ(), "MCPA_TEST_AS_CLI=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(stdout)
+	lines.Buffer(make([]byte, 1<<20), 1<<20)
+	type reply struct {
+		ID     any             `json:"id"`
+		Result json.RawMessage `json:"result"`
+		Error  *struct {
+			Code    int    `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	send := func(t *testing.T, line string) {
+		t.Helper()
+		if _, err := io.WriteString(stdin, line+"\n"); err != nil {
+			t.Fatalf("write %q: %v\n%s", line, err, stderr.String())
+		}
+	}
+	next := func(t *testing.T) reply {
+		t.Helper()
+		if !lines.Scan() {
+			t.Fatalf("stdout ended: %v\nstderr:\n%s", lines.Err(), stderr.String())
+		}
+		var r reply
+		if err := json.Unmarshal(lines.Bytes(), &r); err != nil {
+			t.Fatalf("reply %q is not JSON: %v", lines.Text(), err)
+		}
+		return r
+	}
+	send(t, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"garbage-test","version":"1"}}}`)
+	if r := next(t); r.Error != nil || len(r.Result) == 0 {
+		t.Fatalf("initialize: %+v", r)
+	}
+	send(t, `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+
+	tests := []struct {
+		name string
+		line string
+		code int
+		id   any
+	}{
+		{"not JSON", `hello, server`, -32700, nil},
+		{"cut-off JSON", `{"jsonrpc":"2.0","id":2,"method":"tools/list"`, -32700, nil},
+		{"binary", "\x00\x01\xff\xfe", -32700, nil},
+		{"JSON but no message", `{"foo": 1}`, -32600, nil},
+		{"an id but no method", `{"jsonrpc":"2.0","id":7}`, -32600, float64(7)},
+		{"a batch", `[{"jsonrpc":"2.0","id":3,"method":"tools/list"}]`, -32600, nil},
+		{"a bare number", `42`, -32600, nil},
+		{"far too long", `{"x":"` + strings.Repeat("y", 5<<20) + `"}`, -32700, nil},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			send(t, "")
+			send(t, tt.line)
+			r := next(t)
+			if r.Error == nil || r.Error.Code != tt.code || r.ID != tt.id {
+				t.Errorf("reply %+v (error %+v), want code %d and id %v", r, r.Error, tt.code, tt.id)
+			}
+			// The server still answers.
+			send(t, fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/list"}`, 100+i))
+			if r := next(t); r.Error != nil || !strings.Contains(string(r.Result), "execute_multi_query") || r.ID != float64(100+i) {
+				t.Errorf("tools/list after the bad line: %+v", r)
+			}
+		})
+	}
+
+	// Closing stdin ends the server, cleanly.
+	stdin.Close()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve --stdio exited with %v after stdin closed\n%s", err, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("serve --stdio still running 30 s after stdin closed\n%s", stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "bad message on stdin") {
+		t.Errorf("the bad lines were not logged:\n%s", stderr.String())
+	}
 }

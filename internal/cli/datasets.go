@@ -80,6 +80,24 @@ func datasetFlags(fs *flag.FlagSet, d *catalog.Dataset, timeout *time.Duration, 
 	fs.IntVar(&d.Settings.Limits.AggregatedRows, "aggregated-rows", 0, "rows returned by aggregated queries (default: server setting)")
 	fs.DurationVar(timeout, "query-timeout", 0, "per-query timeout (default: server setting)")
 	fs.StringVar(dictionary, "dictionary", "", "data dictionary to import: CSV (table,column,description) or YAML")
+	rp := &d.Settings.Replicas
+	fs.Var((*replicaList)(&rp.DSNs), "replica", "connection string of a read replica (postgres only; repeat for several; stored encrypted); queries go to healthy replicas. With update, the replicas given replace the old ones; --replica '' removes them")
+	fs.StringVar(&rp.Fallback, "replica-fallback", "", `where queries go while no replica is healthy: "primary" (default) or "none" (they fail)`)
+	fs.DurationVar(&rp.MaxLag, "max-replica-lag", 0, "skip a replica whose replay is further behind the primary than this, e.g. 30s (default: no check)")
+}
+
+// replicaList is a repeatable --replica flag; an empty value clears it.
+type replicaList []string
+
+func (l *replicaList) String() string { return fmt.Sprint(len(*l)) + " replicas" }
+
+func (l *replicaList) Set(v string) error {
+	if strings.TrimSpace(v) == "" {
+		*l = nil
+		return nil
+	}
+	*l = append(*l, v)
+	return nil
 }
 
 func datasetsAdd(ctx context.Context, env Env, args []string) error {
@@ -179,7 +197,10 @@ func datasetsUpdate(ctx context.Context, env Env, args []string) error {
 		"aggregated-rows": func() {
 			l.AggregatedRows = in.Settings.Limits.AggregatedRows
 		},
-		"query-timeout": func() { l.QueryTimeout = in.Settings.Limits.QueryTimeout },
+		"query-timeout":    func() { l.QueryTimeout = in.Settings.Limits.QueryTimeout },
+		"replica":          func() { d.Settings.Replicas.DSNs = in.Settings.Replicas.DSNs },
+		"replica-fallback": func() { d.Settings.Replicas.Fallback = in.Settings.Replicas.Fallback },
+		"max-replica-lag":  func() { d.Settings.Replicas.MaxLag = in.Settings.Replicas.MaxLag },
 	}
 	changed := 0
 	c.fs.Visit(func(f *flag.Flag) {
@@ -227,7 +248,11 @@ func datasetsList(ctx context.Context, env Env, args []string) error {
 		} else if !errors.Is(err, catalog.ErrNotFound) {
 			return err
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Name, d.Driver, catalog.RedactDSN(d.DSN), profiled, firstLine(d.Description, 60))
+		dsn := catalog.RedactDSN(d.DSN)
+		if n := len(d.Settings.Replicas.DSNs); n > 0 {
+			dsn += fmt.Sprintf(" (+%d read replicas)", n)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Name, d.Driver, dsn, profiled, firstLine(d.Description, 60))
 	}
 	return tw.Flush()
 }

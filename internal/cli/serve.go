@@ -2,13 +2,12 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"strings"
-
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcp-analytics/mcp-analytics/internal/auth"
 	"github.com/mcp-analytics/mcp-analytics/internal/mcpserver"
@@ -71,7 +70,10 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		// stdio is the local user's own process: no token, every dataset.
 		srv.AddReceivingMiddleware(server.CheckArguments)
 		banner(env.Stderr, a, "stdio", "none (stdio: the local user)")
-		if err := srv.Run(ctx, &mcp.StdioTransport{}); err != nil && ctx.Err() == nil {
+		// A bad line gets a JSON-RPC error and the server reads on; the
+		// end of stdin ends the session and the process, cleanly.
+		err := srv.Run(ctx, &server.StdioTransport{In: env.Stdin, Out: env.Stdout, Logger: log})
+		if err != nil && ctx.Err() == nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("serve stdio: %w", err)
 		}
 		return nil

@@ -67,18 +67,26 @@ type Log struct {
 
 // Limits bound what one query may cost and return (SPEC §3).
 type Limits struct {
-	RawRows        int           `yaml:"raw_rows"`
-	AggregatedRows int           `yaml:"aggregated_rows"`
-	MaxQueries     int           `yaml:"max_queries"`
-	MaxConcurrent  int           `yaml:"max_concurrent"`
-	PoolMinConns   int           `yaml:"pool_min_conns"`
-	PoolMaxConns   int           `yaml:"pool_max_conns"`
-	PoolIdle       time.Duration `yaml:"pool_idle"`
-	QueryTimeout   time.Duration `yaml:"query_timeout"`
-	ConnectTimeout time.Duration `yaml:"connect_timeout"`
-	MaxQueryBytes  int           `yaml:"max_query_bytes"`
-	MaxAnswerBytes int           `yaml:"max_answer_bytes"`
-	MaxCellChars   int           `yaml:"max_cell_chars"`
+	RawRows        int `yaml:"raw_rows"`
+	AggregatedRows int `yaml:"aggregated_rows"`
+	MaxQueries     int `yaml:"max_queries"`
+	MaxConcurrent  int `yaml:"max_concurrent"`
+	// MaxConcurrentPerClient is how many of the MaxConcurrent slots one
+	// client (a token, or an MCP session without auth) may hold at once;
+	// 0 means half of MaxConcurrent (at least 1).
+	MaxConcurrentPerClient int           `yaml:"max_concurrent_per_client"`
+	PoolMinConns           int           `yaml:"pool_min_conns"`
+	PoolMaxConns           int           `yaml:"pool_max_conns"`
+	PoolIdle               time.Duration `yaml:"pool_idle"`
+	QueryTimeout           time.Duration `yaml:"query_timeout"`
+	ConnectTimeout         time.Duration `yaml:"connect_timeout"`
+	MaxQueryBytes          int           `yaml:"max_query_bytes"`
+	MaxAnswerBytes         int           `yaml:"max_answer_bytes"`
+	MaxCellChars           int           `yaml:"max_cell_chars"`
+	// MaxResultBytes bounds the row data one query reads from its
+	// database; past it reading stops (the answer says so), so one giant
+	// value cannot be read whole into memory.
+	MaxResultBytes int `yaml:"max_result_bytes"`
 }
 
 // Default returns the configuration used when nothing is configured.
@@ -108,6 +116,7 @@ func DefaultLimits() Limits {
 		MaxQueryBytes:  100 * 1024,
 		MaxAnswerBytes: 256 * 1024,
 		MaxCellChars:   200,
+		MaxResultBytes: 4 << 20,
 	}
 }
 
@@ -226,6 +235,7 @@ func envVars() []envVar {
 		{"MCPA_AGGREGATED_ROWS", integer(func(c *Config) *int { return &c.Limits.AggregatedRows })},
 		{"MCPA_MAX_QUERIES", integer(func(c *Config) *int { return &c.Limits.MaxQueries })},
 		{"MCPA_MAX_CONCURRENT", integer(func(c *Config) *int { return &c.Limits.MaxConcurrent })},
+		{"MCPA_MAX_CONCURRENT_PER_CLIENT", integer(func(c *Config) *int { return &c.Limits.MaxConcurrentPerClient })},
 		{"MCPA_POOL_MIN_CONNS", integer(func(c *Config) *int { return &c.Limits.PoolMinConns })},
 		{"MCPA_POOL_MAX_CONNS", integer(func(c *Config) *int { return &c.Limits.PoolMaxConns })},
 		{"MCPA_POOL_IDLE", duration(func(c *Config) *time.Duration { return &c.Limits.PoolIdle })},
@@ -234,6 +244,7 @@ func envVars() []envVar {
 		{"MCPA_MAX_QUERY_BYTES", integer(func(c *Config) *int { return &c.Limits.MaxQueryBytes })},
 		{"MCPA_MAX_ANSWER_BYTES", integer(func(c *Config) *int { return &c.Limits.MaxAnswerBytes })},
 		{"MCPA_MAX_CELL_CHARS", integer(func(c *Config) *int { return &c.Limits.MaxCellChars })},
+		{"MCPA_MAX_RESULT_BYTES", integer(func(c *Config) *int { return &c.Limits.MaxResultBytes })},
 	}
 }
 
@@ -299,11 +310,15 @@ func (c Config) Validate() error {
 		{"limits.max_queries", l.MaxQueries}, {"limits.max_concurrent", l.MaxConcurrent},
 		{"limits.pool_max_conns", l.PoolMaxConns}, {"limits.max_query_bytes", l.MaxQueryBytes},
 		{"limits.max_answer_bytes", l.MaxAnswerBytes}, {"limits.max_cell_chars", l.MaxCellChars},
+		{"limits.max_result_bytes", l.MaxResultBytes},
 	}
 	for _, p := range positive {
 		if p.v <= 0 {
 			bad(p.name, "must be greater than 0, not %d", p.v)
 		}
+	}
+	if l.MaxConcurrentPerClient < 0 || l.MaxConcurrentPerClient > l.MaxConcurrent {
+		bad("limits.max_concurrent_per_client", "must be between 0 (half of max_concurrent) and max_concurrent (%d), not %d", l.MaxConcurrent, l.MaxConcurrentPerClient)
 	}
 	if l.PoolMinConns < 0 || l.PoolMinConns > l.PoolMaxConns {
 		bad("limits.pool_min_conns", "must be between 0 and pool_max_conns (%d), not %d", l.PoolMaxConns, l.PoolMinConns)

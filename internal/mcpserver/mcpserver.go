@@ -16,6 +16,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcp-analytics/mcp-analytics/internal/analysis"
+	"github.com/mcp-analytics/mcp-analytics/internal/executor"
 	"github.com/mcp-analytics/mcp-analytics/internal/mcpapp"
 	"github.com/mcp-analytics/mcp-analytics/internal/render"
 )
@@ -55,7 +56,7 @@ func New(svc *analysis.Service, opts Options) *mcp.Server {
 		Instructions: instructions,
 		Logger:       log.With("component", "mcp"),
 	})
-	s.AddReceivingMiddleware(h.logCalls)
+	s.AddReceivingMiddleware(h.logCalls, withClient, h.capAnswers)
 
 	addTool(s, tool("list_available_datasets", "List datasets",
 		"List the datasets you can query: id, name, description, tables, panelists, date range, weight column and status. Start here."), h.listDatasets)
@@ -139,6 +140,33 @@ func (h *handlers) logCalls(next mcp.MethodHandler) mcp.MethodHandler {
 		}()
 		return next(ctx, method, req)
 	}
+}
+
+// withClient names the caller of each tool call for the executor's fair
+// share (see [executor.WithClient]): the verified token's user ("token:3",
+// "oauth:<subject>"), else the MCP session. Calls with neither (stdio, the
+// local user's own process; stateless HTTP without auth, whose callers
+// cannot be told apart) share the allowance of the client "".
+func withClient(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		if method == "tools/call" {
+			ctx = executor.WithClient(ctx, ClientKey(req))
+		}
+		return next(ctx, method, req)
+	}
+}
+
+// ClientKey returns the name under which req's calls share the query
+// slots: "token:<id>" or "oauth:<subject>" for an authenticated request,
+// "session:<id>" for an MCP session without auth, "" otherwise.
+func ClientKey(req mcp.Request) string {
+	if extra := req.GetExtra(); extra != nil && extra.TokenInfo != nil && extra.TokenInfo.UserID != "" {
+		return extra.TokenInfo.UserID
+	}
+	if ss, ok := req.GetSession().(*mcp.ServerSession); ok && ss != nil && ss.ID() != "" {
+		return "session:" + ss.ID()
+	}
+	return ""
 }
 
 func orTrue(b *bool) bool { return b == nil || *b }

@@ -19,16 +19,27 @@ func TestDecodeArguments(t *testing.T) {
 	}{
 		{"plain call", querySchema, `{"dataset_id": 1, "query": "SELECT 1", "apply_weights": false}`, ""},
 		{"optional null", querySchema, `{"dataset_id": 1, "query": "SELECT 1", "apply_weights": null}`, ""},
-		{"missing required", querySchema, `{"dataset_id": 1}`, `missing properties: ["query"]`},
-		{"no arguments", querySchema, ``, `missing properties`},
-		{"unknown key", querySchema, `{"dataset_id": 1, "query": "SELECT 1", "sql": "x"}`, `"sql"`},
-		{"a key in another case", querySchema, `{"dataset_id": 1, "Query": "SELECT 1"}`, `"Query"`},
-		{"null where not allowed", querySchema, `{"dataset_id": 1, "query": null}`, `query`},
-		{"string for a number", querySchema, `{"dataset_id": "1", "query": "SELECT 1"}`, `dataset_id`},
-		{"not an object", querySchema, `[1]`, `arguments`},
+		{"a numeric string id", querySchema, `{"dataset_id": "1", "query": "SELECT 1"}`, ""},
+		{"a numeric string id with spaces", querySchema, `{"dataset_id": " 1 ", "query": "SELECT 1"}`, ""},
+		{"a boolean as a string", querySchema, `{"dataset_id": 1, "query": "SELECT 1", "apply_weights": "false"}`, ""},
+		{"missing required", querySchema, `{"dataset_id": 1}`, `Invalid arguments: query is required.`},
+		{"no arguments", querySchema, ``, `Invalid arguments: dataset_id is required; query is required.`},
+		{"unknown key", querySchema, `{"dataset_id": 1, "query": "SELECT 1", "sql": "x"}`, `"sql" is not an argument of this tool (it takes dataset_id, query, apply_weights`},
+		{"a key in another case", querySchema, `{"dataset_id": 1, "Query": "SELECT 1"}`, `query is required; "Query" is not an argument`},
+		{"null where not allowed", querySchema, `{"dataset_id": 1, "query": null}`, `Invalid arguments: query must not be null.`},
+		{"a word for a number", querySchema, `{"dataset_id": "one", "query": "SELECT 1"}`, `Invalid arguments: dataset_id must be a whole number such as 1.`},
+		{"a fraction for a whole number", querySchema, `{"dataset_id": 1.5, "query": "SELECT 1"}`, `dataset_id must be a whole number such as 1.`},
+		{"too large a number", querySchema, `{"dataset_id": 99999999999999999999, "query": "SELECT 1"}`, `dataset_id must be a whole number such as 1.`},
+		{"a number for the text", querySchema, `{"dataset_id": 1, "query": 7}`, `Invalid arguments: query must be a string (text in double quotes).`},
+		{"one sentence per argument", querySchema, `{"dataset_id": [1], "query": {}, "apply_weights": "maybe"}`,
+			`Invalid arguments: dataset_id must be a whole number such as 1; query must be a string (text in double quotes); apply_weights must be true or false.`},
+		{"not an object", querySchema, `[1]`, `Invalid arguments: the arguments must be a JSON object such as {"dataset_id": 1}.`},
 		{"nested", multiSchema, `{"queries": [{"dataset_id": 1, "query": "SELECT 1", "label": "a"}]}`, ""},
-		{"nested unknown key", multiSchema, `{"queries": [{"dataset_id": 1, "query": "SELECT 1", "sql": "x"}]}`, `"sql"`},
-		{"nested wrong type", multiSchema, `{"queries": [{"dataset_id": 1, "query": 7}]}`, `query`},
+		{"nested numeric string", multiSchema, `{"queries": [{"dataset_id": "1", "query": "SELECT 1"}]}`, ""},
+		{"nested unknown key", multiSchema, `{"queries": [{"dataset_id": 1, "query": "SELECT 1", "sql": "x"}]}`, `"queries[0].sql" is not an argument`},
+		{"nested wrong type", multiSchema, `{"queries": [{"dataset_id": 1, "query": 7}]}`, `queries[0].query must be a string`},
+		{"not a list", multiSchema, `{"queries": "SELECT 1"}`, `Invalid arguments: queries must be a list [...].`},
+		{"an entry that is no object", multiSchema, `{"queries": ["SELECT 1"]}`, `queries[0] must be an object {...} with dataset_id, query, label`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -45,7 +56,7 @@ func TestDecodeArguments(t *testing.T) {
 			} else {
 				var in MultiIn
 				err = decodeArguments(json.RawMessage(tt.args), tt.schema, resolved, &in)
-				if err == nil && (len(in.Queries) != 1 || *in.Queries[0].Query != "SELECT 1") {
+				if err == nil && (len(in.Queries) != 1 || *in.Queries[0].Query != "SELECT 1" || *in.Queries[0].DatasetID != 1) {
 					t.Errorf("decoded %+v", in)
 				}
 			}

@@ -41,6 +41,12 @@ type FileDataset struct {
 	// DictionaryFile is a CSV or YAML data dictionary, relative to the
 	// provisioning file.
 	DictionaryFile string `yaml:"dictionary_file"`
+	// Replicas are read replicas' connection strings (postgres only);
+	// ReplicaFallback is "primary" (default) or "none"; MaxReplicaLag
+	// skips a replica further behind.
+	Replicas        []string      `yaml:"replicas"`
+	ReplicaFallback string        `yaml:"replica_fallback"`
+	MaxReplicaLag   time.Duration `yaml:"max_replica_lag"`
 }
 
 // FileRoles are catalog.Roles spelled for YAML.
@@ -103,8 +109,9 @@ func ParseFile(data []byte, environ []string) (File, error) {
 func (d FileDataset) dataset() catalog.Dataset {
 	return catalog.Dataset{ID: d.ID, Name: d.Name, Description: d.Description, Driver: d.Driver, DSN: d.DSN,
 		Settings: catalog.Settings{
-			Roles:  catalog.Roles(d.Roles),
-			Limits: catalog.Limits(d.Limits),
+			Roles:    catalog.Roles(d.Roles),
+			Limits:   catalog.Limits(d.Limits),
+			Replicas: catalog.Replicas{DSNs: d.Replicas, Fallback: d.ReplicaFallback, MaxLag: d.MaxReplicaLag},
 		}}
 }
 

@@ -71,7 +71,7 @@ func Multi(m result.Multi, opts Options) string {
 			if strings.TrimSpace(label) == "" {
 				label = "Query " + strconv.Itoa(i+1)
 			}
-			s.pre = "## " + strconv.Itoa(i+1) + ". " + clip(oneLine(label), textCap) + "\n\n" + s.pre
+			s.pre = "## " + strconv.Itoa(i+1) + ". " + clip(cutRunes(oneLine(label), EchoChars), textCap) + "\n\n" + s.pre
 			l.sections = append(l.sections, s)
 		}
 		if len(l.sections) > 0 {
@@ -161,9 +161,11 @@ func resultSection(r result.Result, opts Options, textCap int, unit string) sect
 		if msg == "" {
 			msg = "the query failed"
 		}
-		pre := "**Error**: " + clip(msg, textCap) + "\n"
+		pre := "**Error**: " + clip(cutRunes(msg, maxErrorChars), textCap) + "\n"
 		if strings.TrimSpace(r.Query) != "" {
-			pre += "\n" + queryText(clip(r.Query, textCap))
+			// A rejected query is echoed as its first EchoChars
+			// characters: enough to recognise it.
+			pre += "\n" + queryText(clip(cutRunes(strings.TrimSpace(r.Query), EchoChars), textCap))
 		}
 		return section{pre: pre}
 	}
@@ -213,7 +215,9 @@ func notes(r result.Result) []string {
 			out = append(out, n)
 		}
 	}
-	if r.Truncated && len(r.Rows) > 0 {
+	// The row cap's note, unless reading stopped before the cap for
+	// another reason (too many bytes), which has its own note.
+	if r.Truncated && len(r.Rows) > 0 && (r.RowLimit <= 0 || len(r.Rows) >= r.RowLimit) {
 		out = append(out, capNote(r))
 	}
 	return out

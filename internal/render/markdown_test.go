@@ -318,17 +318,28 @@ func TestSingle_byteCapWithoutRoom(t *testing.T) {
 	tests := []struct {
 		name string
 		in   result.Result
+		// echo: a rejected query, echoed as its first 200 characters, so
+		// the answer fits without being cut.
+		echo bool
 	}{
-		{"huge SQL", result.Result{OK: true, Columns: genderCols, Rows: genderRows, SQL: huge}},
-		{"huge error query", result.Result{Error: "bad", Query: huge}},
-		{"huge multi-line query", result.Result{Error: "bad", Query: strings.ReplaceAll(huge, ", ", ",\n")}},
-		{"huge notes", result.Result{OK: true, Columns: genderCols, Rows: genderRows, Notes: repeat(strings.Repeat("n", 900), 40)}},
+		{"huge SQL", result.Result{OK: true, Columns: genderCols, Rows: genderRows, SQL: huge}, false},
+		{"huge error query", result.Result{Error: "bad", Query: huge}, true},
+		{"huge multi-line query", result.Result{Error: "bad", Query: strings.ReplaceAll(huge, ", ", ",\n")}, true},
+		{"huge notes", result.Result{OK: true, Columns: genderCols, Rows: genderRows, Notes: repeat(strings.Repeat("n", 900), 40)}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			opts := Options{MaxBytes: 4096}
 			got := Single(tt.in, opts)
 			checkAnswer(t, got, opts)
+			if tt.echo {
+				echoed := got[strings.Index(got, "SELECT"):]
+				echoed = echoed[:strings.Index(echoed, "…")]
+				if n := utf8.RuneCountInString(echoed); n != EchoChars-1 || !strings.HasPrefix(tt.in.Query, echoed) {
+					t.Errorf("echoed %d characters of the query, want its first %d and …:\n%s", n, EchoChars-1, got)
+				}
+				return
+			}
 			if !strings.Contains(got, "_Output truncated at 4 KB") {
 				t.Errorf("answer lacks the truncation note:\n%s", got)
 			}

@@ -20,6 +20,10 @@ type Table struct {
 	Rows    [][]any
 	// Truncated reports that the database had more rows than Rows holds.
 	Truncated bool
+	// Cut says why reading stopped before the row cap (a row, or the rows
+	// together, took more bytes than a query may read), in words for the
+	// caller; empty when the row cap alone applied.
+	Cut string
 }
 
 // Weighting says what the survey-weighting step did to a query.
@@ -65,6 +69,10 @@ type Result struct {
 	// Aggregated reports the parse-tree classification of the query.
 	Aggregated bool    `json:"aggregated" jsonschema:"true when the query aggregates (GROUP BY or aggregate functions)"`
 	TimeMS     float64 `json:"time_ms" jsonschema:"this query's own time in milliseconds"`
+	// QueueMS is how long the query waited for a slot (the server-wide
+	// bound on queries running at once, or its client's fair share of it)
+	// before it started; TimeMS does not include it.
+	QueueMS float64 `json:"queue_ms,omitempty" jsonschema:"how long the query waited for a free slot before it ran, in milliseconds"`
 	// Cached reports an answer served from the result cache, CacheAgeS its age.
 	Cached    bool      `json:"cached,omitempty" jsonschema:"true when the answer came from the result cache"`
 	CacheAgeS float64   `json:"cache_age_s,omitempty" jsonschema:"age of a cached answer in seconds"`

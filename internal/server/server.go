@@ -68,7 +68,7 @@ func Handler(srv *mcp.Server, opts Options) http.Handler {
 		Logger:                       log,
 		PropagateRequestCancellation: true,
 	})
-	h = calls.wrap(h)
+	h = calls.wrap(limitBody(maxBody, h))
 	if opts.Auth != nil {
 		h = opts.Auth.Middleware(h)
 	}

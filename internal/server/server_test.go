@@ -262,7 +262,7 @@ func TestHandler_Protocol(t *testing.T) {
 		{"duplicate key in another tool", ok, callBody("get_dataset_sample", `{"dataset_id": 1, "table_name": "users", "limit": 1, "limit": 2}`), 200, `appears twice`},
 		{"case-variant key in a nested query", ok, callBody("execute_multi_query", `{"queries": [{"dataset_id": 1, "query": "SELECT 1", "Query": "SELECT 2"}]}`), 200, "differ only in case"},
 		{"Kelvin-sign key", ok, callBody("query_dataset", `{"dataset_id": 1, "query": "SELECT 1", "\u212aey": 1, "key": 2}`), 200, "differ only in case"},
-		{"dataset_id as a string", ok, callBody("query_dataset", `{"dataset_id": "1", "query": "SELECT 1"}`), 200, "dataset_id"},
+		{"dataset_id as a word", ok, callBody("query_dataset", `{"dataset_id": "one", "query": "SELECT 1"}`), 200, "dataset_id must be a whole number such as 1."},
 		{"negative dataset_id", ok, callBody("query_dataset", `{"dataset_id": -1, "query": "SELECT 1"}`), 200, "not found"},
 		{"float dataset_id", ok, callBody("query_dataset", `{"dataset_id": 1.5, "query": "SELECT 1"}`), 200, "dataset_id must be a whole number such as 1, not 1.5"},
 		{"huge dataset_id", ok, callBody("query_dataset", `{"dataset_id": 123456789012345678901234567890, "query": "SELECT 1"}`), 200, "dataset_id must be a whole number"},

@@ -8,6 +8,8 @@ package source
 import (
 	"context"
 	"fmt"
+	"math"
+	"strconv"
 	"time"
 
 	"github.com/mcp-analytics/mcp-analytics/internal/result"
@@ -23,6 +25,35 @@ type Source interface {
 	Tables(ctx context.Context) ([]Table, error)
 	// Close releases the connections once in-flight queries are done.
 	Close()
+}
+
+// DefaultMaxResultBytes is how many bytes of row data one query may read
+// unless configured otherwise: sixteen times the 256 KB an answer may have
+// (cells are cut to 200 characters when rendered), so that neither one
+// giant value nor many large rows are held whole in memory.
+const DefaultMaxResultBytes = 4 << 20
+
+// TooLarge returns the note of a result whose reading stopped because its
+// rows took more than limit bytes: one row of rowBytes (when known, > 0)
+// or, after shown rows, all of them together.
+func TooLarge(rowBytes, limit, shown int) string {
+	if rowBytes > 0 {
+		return fmt.Sprintf("Row %d is %s, more than the %s a query may read (limits.max_result_bytes); it was not read and the query was stopped. Select less of it, e.g. left(column, 200) or length(column).",
+			shown+1, Bytes(rowBytes), Bytes(limit))
+	}
+	return fmt.Sprintf("Reading stopped after %d rows: the rows took more than the %s a query may read (limits.max_result_bytes). Select fewer or shorter columns.",
+		shown, Bytes(limit))
+}
+
+// Bytes writes a byte count as "4 MB", "512 KB" or "100 bytes".
+func Bytes(n int) string {
+	switch {
+	case n >= 1<<20:
+		return strconv.FormatFloat(math.Round(float64(n)/(1<<20)*10)/10, 'f', -1, 64) + " MB"
+	case n >= 1<<10:
+		return strconv.Itoa(n>>10) + " KB"
+	}
+	return strconv.Itoa(n) + " bytes"
 }
 
 // Table describes one table or view.

@@ -13,8 +13,10 @@ package duckdb
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"net/url"
 	"strings"
@@ -32,13 +34,29 @@ var _ source.Source = (*Source)(nil)
 type Options struct {
 	MaxConns     int
 	QueryTimeout time.Duration
+	// MaxResultBytes bounds the row data one query reads into Go (see
+	// [Source.Query]); 0 means [source.DefaultMaxResultBytes], a negative
+	// value no bound.
+	MaxResultBytes int
 }
 
 // Source is a read-only DuckDB database.
 type Source struct {
-	db           *sql.DB
-	queryTimeout time.Duration
+	db             *sql.DB
+	queryTimeout   time.Duration
+	maxResultBytes int // 0: no bound
 }
+
+// MaxTextChars is how many characters of a text value a query reads: an
+// answer shows 200 of them, so a longer value is read as its first
+// MaxTextChars and still shows as cut. DuckDB computes the whole value
+// (it is embedded: that memory is the server's), but Go never copies more
+// than this of it.
+const MaxTextChars = 8192
+
+// MaxListItems is how many items of a list value a query reads, for the
+// same reason.
+const MaxListItems = 1000
 
 // lockdown is the configuration every database is opened with.
 var lockdown = []string{
@@ -68,7 +86,14 @@ func Open(ctx context.Context, path string, opts Options) (*Source, error) {
 		db.Close()
 		return nil, fmt.Errorf("open duckdb %s: %w", path, err)
 	}
-	return &Source{db: db, queryTimeout: opts.QueryTimeout}, nil
+	limit := opts.MaxResultBytes
+	switch {
+	case limit < 0:
+		limit = 0
+	case limit == 0:
+		limit = source.DefaultMaxResultBytes
+	}
+	return &Source{db: db, queryTimeout: opts.QueryTimeout, maxResultBytes: limit}, nil
 }
 
 // DSN returns the path part of a "duckdb://" or plain connection string.
@@ -82,49 +107,152 @@ func DSN(conn string) string {
 // Close implements [source.Source].
 func (s *Source) Close() { s.db.Close() }
 
-// Query implements [source.Source].
+// Query implements [source.Source]. The statement is prepared first, so
+// its result columns are known before it runs: when some are text or
+// lists, the statement that runs wraps it and reads each such value as at
+// most its first MaxTextChars characters (MaxListItems items). Rows are
+// then read up to maxRows and up to the source's byte bound; past it,
+// reading stops and the table says why (Table.Cut).
 func (s *Source) Query(ctx context.Context, query string, maxRows int) (*result.Table, error) {
 	if s.queryTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, s.queryTimeout)
 		defer cancel()
 	}
-	rows, err := s.db.QueryContext(ctx, query)
+	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return nil, s.classify(ctx, err)
+	}
+	defer conn.Close()
+	var t *result.Table
+	err = conn.Raw(func(dc any) error {
+		var err error
+		t, err = s.run(ctx, dc, query, maxRows)
+		return err
+	})
+	if err != nil {
+		return nil, s.classify(ctx, err)
+	}
+	return t, nil
+}
+
+// run prepares and runs query on the driver connection dc.
+func (s *Source) run(ctx context.Context, dc any, query string, maxRows int) (*result.Table, error) {
+	prep, ok := dc.(driver.ConnPrepareContext)
+	if !ok {
+		return nil, errors.New("duckdb: the driver connection cannot prepare statements")
+	}
+	st, err := prep.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { st.Close() }()
+	ds, ok := st.(*duckdbdrv.Stmt)
+	if !ok {
+		return nil, errors.New("duckdb: unexpected statement type")
+	}
+	n, err := ds.ColumnCount()
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, n)
+	kinds := make([]duckdbdrv.Type, n)
+	wrap := false
+	for i := range n {
+		if names[i], err = ds.ColumnName(i); err != nil {
+			return nil, err
+		}
+		if kinds[i], err = ds.ColumnType(i); err != nil {
+			return nil, err
+		}
+		wrap = wrap || kinds[i] == duckdbdrv.TYPE_VARCHAR || kinds[i] == duckdbdrv.TYPE_LIST
+	}
+	if wrap {
+		st.Close()
+		if st, err = prep.PrepareContext(ctx, bounded(query, kinds)); err != nil {
+			return nil, err
+		}
+	}
+	sq, ok := st.(driver.StmtQueryContext)
+	if !ok {
+		return nil, errors.New("duckdb: the statement cannot be queried")
+	}
+	rows, err := sq.QueryContext(ctx, nil)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
-	cts, err := rows.ColumnTypes()
-	if err != nil {
-		return nil, s.classify(ctx, err)
+	t := &result.Table{Columns: make([]result.Column, n)}
+	typed, _ := rows.(driver.RowsColumnTypeDatabaseTypeName)
+	for i := range n {
+		typ := ""
+		if typed != nil {
+			typ = strings.ToLower(typed.ColumnTypeDatabaseTypeName(i))
+		}
+		t.Columns[i] = result.Column{Name: names[i], Type: typ}
 	}
-	t := &result.Table{Columns: make([]result.Column, len(cts))}
-	for i, ct := range cts {
-		t.Columns[i] = result.Column{Name: ct.Name(), Type: strings.ToLower(ct.DatabaseTypeName())}
-	}
-	dest := make([]any, len(cts))
-	ptrs := make([]any, len(cts))
-	for i := range dest {
-		ptrs[i] = &dest[i]
-	}
-	for rows.Next() {
+	dest := make([]driver.Value, n)
+	read := 0
+	for {
+		err := rows.Next(dest)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
 		if len(t.Rows) >= maxRows {
 			t.Truncated = true
 			break
 		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, s.classify(ctx, err)
-		}
-		row := make([]any, len(dest))
+		row := make([]any, n)
+		size := 0
 		for i, v := range dest {
 			row[i] = normalize(v, t.Columns[i].Type)
+			size += valueBytes(row[i])
+		}
+		if s.maxResultBytes > 0 {
+			if read += size; read > s.maxResultBytes {
+				t.Truncated, t.Cut = true, source.TooLarge(0, s.maxResultBytes, len(t.Rows))
+				break
+			}
 		}
 		t.Rows = append(t.Rows, row)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, s.classify(ctx, err)
-	}
 	return t, nil
+}
+
+// bounded wraps query so that its text columns are read as at most
+// MaxTextChars characters and its list columns as at most MaxListItems
+// items. The columns are renamed positionally (c1, c2...) so that any
+// names, duplicates included, can be referred to; the table keeps the
+// original names.
+func bounded(query string, kinds []duckdbdrv.Type) string {
+	cols := make([]string, len(kinds))
+	exprs := make([]string, len(kinds))
+	for i, k := range kinds {
+		c := fmt.Sprintf("c%d", i+1)
+		cols[i] = c
+		switch k {
+		case duckdbdrv.TYPE_VARCHAR:
+			exprs[i] = fmt.Sprintf("left(%s, %d) AS %s", c, MaxTextChars, c)
+		case duckdbdrv.TYPE_LIST:
+			exprs[i] = fmt.Sprintf("%s[1:%d] AS %s", c, MaxListItems, c)
+		default:
+			exprs[i] = c
+		}
+	}
+	// The line breaks keep a trailing comment of query from swallowing the
+	// closing parenthesis.
+	return "SELECT " + strings.Join(exprs, ", ") + " FROM (\n" + query + "\n) AS mcpa_bounded(" + strings.Join(cols, ", ") + ")"
+}
+
+// valueBytes approximates the memory a normalised value holds.
+func valueBytes(v any) int {
+	if s, ok := v.(string); ok {
+		return len(s) + 16
+	}
+	return 16
 }
 
 // Tables implements [source.Source].

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/mcp-analytics/mcp-analytics/internal/result"
+	"github.com/mcp-analytics/mcp-analytics/internal/source"
 )
 
 // QueryBatch runs several queries on one connection in one round trip:
@@ -100,8 +101,13 @@ func (s *Source) pipeline(ctx context.Context, sqls []string, maxRows []int, tab
 				break
 			}
 			if rr, ok := res.(*pgconn.ResultReader); ok {
-				tables[i], errs[i] = readResult(rr, tm, maxRows[i])
+				tables[i], errs[i] = s.readResult(rr, tm, maxRows[i])
 				answered[i] = true
+				if tables[i] != nil && tables[i].Cut != "" && conn.Conn().PgConn().IsClosed() {
+					// A row longer than a query may read closed the
+					// connection (see Config): the rest run again.
+					lost = errRowTooLarge
+				}
 			}
 		}
 	}
@@ -113,8 +119,12 @@ func (s *Source) pipeline(ctx context.Context, sqls []string, maxRows []int, tab
 	}
 	if lost != nil {
 		// The connection is no longer usable: do not give it back.
-		conn.Hijack().Close(context.WithoutCancel(ctx))
-		if ctx.Err() != nil || !connectionLost(lost) {
+		if errors.Is(lost, errRowTooLarge) {
+			abandon(conn)
+		} else {
+			conn.Hijack().Close(context.WithoutCancel(ctx))
+		}
+		if ctx.Err() != nil || !connectionLost(lost) && !errors.Is(lost, errRowTooLarge) {
 			for i := range answered {
 				if !answered[i] {
 					errs[i], answered[i] = lost, true
@@ -150,9 +160,15 @@ func skipReset(p *pgconn.Pipeline) error {
 	}
 }
 
+// errRowTooLarge ends a pipeline whose connection a too long row closed.
+var errRowTooLarge = errors.New("postgres batch: a row longer than a query may read closed the connection")
+
 // readResult reads one query's rows, keeping at most maxRows and noting
-// when there were more, decoded as the pool's Query decodes them.
-func readResult(rr *pgconn.ResultReader, tm *pgtype.Map, maxRows int) (*result.Table, error) {
+// when there were more, decoded as the pool's Query decodes them. Rows
+// past the source's byte bound are read but not kept (the SQL's LIMIT
+// bounds how many), and a row longer than the bound ends the result as in
+// [Source.query].
+func (s *Source) readResult(rr *pgconn.ResultReader, tm *pgtype.Map, maxRows int) (*result.Table, error) {
 	fds := rr.FieldDescriptions()
 	t := &result.Table{Columns: make([]result.Column, len(fds))}
 	types := make([]*pgtype.Type, len(fds))
@@ -161,12 +177,20 @@ func readResult(rr *pgconn.ResultReader, tm *pgtype.Map, maxRows int) (*result.T
 		types[i], _ = tm.TypeForOID(fd.DataTypeOID)
 	}
 	var decodeErr error
+	read := 0
 	for rr.NextRow() {
-		if len(t.Rows) >= maxRows {
+		if len(t.Rows) >= maxRows || t.Cut != "" {
 			t.Truncated = true
-			continue // drain: the SQL's LIMIT cap+1 keeps this to one row
+			continue // drain: the SQL's LIMIT cap+1 bounds it
 		}
 		raw := rr.Values()
+		if s.maxResultBytes > 0 {
+			read += rowBytes(raw)
+			if read > s.maxResultBytes {
+				t.Truncated, t.Cut = true, source.TooLarge(0, s.maxResultBytes, len(t.Rows))
+				continue
+			}
+		}
 		row := make([]any, len(raw))
 		for i, buf := range raw {
 			switch {
@@ -185,6 +209,9 @@ func readResult(rr *pgconn.ResultReader, tm *pgtype.Map, maxRows int) (*result.T
 		t.Rows = append(t.Rows, row)
 	}
 	if _, err := rr.Close(); err != nil {
+		if t, ok := s.tooLarge(err, t); ok {
+			return t, nil
+		}
 		return nil, err
 	}
 	if decodeErr != nil {

@@ -37,6 +37,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
+	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -63,6 +64,10 @@ type Options struct {
 	// AcquireTimeout bounds the wait for a free connection; 0 means 10 s
 	// (or the query timeout when that is shorter).
 	AcquireTimeout time.Duration
+	// MaxResultBytes bounds the row data one query reads (see
+	// [Source.Query]); 0 means [source.DefaultMaxResultBytes], a negative
+	// value no bound.
+	MaxResultBytes int
 	Logger         *slog.Logger
 }
 
@@ -71,6 +76,7 @@ type Source struct {
 	pool           *pgxpool.Pool
 	queryTimeout   time.Duration
 	acquireTimeout time.Duration
+	maxResultBytes int // 0: no bound
 	log            *slog.Logger
 }
 
@@ -96,7 +102,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Source, error) {
 			wait = opts.QueryTimeout
 		}
 	}
-	return &Source{pool: pool, queryTimeout: opts.QueryTimeout, acquireTimeout: wait, log: log}, nil
+	return &Source{pool: pool, queryTimeout: opts.QueryTimeout, acquireTimeout: wait, maxResultBytes: resultBytes(opts), log: log}, nil
 }
 
 // Config builds the pool configuration Open uses: read-only sessions with
@@ -141,6 +147,13 @@ func Config(dsn string, opts Options) (*pgxpool.Config, error) {
 		cc.RuntimeParams["application_name"] = "mcp-analytics"
 	}
 	cc.DefaultQueryExecMode = pgx.QueryExecModeExec
+	// A protocol message longer than a query may read (a row holding a
+	// 200 MB value) fails as soon as its length is read, before its body
+	// is: pgx would otherwise buffer it whole. The connection is then
+	// closed, which stops the query on the server too.
+	if limit := resultBytes(opts); limit > 0 {
+		cc.MaxProtocolMessageBodyLen = limit
+	}
 	// A session whose read-only default or string syntax was switched off
 	// (by SQL that got past the guard) is never reused: PostgreSQL reports
 	// these settings' changes to the client (the read-only default since
@@ -181,14 +194,26 @@ func (s *Source) Query(ctx context.Context, sql string, maxRows int) (*result.Ta
 	return t, nil
 }
 
+// query runs sql once. Rows are read up to maxRows and, in bytes, up to
+// the source's MaxResultBytes, counted on the raw values before they are
+// decoded: past it, PostgreSQL is told to stop (a cancel request) and the
+// table says why it was cut (Table.Cut). A single row longer than the
+// bound is refused by the protocol reader before it is buffered (see
+// Config), and ends the same way.
 func (s *Source) query(ctx context.Context, sql string, maxRows int) (*result.Table, error) {
 	conn, err := s.acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Release()
-	rows, err := conn.Query(ctx, sql)
+	qctx, stop := context.WithCancel(ctx)
+	defer stop()
+	rows, err := conn.Query(qctx, sql)
 	if err != nil {
+		if t, ok := s.tooLarge(err, &result.Table{}); ok {
+			abandon(conn)
+			return t, nil
+		}
 		return nil, err
 	}
 	defer rows.Close()
@@ -199,10 +224,19 @@ func (s *Source) query(ctx context.Context, sql string, maxRows int) (*result.Ta
 	for i, fd := range fds {
 		t.Columns[i] = result.Column{Name: fd.Name, Type: typeName(tm, fd.DataTypeOID)}
 	}
+	read := 0
 	for rows.Next() {
 		if len(t.Rows) >= maxRows {
 			t.Truncated = true
 			break
+		}
+		if s.maxResultBytes > 0 {
+			read += rowBytes(rows.RawValues())
+			if read > s.maxResultBytes {
+				t.Truncated, t.Cut = true, source.TooLarge(0, s.maxResultBytes, len(t.Rows))
+				stop() // a cancel request: the rest is not sent, nor read
+				break
+			}
 		}
 		vals, err := rows.Values()
 		if err != nil {
@@ -215,10 +249,57 @@ func (s *Source) query(ctx context.Context, sql string, maxRows int) (*result.Ta
 		t.Rows = append(t.Rows, vals)
 	}
 	rows.Close()
+	if t.Cut != "" {
+		return t, nil // the error is the cancellation asked for above
+	}
 	if err := rows.Err(); err != nil {
+		if t, ok := s.tooLarge(err, t); ok {
+			abandon(conn)
+			return t, nil
+		}
 		return nil, err
 	}
 	return t, nil
+}
+
+// abandon drops a connection that pgx has closed after a message too long
+// to read. pgx would drain the rest of that message (hundreds of MB) before
+// the connection is gone; closing the socket stops the server at once.
+func abandon(conn *pgxpool.Conn) {
+	c := conn.Hijack()
+	_ = c.PgConn().Conn().Close()
+}
+
+// tooLarge reports whether err is a message longer than the source may
+// read, and if so returns t (the rows read before it) with the note.
+func (s *Source) tooLarge(err error, t *result.Table) (*result.Table, bool) {
+	var big *pgproto3.ExceededMaxBodyLenErr
+	if !errors.As(err, &big) {
+		return nil, false
+	}
+	s.log.Info("a result row was larger than a query may read; the query was stopped", "bytes", big.ActualBodyLen, "limit", s.maxResultBytes)
+	t.Truncated, t.Cut = true, source.TooLarge(big.ActualBodyLen, s.maxResultBytes, len(t.Rows))
+	return t, true
+}
+
+// rowBytes is the size of a row's raw values.
+func rowBytes(raw [][]byte) int {
+	n := 0
+	for _, v := range raw {
+		n += len(v)
+	}
+	return n
+}
+
+// resultBytes is the byte bound of opts (0: none).
+func resultBytes(opts Options) int {
+	switch {
+	case opts.MaxResultBytes < 0:
+		return 0
+	case opts.MaxResultBytes == 0:
+		return source.DefaultMaxResultBytes
+	}
+	return opts.MaxResultBytes
 }
 
 // connectionLost reports whether err means the connection died under the
@@ -399,8 +480,7 @@ func (s *Source) classify(ctx context.Context, err error) error {
 		return ctxErr
 	}
 	var connErr *pgconn.ConnectError
-	var netErr net.Error
-	if errors.As(err, &connErr) || errors.As(err, &netErr) || pgconn.SafeToRetry(err) {
+	if errors.As(err, &connErr) || connectionLost(err) {
 		return &source.UnavailableError{Err: redact(err)}
 	}
 	return fmt.Errorf("postgres query: %w", redact(err))
