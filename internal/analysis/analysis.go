@@ -195,6 +195,7 @@ func (s *Service) finish(ctx context.Context, r *result.Result, req Request, pla
 	if t.Cut != "" {
 		r.Notes = append(r.Notes, t.Cut)
 	}
+	suppress(t, r, plan)
 	if plan.Added.ZeroWeight != "" {
 		zeroWeightNote(t, r, plan.Added.ZeroWeight)
 	}
@@ -500,6 +501,9 @@ type QueryPlan struct {
 	Groups []string
 	// OneLevel says why an event query kept the slower one-level rewrite.
 	OneLevel string
+	// MinCell is the dataset's minimum cell size: rows behind fewer
+	// panelists are suppressed (0: off).
+	MinCell int
 }
 
 // Plan guards, classifies, weights and caps req's SQL for the dataset of h.
@@ -533,7 +537,9 @@ func Plan(h *dataset.Handle, req Request) (QueryPlan, error) {
 	if err != nil {
 		return QueryPlan{}, err
 	}
-	p := QueryPlan{Aggregated: sqlguard.Classify(q.Tree, keys) == sqlguard.Aggregated}
+	// A GROUP BY on the respondent key, or on any column unique in its table
+	// (order_id), returns one row per panelist or event: raw rows.
+	p := QueryPlan{Aggregated: sqlguard.Classify(q.Tree, append(keys, uniqueColumns(h.Profile)...)) == sqlguard.Aggregated}
 	p.Cap = h.Limits.RawRows
 	if p.Aggregated {
 		p.Cap = h.Limits.AggregatedRows
@@ -557,6 +563,7 @@ func Plan(h *dataset.Handle, req Request) (QueryPlan, error) {
 	w, err := weighting.Rewrite(q.Tree, weighting.Options{
 		Roles: roles, Schema: schema, Aggregated: p.Aggregated,
 		Weights: req.ApplyWeights, MergeNCCS: req.MergeNCCS,
+		CountPanelists:  p.Aggregated && h.Limits.MinCell > 0,
 		NumericRounding: h.Dataset.Driver == catalog.DriverPostgres,
 		NameColumns:     h.Dataset.Driver == catalog.DriverDuckDB,
 		StandardErrors:  req.StandardErrors,
@@ -575,6 +582,13 @@ func Plan(h *dataset.Handle, req Request) (QueryPlan, error) {
 		p.Weighting.Legend = append(p.Weighting.Legend, result.Term{Column: t.Column, Meaning: t.Meaning})
 	}
 	p.Added, p.Groups, p.OneLevel = w.Added, w.Groups, w.OneLevel
+	p.MinCell = h.Limits.MinCell
+	if w.Uncounted && p.Cap > h.Limits.RawRows {
+		// Disclosure control cannot see how many panelists are behind
+		// these rows: they leave as raw rows do.
+		p.Cap = h.Limits.RawRows
+		p.Weighting.Notes = append(p.Weighting.Notes, fmt.Sprintf("The panelists behind each row cannot be counted (the query's top level reads no table with %s), so the answer is capped at %d rows like raw data; aggregate a table with %s at the top level to get every group.", orKey(h.Roles.RespondentKey), h.Limits.RawRows, orKey(h.Roles.RespondentKey)))
+	}
 	// Why weights were not applied is worth saying for an aggregated query
 	// only: raw rows are never weighted, and saying so on every raw query is
 	// noise.
@@ -602,6 +616,35 @@ func weightingRoles(r dataset.Roles) weighting.Roles {
 		out.NCCSMap = weighting.TwelveGradeNCCSMap()
 	}
 	return out
+}
+
+// uniqueColumns lists the columns the profile shows to be (nearly) unique in
+// their table: about as many distinct values as rows. DuckDB's distinct counts
+// are approximate, hence "nearly"; a table of fewer than 100 rows is left out
+// (any column of a tiny table looks unique).
+func uniqueColumns(p *catalog.Profile) []string {
+	if p == nil {
+		return nil
+	}
+	var out []string
+	for _, t := range p.Tables {
+		if t.RowEstimate < 100 {
+			continue
+		}
+		for _, c := range t.Columns {
+			if c.Distinct >= 0 && float64(c.Distinct) >= 0.95*float64(t.RowEstimate) {
+				out = append(out, strings.ToLower(c.Name))
+			}
+		}
+	}
+	return out
+}
+
+func orKey(key string) string {
+	if key == "" {
+		return "the respondent key"
+	}
+	return key
 }
 
 func dialect(driver string) sqlguard.Dialect {

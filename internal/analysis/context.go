@@ -272,7 +272,9 @@ func profileTable(tp catalog.TableProfile) string {
 }
 
 // checkedExamples runs the candidate examples and keeps those that
-// succeed and, being aggregates over panelists, were weighted.
+// succeed and, being aggregates over panelists, were weighted, and whose
+// groups are all large enough to be shown (an example mostly blanked by
+// disclosure control teaches nothing).
 func (s *Service) checkedExamples(ctx context.Context, id int64, tables []source.Table, roles dataset.Roles, prof *catalog.Profile, table string) []ContextExample {
 	var out []ContextExample
 	for _, e := range exampleQueries(tables, roles, prof) {
@@ -280,8 +282,8 @@ func (s *Service) checkedExamples(ctx context.Context, id int64, tables []source
 			continue
 		}
 		r := s.Query(ctx, Request{DatasetID: id, Query: e.SQL, ApplyWeights: true, MergeNCCS: true})
-		if !r.OK || !r.Weighting.Applied {
-			s.log.Debug("example query dropped", "dataset", id, "sql", e.SQL, "error", r.Error, "weighted", r.Weighting.Applied)
+		if !r.OK || !r.Weighting.Applied || len(r.Suppressed) > 0 {
+			s.log.Debug("example query dropped", "dataset", id, "sql", e.SQL, "error", r.Error, "weighted", r.Weighting.Applied, "suppressed_rows", len(r.Suppressed))
 			continue
 		}
 		out = append(out, e)

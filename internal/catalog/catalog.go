@@ -85,6 +85,9 @@ type Limits struct {
 	AggregatedRows int           `json:"aggregated_rows,omitempty"`
 	QueryTimeout   time.Duration `json:"query_timeout,omitempty"`
 	PoolMaxConns   int           `json:"pool_max_conns,omitempty"`
+	// MinCell overrides the minimum cell size of disclosure control for the
+	// dataset (0 switches it off); nil keeps the server's.
+	MinCell *int `json:"min_cell,omitempty"`
 }
 
 var nameRE = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N} _.,()&'/-]{0,99}$`)

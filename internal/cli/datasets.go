@@ -79,11 +79,32 @@ func datasetFlags(fs *flag.FlagSet, d *catalog.Dataset, timeout *time.Duration, 
 	fs.IntVar(&d.Settings.Limits.RawRows, "raw-rows", 0, "rows returned by raw queries (default: server setting)")
 	fs.IntVar(&d.Settings.Limits.AggregatedRows, "aggregated-rows", 0, "rows returned by aggregated queries (default: server setting)")
 	fs.DurationVar(timeout, "query-timeout", 0, "per-query timeout (default: server setting)")
+	fs.Var(optionalInt{&d.Settings.Limits.MinCell}, "min-cell", "minimum cell size of disclosure control: rows of an aggregated answer behind fewer distinct panelists lose their figures (default: server setting, 3; 0 switches it off)")
 	fs.StringVar(dictionary, "dictionary", "", "data dictionary to import: CSV (table,column,description) or YAML")
 	rp := &d.Settings.Replicas
 	fs.Var((*replicaList)(&rp.DSNs), "replica", "connection string of a read replica (postgres only; repeat for several; stored encrypted); queries go to healthy replicas. With update, the replicas given replace the old ones; --replica '' removes them")
 	fs.StringVar(&rp.Fallback, "replica-fallback", "", `where queries go while no replica is healthy: "primary" (default) or "none" (they fail)`)
 	fs.DurationVar(&rp.MaxLag, "max-replica-lag", 0, "skip a replica whose replay is further behind the primary than this, e.g. 30s (default: no check)")
+}
+
+// optionalInt is an integer flag whose absence leaves nil: a dataset's 0
+// (off) differs from "the server's setting".
+type optionalInt struct{ p **int }
+
+func (o optionalInt) String() string {
+	if o.p == nil || *o.p == nil {
+		return ""
+	}
+	return strconv.Itoa(**o.p)
+}
+
+func (o optionalInt) Set(v string) error {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 0 {
+		return fmt.Errorf("must be a whole number of 0 or more, not %q", v)
+	}
+	*o.p = &n
+	return nil
 }
 
 // replicaList is a repeatable --replica flag; an empty value clears it.
@@ -198,6 +219,7 @@ func datasetsUpdate(ctx context.Context, env Env, args []string) error {
 			l.AggregatedRows = in.Settings.Limits.AggregatedRows
 		},
 		"query-timeout":    func() { l.QueryTimeout = in.Settings.Limits.QueryTimeout },
+		"min-cell":         func() { l.MinCell = in.Settings.Limits.MinCell },
 		"replica":          func() { d.Settings.Replicas.DSNs = in.Settings.Replicas.DSNs },
 		"replica-fallback": func() { d.Settings.Replicas.Fallback = in.Settings.Replicas.Fallback },
 		"max-replica-lag":  func() { d.Settings.Replicas.MaxLag = in.Settings.Replicas.MaxLag },

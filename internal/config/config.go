@@ -87,6 +87,10 @@ type Limits struct {
 	// database; past it reading stops (the answer says so), so one giant
 	// value cannot be read whole into memory.
 	MaxResultBytes int `yaml:"max_result_bytes"`
+	// MinCell is the minimum cell size of disclosure control: a row of an
+	// aggregated answer behind fewer distinct panelists keeps its labels
+	// but loses its figures. 0 switches it off.
+	MinCell int `yaml:"min_cell"`
 }
 
 // Default returns the configuration used when nothing is configured.
@@ -117,6 +121,7 @@ func DefaultLimits() Limits {
 		MaxAnswerBytes: 256 * 1024,
 		MaxCellChars:   200,
 		MaxResultBytes: 4 << 20,
+		MinCell:        3,
 	}
 }
 
@@ -245,6 +250,7 @@ func envVars() []envVar {
 		{"MCPA_MAX_ANSWER_BYTES", integer(func(c *Config) *int { return &c.Limits.MaxAnswerBytes })},
 		{"MCPA_MAX_CELL_CHARS", integer(func(c *Config) *int { return &c.Limits.MaxCellChars })},
 		{"MCPA_MAX_RESULT_BYTES", integer(func(c *Config) *int { return &c.Limits.MaxResultBytes })},
+		{"MCPA_MIN_CELL", integer(func(c *Config) *int { return &c.Limits.MinCell })},
 	}
 }
 
@@ -316,6 +322,9 @@ func (c Config) Validate() error {
 		if p.v <= 0 {
 			bad(p.name, "must be greater than 0, not %d", p.v)
 		}
+	}
+	if l.MinCell < 0 {
+		bad("limits.min_cell", "must be 0 (off) or more, not %d", l.MinCell)
 	}
 	if l.MaxConcurrentPerClient < 0 || l.MaxConcurrentPerClient > l.MaxConcurrent {
 		bad("limits.max_concurrent_per_client", "must be between 0 (half of max_concurrent) and max_concurrent (%d), not %d", l.MaxConcurrent, l.MaxConcurrentPerClient)

@@ -558,6 +558,9 @@ func effectiveLimits(l config.Limits, o catalog.Limits) config.Limits {
 		l.PoolMaxConns = o.PoolMaxConns
 		l.PoolMinConns = min(l.PoolMinConns, o.PoolMaxConns)
 	}
+	if o.MinCell != nil {
+		l.MinCell = *o.MinCell
+	}
 	return l
 }
 

@@ -268,7 +268,7 @@ func TestServer_StructuredContentIsCapped(t *testing.T) {
 	f := apptest.New(t, apptest.Options{})
 	cs := connectHTTP(t, f, false)
 	_, sc, _ := call(t, cs, "query_dataset", map[string]any{"dataset_id": 1,
-		"query": "SELECT string_agg(CAST(user_id AS VARCHAR) || ',' || gender || ',' || city, ';') AS x FROM users"})
+		"query": "SELECT string_agg(CAST(age AS VARCHAR) || ',' || gender || ',' || city, ';') AS x FROM users"})
 	rows, _ := sc["rows"].([]any)
 	if len(rows) != 1 {
 		t.Fatalf("rows = %v", sc["rows"])

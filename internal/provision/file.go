@@ -67,6 +67,7 @@ type FileLimits struct {
 	AggregatedRows int           `yaml:"aggregated_rows"`
 	QueryTimeout   time.Duration `yaml:"query_timeout"`
 	PoolMaxConns   int           `yaml:"pool_max_conns"`
+	MinCell        *int          `yaml:"min_cell"`
 }
 
 // FileStore is what applying a provisioning file needs of a catalog store.

@@ -77,6 +77,15 @@ type Result struct {
 	Cached    bool      `json:"cached,omitempty" jsonschema:"true when the answer came from the result cache"`
 	CacheAgeS float64   `json:"cache_age_s,omitempty" jsonschema:"age of a cached answer in seconds"`
 	Weighting Weighting `json:"weighting" jsonschema:"what survey weighting did"`
+	// GroupColumns names the grouping columns of an aggregated answer (the
+	// labels of its rows).
+	GroupColumns []string `json:"group_columns,omitempty" jsonschema:"the grouping columns of an aggregated answer"`
+	// Suppressed lists the rows (0-based) whose figures were blanked because
+	// fewer panelists than the dataset's minimum cell size are behind them;
+	// their group labels are kept.
+	Suppressed []int `json:"suppressed_rows,omitempty" jsonschema:"rows whose figures were blanked: too few panelists behind them (disclosure control)"`
+	// SuppressedMark is what a blanked figure shows in the Markdown.
+	SuppressedMark string `json:"-"`
 	// Notes are further remarks for the analyst (rows capped, low bases...).
 	Notes []string `json:"notes,omitempty" jsonschema:"remarks about this result"`
 }

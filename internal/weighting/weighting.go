@@ -64,6 +64,9 @@ type Options struct {
 	// or trunc() to numeric, for PostgreSQL, which has no
 	// round(double precision, int). DuckDB needs no cast.
 	NumericRounding bool
+	// CountPanelists asks for the number of panelists behind each row of an
+	// aggregated answer (see [Result.Added] Cell), for disclosure control.
+	CountPanelists bool
 	// NameColumns gives every unnamed select-list entry the name PostgreSQL
 	// would give it (count, sum, extract, ?column?…), for engines that name
 	// columns otherwise (DuckDB: count_star(), CAST(age AS INTEGER)). Weighted
@@ -131,6 +134,10 @@ type Result struct {
 	// first and kept the slower one-level rewrite ("" when it was, or when
 	// no event table was read).
 	OneLevel string
+	// Uncounted reports, with [Options.CountPanelists], an aggregated query
+	// whose panelists per row cannot be counted (its top level reads no
+	// relation with the respondent key).
+	Uncounted bool
 }
 
 // Added names the columns a weighted answer carries by role; "" when absent.
@@ -139,6 +146,10 @@ type Added struct {
 	EffectiveBase string // Kish effective base (n_eff)
 	LowBase       string // true when the base is below the dataset's minimum (low_base)
 	ZeroWeight    string // panelists left out for a NULL or zero weight (n_zero_weight)
+	// Cell counts the distinct panelists behind each row (the base when
+	// weighted, else a hidden mcpa_cell column the caller drops); set with
+	// [Options.CountPanelists].
+	Cell string
 }
 
 // Term is one entry of a [Result.Legend].
@@ -185,6 +196,7 @@ func Rewrite(tree *pg.ParseResult, opts Options) (*Result, error) {
 	if reason != "" && !merge {
 		res := r.fixGroupsOnly(tree, reason)
 		res.Why = why
+		r.countPanelists(res, tree)
 		return res, nil
 	}
 	out, merged := r.prepare(tree, merge)
@@ -210,7 +222,69 @@ func Rewrite(tree *pg.ParseResult, opts Options) (*Result, error) {
 	res.Tree = out
 	res.NCCSMerged = merged
 	res.Notes = r.notes(res)
+	r.countPanelists(res, tree)
 	return res, nil
+}
+
+// countPanelists makes sure an aggregated answer says how many panelists are
+// behind each of its rows, for disclosure control ([Options.CountPanelists]):
+// a weighted answer has its base (n); an unweighted one gets a hidden column,
+// COUNT(DISTINCT <respondent key>) AS mcpa_cell, named in Added.Cell. When the
+// query's top level reads no relation with the key (a set operation, a CTE of
+// aggregates), Uncounted is set: the caller cannot check it.
+func (r *rewriter) countPanelists(res *Result, input *pg.ParseResult) {
+	if !r.opts.CountPanelists || !r.opts.Aggregated || r.key == "" {
+		return
+	}
+	if res.Applied {
+		res.Added.Cell = res.Added.Base
+		return
+	}
+	sel := res.Tree.Stmts[0].Stmt.GetSelectStmt()
+	if sel.Op != pg.SetOperation_SETOP_NONE {
+		res.Uncounted = true
+		return
+	}
+	res.Groups = groupNames(sel)
+	sc := r.scope(sel)
+	var key *pg.Node
+	for _, it := range sc.items {
+		if (it.kind == weightsItem || it.kind == keyItem) && it.alias != "" {
+			key = colRef(it.alias, r.key)
+			break
+		}
+	}
+	if key == nil {
+		res.Uncounted = true
+		return
+	}
+	if res.Tree == input {
+		res.Tree = &pg.ParseResult{Version: input.Version, Stmts: []*pg.RawStmt{{
+			Stmt:         clone(input.Stmts[0].Stmt),
+			StmtLocation: input.Stmts[0].StmtLocation,
+			StmtLen:      input.Stmts[0].StmtLen,
+		}}}
+		sel = res.Tree.Stmts[0].Stmt.GetSelectStmt()
+	}
+	count := funcCall("count", key)
+	count.GetFuncCall().AggDistinct = true
+	sel.TargetList = append(sel.TargetList, resTarget(cellCol, count))
+	res.Added.Cell = cellCol
+}
+
+// cellCol is the hidden column counting an unweighted answer's panelists.
+const cellCol = "mcpa_cell"
+
+// groupNames are the output names of sel's entries without aggregates or
+// windows: the grouping columns of an aggregated query.
+func groupNames(sel *pg.SelectStmt) []string {
+	var out []string
+	for _, t := range sel.TargetList {
+		if rt := t.GetResTarget(); rt != nil && rt.Val != nil && !isStar(rt.Val) && !hasAggregateOrWindow(rt.Val) {
+			out = append(out, targetName(rt))
+		}
+	}
+	return out
 }
 
 // unweightedReason says why stmt is not to be weighted, "" when it is.
