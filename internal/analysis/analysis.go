@@ -65,6 +65,12 @@ type Request struct {
 	// StandardErrors adds the standard errors of weighted counts, shares
 	// and reach (those of means are always there).
 	StandardErrors bool
+	// Totals adds Total rows to a grouped weighted answer (the tools'
+	// default), marked in the is_total column and placed after the groups.
+	Totals bool
+	// CompareBy names the grouping column whose groups are compared; the
+	// Total rolls it up.
+	CompareBy string
 	// MaxRows lowers the row cap for this request (0: the dataset's limits).
 	MaxRows int
 }
@@ -196,6 +202,9 @@ func (s *Service) finish(ctx context.Context, r *result.Result, req Request, pla
 		r.Notes = append(r.Notes, t.Cut)
 	}
 	suppress(t, r, plan)
+	if plan.Added.Total != "" {
+		totalsLast(t, plan.Added.Total)
+	}
 	if plan.Added.ZeroWeight != "" {
 		zeroWeightNote(t, r, plan.Added.ZeroWeight)
 	}
@@ -416,6 +425,7 @@ func zeroWeightNote(t *result.Table, r *result.Result, name string) {
 // [Plan]. It does no I/O.
 func (s *Service) PlanCached(h *dataset.Handle, req Request) (QueryPlan, error) {
 	k := planKey{dataset: h.Dataset.ID, version: h.Dataset.UpdatedAt, query: req.Query, stdErrors: req.StandardErrors,
+		totals: req.Totals, compareBy: req.CompareBy,
 		weights: req.ApplyWeights, mergeNCCS: req.MergeNCCS, maxRows: req.MaxRows}
 	if h.Panel != nil {
 		k.panel = *h.Panel // new constants (after a profile run) give new plans
@@ -567,6 +577,8 @@ func Plan(h *dataset.Handle, req Request) (QueryPlan, error) {
 		NumericRounding: h.Dataset.Driver == catalog.DriverPostgres,
 		NameColumns:     h.Dataset.Driver == catalog.DriverDuckDB,
 		StandardErrors:  req.StandardErrors,
+		Totals:          req.Totals,
+		CompareBy:       strings.ToLower(req.CompareBy),
 		// The design's constants, computed once per dataset version by the
 		// registry, become literals instead of whole-table sub-queries.
 		Panel: h.Panel,

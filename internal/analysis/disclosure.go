@@ -20,7 +20,7 @@ func suppress(t *result.Table, r *result.Result, plan QueryPlan) {
 	}
 	keep := make([]bool, len(t.Columns))
 	for i, c := range t.Columns {
-		keep[i] = slices.Contains(plan.Groups, c.Name)
+		keep[i] = slices.Contains(plan.Groups, c.Name) || c.Name == plan.Added.Total
 	}
 	r.GroupColumns = plan.Groups
 	mark := fmt.Sprintf("suppressed (n < %d)", plan.MinCell)
@@ -63,4 +63,23 @@ func count(v any) (int64, bool) {
 		return int64(x), true
 	}
 	return 0, false
+}
+
+// totalsLast moves the Total rows, which the SQL returns first so the row cap
+// can never drop them, after the groups.
+func totalsLast(t *result.Table, name string) {
+	col := slices.IndexFunc(t.Columns, func(c result.Column) bool { return c.Name == name })
+	if col < 0 {
+		return
+	}
+	rows := make([][]any, 0, len(t.Rows))
+	var totals [][]any
+	for _, row := range t.Rows {
+		if b, _ := row[col].(bool); b {
+			totals = append(totals, row)
+		} else {
+			rows = append(rows, row)
+		}
+	}
+	t.Rows = append(rows, totals...)
 }

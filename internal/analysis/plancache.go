@@ -19,6 +19,8 @@ type planKey struct {
 	mergeNCCS bool
 	maxRows   int
 	stdErrors bool
+	totals    bool
+	compareBy string
 	panel     weighting.Panel // the design's constants written into the plan
 }
 

@@ -21,6 +21,8 @@ func runQuery(ctx context.Context, env Env, args []string) error {
 	noMerge := fs.Bool("no-merge-nccs", false, "do not merge NCCS classes")
 	showSQL := fs.Bool("show-sql", false, "print the SQL that actually ran")
 	stdErrors := fs.Bool("standard-errors", false, "add standard errors of weighted counts, shares and reach")
+	noTotals := fs.Bool("no-totals", false, "no Total rows in grouped weighted answers (totals=false)")
+	compareBy := fs.String("compare-by", "", "grouping column whose groups are compared with significance tests (compare_by)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -48,7 +50,8 @@ func runQuery(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	r := a.svc.Query(ctx, analysis.Request{DatasetID: *id, Query: sql, ApplyWeights: !*noWeights, MergeNCCS: !*noMerge, ShowSQL: *showSQL, StandardErrors: *stdErrors})
+	r := a.svc.Query(ctx, analysis.Request{DatasetID: *id, Query: sql, ApplyWeights: !*noWeights, MergeNCCS: !*noMerge, ShowSQL: *showSQL, StandardErrors: *stdErrors,
+		Totals: !*noTotals, CompareBy: *compareBy})
 	fmt.Fprintln(env.Stdout, render.Single(r, a.renderOptions()))
 	if !r.OK {
 		return fmt.Errorf("query failed")

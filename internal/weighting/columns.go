@@ -312,7 +312,7 @@ func (r *rewriter) universeTotals(p *plan) (u, u2 *pg.Node) {
 		// group comes from one aggregate over the weights table, grouped by
 		// the same expressions and joined to the answer's groups by wrap.
 		if p.uni == nil {
-			p.uni = &universeJoin{from: from, alias: alias, conds: conds, groups: groups, level2: level2}
+			p.uni = &universeJoin{from: from, alias: alias, conds: conds, groups: groups, level2: level2, totalIdx: -1}
 		}
 		r.groupUniverse = true
 		return colRef(uniAlias, universeCol), colRef(uniAlias, universe2Col)

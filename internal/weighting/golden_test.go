@@ -101,6 +101,10 @@ func goldenOptions(t *testing.T, text string) Options {
 			opts.Roles.MinBase = 50
 		case line == "standard_errors":
 			opts.StandardErrors = true
+		case line == "totals":
+			opts.Totals = true
+		case strings.HasPrefix(line, "compare_by="):
+			opts.CompareBy = strings.TrimPrefix(line, "compare_by=")
 		case line == "panel":
 			// The design's constants as the registry passes them.
 			opts.Panel = &Panel{N: 2000, SumW: 1234.5, SumW2: 987.25}

@@ -56,6 +56,10 @@ type plan struct {
 
 	addedRoles Added    // the added columns by role
 	groups     []string // output names of the grouping columns
+	groupNames []string // the output name of each groupBy entry ("" when not selected)
+
+	level1 *pg.SelectStmt // level 1 of a two-level rewrite (p.base, or below it)
+	totals *totalsPlan    // set when the answer carries Total rows
 }
 
 // rowsArePanelists reports whether each row of mcpa_base is one panelist (within
@@ -232,6 +236,16 @@ func (r *rewriter) build(p *plan) string {
 
 	p.where = conjuncts(clone(sel.WhereClause))
 	nameTargets(sel)
+	for _, g := range p.groupBy {
+		name := ""
+		for _, t := range sel.TargetList {
+			if rt := t.GetResTarget(); rt != nil && rt.Val != nil && canon(rt.Val) == canon(g) {
+				name = targetName(rt)
+				break
+			}
+		}
+		p.groupNames = append(p.groupNames, name)
+	}
 	if !p.panelists {
 		reason, ok := r.planTwoLevel(p)
 		if reason != "" {
@@ -249,6 +263,9 @@ func (r *rewriter) build(p *plan) string {
 	r.addColumns(p)
 	if p.twoLevel {
 		r.recombine(p)
+	}
+	if r.opts.Totals {
+		r.addTotals(p)
 	}
 	return ""
 }

@@ -290,7 +290,7 @@ func (r *rewriter) buildTwoLevel(p *plan, parts []*partial) {
 		base.FromClause = []*pg.Node{pg.MakeJoinExprNode(pg.JoinType_JOIN_LEFT,
 			subselect(l1, eventsAlias), rangeVar(r.weightsTable, usersAlias), quals)}
 	}
-	p.base = base
+	p.base, p.level1 = base, l1
 	sel.GroupClause = nil
 	for i := range p.groupBy {
 		sel.GroupClause = append(sel.GroupClause, colRef(baseAlias, groupCol(i)))

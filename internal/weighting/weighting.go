@@ -64,6 +64,13 @@ type Options struct {
 	// or trunc() to numeric, for PostgreSQL, which has no
 	// round(double precision, int). DuckDB needs no cast.
 	NumericRounding bool
+	// Totals adds Total rows to a grouped weighted answer (see addTotals):
+	// the same figures over everyone the WHERE keeps, marked is_total.
+	Totals bool
+	// CompareBy names the output column whose groups are compared (the
+	// column variable of a crosstab); the Total rolls it up. "" means the
+	// first grouping column.
+	CompareBy string
 	// CountPanelists asks for the number of panelists behind each row of an
 	// aggregated answer (see [Result.Added] Cell), for disclosure control.
 	CountPanelists bool
@@ -150,6 +157,8 @@ type Added struct {
 	// weighted, else a hidden mcpa_cell column the caller drops); set with
 	// [Options.CountPanelists].
 	Cell string
+	// Total marks the Total rows (is_total), with [Options.Totals].
+	Total string
 }
 
 // Term is one entry of a [Result.Legend].

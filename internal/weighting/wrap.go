@@ -24,6 +24,9 @@ type universeJoin struct {
 	conds  []*pg.Node // the WHERE's conditions on it alone
 	groups []*pg.Node // the user-level group expressions, over alias
 	level2 []*pg.Node // the same groups as the grouped query computes them
+	// totalIdx is the group rolled up in Total rows, when it is a panelist
+	// attribute (-1 otherwise): the universes then have Total rows too.
+	totalIdx int
 }
 
 // needsWrap reports whether the grouped query must be wrapped: to join the
@@ -32,7 +35,7 @@ type universeJoin struct {
 // computed over all the groups the WHERE keeps (a share is of everyone the
 // WHERE keeps).
 func (p *plan) needsWrap() bool {
-	return p.uni != nil || p.sel.HavingClause != nil
+	return p.uni != nil || p.sel.HavingClause != nil || p.totals != nil && p.sel.LimitCount != nil
 }
 
 // wrap turns the grouped query of p (in stmt) into
@@ -80,8 +83,23 @@ func (r *rewriter) wrap(stmt *pg.Node, p *plan) {
 		}
 		outer.TargetList = append(outer.TargetList, resTarget(name, colRef(resultAlias, col)))
 	}
+	var keep []*pg.Node // what the outer WHERE keeps of the groups
 	if sel.HavingClause != nil {
-		outer.WhereClause = w.lift(sel.HavingClause)
+		keep = append(keep, w.lift(sel.HavingClause))
+	}
+	if t := p.totals; t != nil && sel.LimitCount != nil {
+		// LIMIT ranks the groups only: a rank within group rows (those HAVING
+		// keeps), and the Total rows always stay.
+		keep = append(keep, w.rankLimit(sel, t, outer))
+		outer.LimitCount, outer.LimitOffset = nil, nil
+		outer.LimitOption = pg.LimitOption_LIMIT_OPTION_DEFAULT
+	}
+	if len(keep) > 0 {
+		outer.WhereClause = and(keep...)
+		if t := p.totals; t != nil {
+			outer.WhereClause = &pg.Node{Node: &pg.Node_BoolExpr{BoolExpr: &pg.BoolExpr{Boolop: pg.BoolExprType_OR_EXPR,
+				Args: []*pg.Node{w.lift(t.flag), outer.WhereClause}, Location: -1}}}
+		}
 	}
 	for _, s := range sel.SortClause {
 		sb := s.GetSortBy()
@@ -111,6 +129,13 @@ func (r *rewriter) wrap(stmt *pg.Node, p *plan) {
 				Lexpr: colRef(uniAlias, name), Rexpr: w.lift(u.level2[i]), Location: -1,
 			}}})
 		}
+		if t := p.totals; t != nil && u.totalIdx >= 0 {
+			// The Total rows' universe: the same panelists, the rolled-up
+			// attribute rolled up too.
+			uni.GroupClause = []*pg.Node{groupingSets(cloneAll(u.groups), dropAt(u.groups, u.totalIdx))}
+			uni.TargetList = append(uni.TargetList, resTarget(totalCol, groupingFunc(clone(u.groups[u.totalIdx]))))
+			on = append(on, binOp("=", binOp("=", colRef(uniAlias, totalCol), intConst(1)), w.lift(t.flag)))
+		}
 		we := func() *pg.Node { return r.weightExpr(colRef(u.alias, r.weight)) }
 		uni.TargetList = append(uni.TargetList,
 			resTarget(universeCol, funcCall("sum", we())),
@@ -120,6 +145,53 @@ func (r *rewriter) wrap(stmt *pg.Node, p *plan) {
 	outer.FromClause = []*pg.Node{from}
 	stmt.Node = &pg.Node_SelectStmt{SelectStmt: outer}
 	p.sel = outer
+}
+
+// rankLimit turns the grouped query's LIMIT (and OFFSET) into a condition on
+// a hidden rank of each group row among the group rows HAVING keeps, in the
+// query's order, so Total rows never take a place of the limit.
+func (w *lifter) rankLimit(sel *pg.SelectStmt, t *totalsPlan, outer *pg.SelectStmt) *pg.Node {
+	var order []*pg.Node
+	for _, s := range sel.SortClause {
+		sb := clone(s).GetSortBy()
+		switch cr := sb.Node.GetColumnRef(); {
+		case sb.Node.GetAConst() != nil && sb.Node.GetAConst().GetIval() != nil:
+			i := int(sb.Node.GetAConst().GetIval().Ival) - 1
+			if i < 0 || i >= len(sel.TargetList) {
+				continue
+			}
+			sb.Node = clone(sel.TargetList[i].GetResTarget().Val)
+		case cr != nil && len(cr.Fields) == 1:
+			found := false
+			for _, tg := range sel.TargetList {
+				if rt := tg.GetResTarget(); targetName(rt) == fields(cr)[0] {
+					sb.Node, found = clone(rt.Val), true
+					break
+				}
+			}
+			if !found {
+				continue
+			}
+		}
+		if canon(sb.Node) == canon(colRef(t.name)) {
+			continue // the Total rows first: not a ranking of groups
+		}
+		order = append(order, &pg.Node{Node: &pg.Node_SortBy{SortBy: sb}})
+	}
+	part := []*pg.Node{clone(t.flag)}
+	if sel.HavingClause != nil {
+		part = append(part, clone(sel.HavingClause))
+	}
+	rank := funcCall("row_number")
+	rank.GetFuncCall().Over = &pg.WindowDef{PartitionClause: part, OrderClause: order, FrameOptions: frameDefaults, Location: -1}
+	r := w.lift(rank)
+	var cond *pg.Node
+	if outer.LimitOffset != nil {
+		cond = binOp(">", clone(r), clone(outer.LimitOffset))
+		limit := binOp("+", clone(outer.LimitCount), clone(outer.LimitOffset))
+		return and(cond, binOp("<=", r, limit))
+	}
+	return binOp("<=", r, clone(outer.LimitCount))
 }
 
 // lifter moves level-2 expressions into hidden columns of the grouped query.

@@ -1,0 +1,159 @@
+package weighting
+
+import (
+	pg "github.com/pganalyze/pg_query_go/v6"
+)
+
+// Names of the Total rows' own columns.
+const (
+	totalCol      = "mcpa_t"   // 1 on a Total row of level 1 (two-level rewrite), else 0
+	isTotalColumn = "is_total" // the answer's column marking Total rows
+)
+
+// addTotals gives a grouped weighted answer its Total rows, computed in the
+// same statement: the same figures over everyone the WHERE keeps, with the
+// column variable (compare_by, else the first grouping column) rolled up and
+// the other grouping columns kept, so a one-way split gets one Total row and
+// a crosstab a Total per row category (a Total column). A Total row has NULL
+// in the column variable and true in the added is_total column; every share
+// and window of the answer is taken within its own kind of row, so a group's
+// weighted_pct is unchanged and the Total's is 100.
+//
+// Events are rolled up at level 1, before the weights join, so a panelist who
+// used two apps is one panelist of the Total (GROUPING SETS at level 1);
+// panelists are rolled up at level 2. Rows of a two-stage query that are per
+// panelist and inner group, and the one-level event rewrite, get no Total: a
+// panelist would count once per group in it.
+func (r *rewriter) addTotals(p *plan) {
+	if !p.grouped || !p.twoLevel && (!p.panelists || p.stageAlias != "" || hasGroupCols(p.keyItems)) {
+		return
+	}
+	col := 0
+	if r.opts.CompareBy != "" {
+		col = -1
+		for i, name := range p.groupNames {
+			if name == r.opts.CompareBy {
+				col = i
+			}
+		}
+		if col < 0 {
+			return // analysis reports an unknown compare_by before this
+		}
+	}
+	sel := p.sel
+	var part, flag *pg.Node
+	var groups []*pg.Node // the level-2 group expressions
+	if p.twoLevel {
+		l1 := p.level1
+		full := make([]*pg.Node, 0, len(p.groupBy)+1)
+		for _, g := range p.groupBy {
+			full = append(full, clone(g))
+		}
+		full = append(full, colRef(p.keyAlias, r.key))
+		l1.GroupClause = []*pg.Node{groupingSets(full, dropAt(full, col))}
+		l1.TargetList = append(l1.TargetList, resTarget(totalCol, groupingFunc(clone(p.groupBy[col]))))
+		if p.base != l1 {
+			p.base.TargetList = append(p.base.TargetList, resTarget(totalCol, colRef(eventsAlias, totalCol)))
+		}
+		part = colRef(baseAlias, totalCol)
+		groups = cloneAll(sel.GroupClause)
+		sel.GroupClause = append([]*pg.Node{colRef(baseAlias, totalCol)}, sel.GroupClause...)
+		flag = binOp("=", colRef(baseAlias, totalCol), intConst(1))
+	} else {
+		exprs := make([]*pg.Node, len(sel.GroupClause))
+		for i, g := range sel.GroupClause {
+			exprs[i] = clone(resolveGroupExpr(g, sel.TargetList))
+		}
+		groups = cloneAll(exprs)
+		sel.GroupClause = []*pg.Node{groupingSets(exprs, dropAt(exprs, col))}
+		part = groupingFunc(clone(exprs[col]))
+		flag = binOp("=", groupingFunc(clone(exprs[col])), intConst(1))
+	}
+	// Every window of the answer works within Total rows or within group rows.
+	for _, root := range level2Roots(sel) {
+		walkExpr(root, func(x *pg.Node) bool {
+			if fc := x.GetFuncCall(); fc != nil && fc.Over != nil {
+				fc.Over.PartitionClause = append([]*pg.Node{clone(part)}, fc.Over.PartitionClause...)
+			}
+			return true
+		})
+	}
+	name := p.add(isTotalColumn, flag)
+	sel.TargetList = append(sel.TargetList, p.added[len(p.added)-1])
+	r.added = append(r.added, name)
+	p.totals = &totalsPlan{column: col, flag: flag, name: name}
+	p.addedRoles.Total = name
+	if p.uni != nil {
+		p.uni.totalIdx = -1
+		for i, g := range p.uni.groups {
+			if canon(g) == canon(p.groupBy[col]) {
+				p.uni.totalIdx = i
+			}
+		}
+	}
+	// Total rows first, so the row cap never drops them; the caller moves
+	// them after the groups. Without an ORDER BY of the analyst's, the
+	// groups come in the order of their labels, as a table reads.
+	if len(sel.SortClause) == 0 {
+		for _, g := range groups {
+			sel.SortClause = append(sel.SortClause, sortBy(g, false))
+		}
+	}
+	sel.SortClause = append([]*pg.Node{sortBy(colRef(name), true)}, sel.SortClause...)
+}
+
+// totalsPlan is what addTotals did.
+type totalsPlan struct {
+	column int      // index in plan.groupBy of the rolled-up grouping column
+	flag   *pg.Node // level-2 expression: true on Total rows
+	name   string   // the is_total column's name
+}
+
+func hasGroupCols(items []*item) bool {
+	for _, it := range items {
+		if len(it.groupCols) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// groupingSets builds GROUP BY GROUPING SETS ((sets[0]…), (sets[1]…), …).
+func groupingSets(sets ...[]*pg.Node) *pg.Node {
+	content := make([]*pg.Node, len(sets))
+	for i, s := range sets {
+		switch len(s) {
+		case 0:
+			content[i] = &pg.Node{Node: &pg.Node_GroupingSet{GroupingSet: &pg.GroupingSet{Kind: pg.GroupingSetKind_GROUPING_SET_EMPTY, Location: -1}}}
+		case 1:
+			content[i] = s[0]
+		default:
+			content[i] = &pg.Node{Node: &pg.Node_RowExpr{RowExpr: &pg.RowExpr{Args: cloneAll(s), RowFormat: pg.CoercionForm_COERCE_IMPLICIT_CAST, Location: -1}}}
+		}
+	}
+	return &pg.Node{Node: &pg.Node_GroupingSet{GroupingSet: &pg.GroupingSet{Kind: pg.GroupingSetKind_GROUPING_SET_SETS, Content: content, Location: -1}}}
+}
+
+func groupingFunc(arg *pg.Node) *pg.Node {
+	return &pg.Node{Node: &pg.Node_GroupingFunc{GroupingFunc: &pg.GroupingFunc{Args: []*pg.Node{arg}, Location: -1}}}
+}
+
+// dropAt returns a copy of list less its i-th element.
+func dropAt(list []*pg.Node, i int) []*pg.Node {
+	out := make([]*pg.Node, 0, len(list)-1)
+	for j, n := range list {
+		if j != i {
+			out = append(out, clone(n))
+		}
+	}
+	return out
+}
+
+// sortBy is ORDER BY n [DESC].
+func sortBy(n *pg.Node, desc bool) *pg.Node {
+	dir := pg.SortByDir_SORTBY_DEFAULT
+	if desc {
+		dir = pg.SortByDir_SORTBY_DESC
+	}
+	return &pg.Node{Node: &pg.Node_SortBy{SortBy: &pg.SortBy{Node: n, SortbyDir: dir, SortbyNulls: pg.SortByNulls_SORTBY_NULLS_DEFAULT, Location: -1}}}
+}
