@@ -240,7 +240,10 @@ func compareRow(groups []Group, order []int, c comparison, o Options) ([]Pair, [
 	for i := range groups {
 		marks[i].Tested = groups[i].Tested
 	}
-	var pairs []Pair
+	n := len(order) * (len(order) - 1) / 2
+	pairs := make([]Pair, 0, n)
+	// z, p and p_bonferroni of every pair, in one allocation.
+	vals := make([]float64, 3*n)
 	m := 0
 	for a := 0; a < len(order); a++ {
 		for b := a + 1; b < len(order); b++ {
@@ -252,19 +255,19 @@ func compareRow(groups []Group, order []int, c comparison, o Options) ([]Pair, [
 				Diff:   c.estimate[g] - c.estimate[h],
 				Tested: groups[g].Tested && groups[h].Tested,
 			}
+			v := vals[3*len(pairs) : 3*len(pairs)+3]
 			switch sd := math.Hypot(c.se[g], c.se[h]); {
 			case sd > 0:
-				z := pr.Diff / sd
-				p := twoSidedNormal(z)
-				pr.Z, pr.P = &z, &p
+				v[0] = pr.Diff / sd
+				v[1] = twoSidedNormal(v[0])
+				pr.Z, pr.P = &v[0], &v[1]
 			case pr.Diff != 0:
 				// Two estimates without sampling variance that differ (a
 				// share of 100% against one of 0%): the limit of the test,
 				// z infinite (null in JSON) and p = 0. R's arithmetic leaves
 				// such an SE at about 1e-15 instead of 0, with the same
 				// outcome.
-				p := 0.0
-				pr.P = &p
+				pr.P = &v[1]
 			}
 			if pr.Tested {
 				m++
@@ -278,8 +281,9 @@ func compareRow(groups []Group, order []int, c comparison, o Options) ([]Pair, [
 			continue
 		}
 		if m > 0 {
-			pb := math.Min(1, *pr.P*float64(m))
-			pr.PBonferroni = &pb
+			v := &vals[3*i+2]
+			*v = math.Min(1, *pr.P*float64(m))
+			pr.PBonferroni = v
 		}
 		if !pr.Tested {
 			continue

@@ -38,6 +38,14 @@ type Crosstab struct {
 	// Cells[i][j] is row category i within group j; a combination nobody
 	// answered is a zero Cell.
 	Cells [][]Cell
+	// Bases, when set, are the groups' bases (one per group): the
+	// denominators of the column percentages. Set them when the rows are
+	// not exclusive, when a respondent can be in several rows (reach of each
+	// app by town class: one 0/1 indicator per row, R's svyby(~I(app_k),
+	// ~G, des, svymean) row by row). The base is then the union of the
+	// Bases, and there is no test of independence. When nil, every
+	// respondent is in exactly one row and the bases are the column sums.
+	Bases []Cell
 	Options
 }
 
@@ -118,6 +126,23 @@ func (x *Crosstab) Compare() (*CrosstabResult, error) {
 			gw2[j] += c.SumW2
 		}
 	}
+	if x.Bases != nil {
+		if len(x.Bases) != len(groups) {
+			return nil, fmt.Errorf("crosstab: %d bases for %d groups", len(x.Bases), len(groups))
+		}
+		for j, b := range x.Bases {
+			if err := checkSums(b.N, b.SumW, b.SumW2); err != nil || b.SumW < 0 || b.SumW2 < 0 || (b.N == 0) != (b.SumW == 0) {
+				return nil, fmt.Errorf("crosstab: base of group %v has n %d, Σw %v, Σw² %v: need n ≥ 0 and Σw > 0 exactly when n > 0", x.Groups[j], b.N, b.SumW, b.SumW2)
+			}
+			// A row can hold at most the whole base (rounding aside).
+			for i, row := range x.Cells {
+				if c := row[j]; c.N > b.N || c.SumW > b.SumW*(1+1e-12) || c.SumW2 > b.SumW2*(1+1e-12) {
+					return nil, fmt.Errorf("crosstab: cell (%v, %v) is larger than its group's base", x.Rows[i], x.Groups[j])
+				}
+			}
+			groups[j].N, gw[j], gw2[j] = b.N, b.SumW, b.SumW2
+		}
+	}
 	for j := range groups {
 		if groups[j].N == 0 {
 			return nil, fmt.Errorf("crosstab: group %v has no respondents", groups[j].Value)
@@ -170,6 +195,10 @@ func (x *Crosstab) Compare() (*CrosstabResult, error) {
 		}
 	}
 	r.PairsTested = r.PairsTested * (r.PairsTested - 1) / 2
+	if x.Bases != nil {
+		r.OverallNote = "no test of independence: a respondent can be in several rows"
+		return r, nil
+	}
 	r.Overall, r.OverallNote = raoScott(x.Cells, o.NDesign)
 	return r, nil
 }

@@ -12,7 +12,10 @@
 // the unweighted n, Σw and Σw². Each respondent of the base is in exactly one
 // cell, so these also give the design covariance of all the cell proportions
 // at once, which is all the Rao–Scott test needs. The Total column, the
-// groups' bases and the whole base are sums of cells.
+// groups' bases and the whole base are sums of cells. When a respondent can
+// be in several rows (multi-response: the reach of each app by town class),
+// the SQL also returns each group's base, n, Σw and Σw² over everyone in
+// the group ([Crosstab].Bases); there is then no test of independence.
 //
 // Means and proportions per group ([Means]; a proportion is the mean of a
 // 0/1 indicator) need, per group: n, Σw, Σw², and either the mean and its

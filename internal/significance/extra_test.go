@@ -32,11 +32,8 @@ type extraFile struct {
 			Mean            float64 `json:"mean"`
 			SE              float64 `json:"se"`
 		} `json:"cells"`
-		Pairs  []refPair `json:"pairs"`
-		Totals *struct {
-			Mean float64 `json:"mean"`
-			SE   float64 `json:"se"`
-		} `json:"totals"`
+		Pairs   []refPair       `json:"pairs"`
+		Totals  json.RawMessage `json:"totals"`
 		Overall struct {
 			Error          string
 			F, NDF, DDF, P float64
@@ -56,17 +53,68 @@ var extraQuestions = map[string]keep{
 	"spend_quartile_by_gender_low_base": nil,
 	"state_by_town_class_singular":      nil,
 	"platform_by_gender_mobile_2x2":     func(u user) bool { return u["device_type"] == "mobile" && u["gender"] != "Other" },
+	"multi_response_by_town_class":      func(u user) bool { return u["age_group"] != "55+" },
 	"mean_age_by_nccs_tier2":            func(u user) bool { return u["town_class"] == "Tier 2" && u["nccs"] != nil },
 	"premium_share_by_town_class":       nil,
 	"mean_spend_by_gender_low_base":     nil,
+}
+
+// multiRows are the overlapping rows of multi_response_by_town_class: one
+// 0/1 indicator each, as a "which of these apply" question or the reach of
+// several apps.
+var multiRows = []struct {
+	name string
+	in   func(u user) bool
+}{
+	{"premium", func(u user) bool { return u["subscription_type"] == "premium" }},
+	{"mobile", func(u user) bool { return u["device_type"] == "mobile" }},
+	{"spend_q4", func(u user) bool { return u["spend_quartile"] == "Q4" }},
+	{"ios", func(u user) bool { return u["platform"] == "ios" }},
+}
+
+// multiOf computes the sufficient statistics of a multi-response table:
+// per (indicator, group) the respondents with the indicator, and per group
+// its whole base.
+func multiOf(users []user, groupVar string, o Options) Crosstab {
+	x := Crosstab{Options: o}
+	idx := map[any]int{}
+	for _, u := range users {
+		if _, ok := idx[u[groupVar]]; !ok {
+			idx[u[groupVar]] = len(x.Groups)
+			x.Groups = append(x.Groups, u[groupVar])
+		}
+	}
+	x.Bases = make([]Cell, len(x.Groups))
+	x.Cells = make([][]Cell, len(multiRows))
+	for i, row := range multiRows {
+		x.Rows = append(x.Rows, row.name)
+		x.Cells[i] = make([]Cell, len(x.Groups))
+	}
+	add := func(c *Cell, w float64) {
+		c.N++
+		c.SumW += w
+		c.SumW2 += w * w
+	}
+	for _, u := range users {
+		j, w := idx[u[groupVar]], u["weight"].(float64)
+		add(&x.Bases[j], w)
+		for i, row := range multiRows {
+			if row.in(u) {
+				add(&x.Cells[i][j], w)
+			}
+		}
+	}
+	return x
 }
 
 // TestExtraReference checks shapes expected.json lacks against R: empty
 // cells (pairs of two zero shares have no z; svychisq still solves), a
 // p-value of 1e-192, a 2×2 table (ndf exactly 1), a 6×5 table on a filtered
 // base, a table R's svychisq cannot solve (no overall test here either),
-// means on a filtered base (ddf = base n − k), a proportion as the mean of a
-// 0/1 indicator, and a low-base group inside the Wald test.
+// a multi-response table (overlapping rows, explicit group bases, no test
+// of independence), means on a filtered base (ddf = base n − k), a
+// proportion as the mean of a 0/1 indicator, and a low-base group inside the
+// Wald test. Crosstabs also check the Total column.
 func TestExtraReference(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join("testdata", "extra.json"))
 	if err != nil {
@@ -92,8 +140,11 @@ func TestExtraReference(t *testing.T) {
 			var overall *Overall
 			var groups []Group
 			switch q.Kind {
-			case "crosstab":
+			case "crosstab", "multi":
 				x := crosstabOf(base, q.RowVariable, q.GroupVariable, Options{NDesign: ref.NDesign})
+				if q.Kind == "multi" {
+					x = multiOf(base, q.GroupVariable, Options{NDesign: ref.NDesign})
+				}
 				r, err := x.Compare()
 				if err != nil {
 					t.Fatal(err)
@@ -112,6 +163,27 @@ func TestExtraReference(t *testing.T) {
 				for _, w := range q.Cells {
 					got := r.Cells[rowIdx[key(w.Row)]][groupIdx[key(w.Group)]]
 					at := "cell " + key(w.Row) + "/" + key(w.Group)
+					c.float(at+" pct", got.Pct, w.Pct)
+					c.floatFloor(at+" se_pct", got.SEPct, w.SEPct, 1e-12)
+					c.float(at+" weighted_count", got.WeightedCount, w.WeightedCount)
+					c.float(at+" se_weighted_count", got.SEWeightedCount, w.SEWeightedCount)
+				}
+				var totals []struct {
+					Row             any     `json:"row"`
+					Pct             float64 `json:"pct"`
+					SEPct           float64 `json:"se_pct"`
+					WeightedCount   float64 `json:"weighted_count"`
+					SEWeightedCount float64 `json:"se_weighted_count"`
+				}
+				if err := json.Unmarshal(q.Totals, &totals); err != nil {
+					t.Fatal(err)
+				}
+				if len(totals) != len(x.Rows) {
+					t.Errorf("%d Total entries, R %d", len(x.Rows), len(totals))
+				}
+				for _, w := range totals {
+					got := r.Total[rowIdx[key(w.Row)]]
+					at := "Total " + key(w.Row)
 					c.float(at+" pct", got.Pct, w.Pct)
 					c.floatFloor(at+" se_pct", got.SEPct, w.SEPct, 1e-12)
 					c.float(at+" weighted_count", got.WeightedCount, w.WeightedCount)
@@ -147,9 +219,13 @@ func TestExtraReference(t *testing.T) {
 					c.float("mean "+key(w.Group), got.Mean, w.Mean)
 					c.float("se "+key(w.Group), got.SE, w.SE)
 				}
+				var totals struct{ Mean, SE float64 }
+				if err := json.Unmarshal(q.Totals, &totals); err != nil {
+					t.Fatal(err)
+				}
 				tg := total.Group(nil, ref.NDesign)
-				c.float("Total mean", tg.Mean, q.Totals.Mean)
-				c.float("Total se", tg.SE, q.Totals.SE)
+				c.float("Total mean", tg.Mean, totals.Mean)
+				c.float("Total se", tg.SE, totals.SE)
 			default:
 				t.Fatalf("kind %q", q.Kind)
 			}

@@ -1,12 +1,13 @@
 # More reference answers for the significance package, beyond the four cases of expected.json
 # (which come from compute_significance.R): crosstabs with empty cells, a 2x2 table, a larger
-# table on a filtered base, a singular table, a low-base column; means on a filtered base, a
+# table on a filtered base, a singular table, a low-base column, a multi-response table (rows that
+# overlap: one 0/1 indicator per row, no test of independence); means on a filtered base, a
 # proportion (mean of a 0/1 indicator) and a low-base group. Same design and conventions as
 # expected.json: svydesign(ids = ~1, weights = ~weight) over all 2,000 users of users.csv,
 # filtered bases are subset() domains, columns sorted in C collation.
 #
-# For each crosstab: svyby(~I(R == k), ~G, d, svymean) and svytotal (cells), z and two-sided
-# normal p of every column pair, svychisq(~R + G, d) with statistic "F" and "Chisq" (null when R
+# For each crosstab: svyby(~I(R == k), ~G, d, svymean) and svytotal (cells), svymean and svytotal
+# of I(R == k) over the base (Total column), z and two-sided normal p of every column pair, svychisq(~R + G, d) with statistic "F" and "Chisq" (null when R
 # cannot compute it). For each mean: svyby(~y, ~G, d, svymean), pairs, and
 # regTermTest(svyglm(y ~ factor(G), d), ~factor(G)).
 # Usage (from this folder): Rscript extra.R [OUTJSON]   (default extra.json)
@@ -21,13 +22,16 @@ des <- svydesign(ids = ~1, weights = ~weight, data = users)
 csort <- function(x) sort(unique(x), method = "radix")
 sev <- function(b) as.vector(as.matrix(SE(b)))
 
-xtab <- function(id, rv, gv, keep, filter) {
+# rows: named list of row label -> R condition (one 0/1 indicator per row); for a categorical row
+# variable, one condition rv == k per category (rows exclusive); multi: rows may overlap.
+xtab <- function(id, rv, gv, keep, filter, rows = NULL) {
   d <- if (all(keep)) des else subset(des, keep)
   u <- users[keep, ]
-  glev <- csort(u[[gv]]); rlev <- csort(u[[rv]])
-  cells <- list(); pairs <- list()
-  for (k in rlev) {
-    f <- as.formula(sprintf("~I(%s == '%s')", rv, k))
+  glev <- csort(u[[gv]])
+  if (is.null(rows)) rows <- setNames(lapply(csort(u[[rv]]), function(k) sprintf("%s == '%s'", rv, k)), csort(u[[rv]]))
+  cells <- list(); pairs <- list(); totals <- list()
+  for (k in names(rows)) {
+    f <- as.formula(sprintf("~I(%s)", rows[[k]]))
     b <- svyby(f, as.formula(paste0("~", gv)), d, svymean)
     bt <- svyby(f, as.formula(paste0("~", gv)), d, svytotal)
     cn <- grep("TRUE$", names(coef(b)), value = TRUE); names(cn) <- sub(":I\\(.*$", "", cn)
@@ -36,20 +40,23 @@ xtab <- function(id, rv, gv, keep, filter) {
     wc <- coef(bt)[tn[glev]]; sewc <- sev(bt)[match(tn[glev], names(coef(bt)))]
     cells[[k]] <- data.frame(row = k, group = glev, pct = 100 * unname(p), se_pct = 100 * se,
                              weighted_count = unname(wc), se_weighted_count = sewc)
+    tm <- svymean(f, d); tt <- svytotal(f, d); ti <- grep("TRUE$", names(coef(tm)))
+    totals[[k]] <- data.frame(row = k, pct = 100 * unname(coef(tm)[ti]), se_pct = 100 * unname(SE(tm)[ti]),
+                              weighted_count = unname(coef(tt)[ti]), se_weighted_count = unname(SE(tt)[ti]))
     for (i in seq_along(glev)) for (j in seq_along(glev)) if (i < j) {
       sd <- sqrt(se[i]^2 + se[j]^2); z <- if (sd > 0) unname((p[i] - p[j]) / sd) else NA
       pairs[[length(pairs) + 1]] <- data.frame(row = k, g = glev[i], h = glev[j], z = z, p = 2 * pnorm(-abs(z)))
     }
   }
-  ov <- tryCatch({
+  ov <- if (!is.null(rv)) tryCatch({
     sF <- svychisq(as.formula(sprintf("~%s + %s", rv, gv)), d)
     sC <- svychisq(as.formula(sprintf("~%s + %s", rv, gv)), d, statistic = "Chisq")
     list(F = unname(sF$statistic), ndf = unname(sF$parameter[1]), ddf = unname(sF$parameter[2]), p = sF$p.value,
          chisq = list(X2_pearson = unname(sC$statistic), df = unname(sC$parameter[1]), p = sC$p.value))
-  }, error = function(e) list(error = conditionMessage(e)))
-  list(id = id, kind = "crosstab", row_variable = rv, group_variable = gv, filter = filter,
+  }, error = function(e) list(error = conditionMessage(e))) else list(error = "rows are not exclusive")
+  list(id = id, kind = if (is.null(rv)) "multi" else "crosstab", row_variable = rv, rows = rows, group_variable = gv, filter = filter,
        groups = data.frame(group = glev, n = as.integer(table(u[[gv]])[glev])),
-       cells = do.call(rbind, unname(cells)), pairs = do.call(rbind, pairs), overall_test = ov)
+       cells = do.call(rbind, unname(cells)), pairs = do.call(rbind, pairs), totals = do.call(rbind, unname(totals)), overall_test = ov)
 }
 
 means <- function(id, yv, gv, keep, filter) {
@@ -80,6 +87,8 @@ cases <- list(
   xtab("spend_quartile_by_gender_low_base", "spend_quartile", "gender", all, "none (gender Other n = 26)"),
   xtab("state_by_town_class_singular", "state", "town_class", all, "none (svychisq cannot solve)"),
   xtab("platform_by_gender_mobile_2x2", "platform", "gender", users$device_type == "mobile" & users$gender != "Other", "device_type = 'mobile' AND gender <> 'Other'"),
+  xtab("multi_response_by_town_class", NULL, "town_class", users$age_group != "55+", "age_group <> '55+' (rows overlap: one 0/1 indicator each)",
+       rows = list(premium = "subscription_type == 'premium'", mobile = "device_type == 'mobile'", spend_q4 = "spend_quartile == 'Q4'", ios = "platform == 'ios'")),
   means("mean_age_by_nccs_tier2", "age", "nccs_merged", users$town_class == "Tier 2" & !is.na(users$nccs_merged), "town_class = 'Tier 2' AND nccs IS NOT NULL"),
   means("premium_share_by_town_class", "premium", "town_class", all, "none (mean of a 0/1 indicator)"),
   means("mean_spend_by_gender_low_base", "total_spend", "gender", all, "none (gender Other n = 26)"))
