@@ -11,6 +11,8 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+
+	"github.com/google/jsonschema-go/jsonschema"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -230,4 +232,45 @@ func jsonDiff(path string, a, b any) string {
 		}
 	}
 	return ""
+}
+
+// TestSignificance_schema: the block goes into the tools' typed output, whose
+// JSON Schema the SDK derives from the Go types with jsonschema-go.
+func TestSignificance_schema(t *testing.T) {
+	s, err := jsonschema.For[Significance](nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"compare_by"`, `"letters"`, `"p_bonferroni"`, `"overall"`, `"chisq"`} {
+		if !bytes.Contains(data, []byte(want)) {
+			t.Errorf("schema lacks %s: %s", want, data)
+		}
+	}
+	// The schema must accept what the package produces.
+	resolved, err := s.Resolve(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := Crosstab{Rows: []any{"x", "y"}, Groups: []any{"a", nil},
+		Cells: cellsOf([][][3]float64{{{0, 0, 0}, {40, 44, 52}}, {{40, 38, 40}, {0, 0, 0}}}), Options: Options{NDesign: 100}}
+	r, err := x.Compare()
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := r.Significance("g", "weighted_pct", []CellRef{{0, 0}, {0, 1}, {1, 0}, {1, 1}, {-1, -1}})
+	data, err = json.Marshal(block)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v map[string]any
+	if err := json.Unmarshal(data, &v); err != nil {
+		t.Fatal(err)
+	}
+	if err := resolved.Validate(v); err != nil {
+		t.Errorf("the block does not validate against its schema: %v\n%s", err, data)
+	}
 }

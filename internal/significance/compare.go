@@ -331,16 +331,3 @@ func seTotal(sumW, sumW2 float64, n int64) float64 {
 	nf := float64(n)
 	return math.Sqrt(math.Max(0, (nf*sumW2-sumW*sumW)/(nf-1)))
 }
-
-// checkSums reports a negative or non-finite sufficient statistic.
-func checkSums(n int64, sums ...float64) error {
-	if n < 0 {
-		return fmt.Errorf("negative count %d", n)
-	}
-	for _, s := range sums {
-		if math.IsNaN(s) || math.IsInf(s, 0) {
-			return fmt.Errorf("sum %v is not finite", s)
-		}
-	}
-	return nil
-}

@@ -16,6 +16,14 @@ type Cell struct {
 	SumW2 float64 // Σw²
 }
 
+// check reports sums that no set of positively weighted respondents has.
+func (c Cell) check() error {
+	if c.N < 0 || !(c.SumW >= 0) || !(c.SumW2 >= 0) || math.IsInf(c.SumW, 0) || math.IsInf(c.SumW2, 0) || (c.N == 0) != (c.SumW == 0) {
+		return fmt.Errorf("n %d, Σw %v, Σw² %v: need n ≥ 0, and Σw > 0 exactly when n > 0", c.N, c.SumW, c.SumW2)
+	}
+	return nil
+}
+
 // Crosstab is a two-way table to test: column percentages of each row
 // category within each group (the compare_by column), as R's
 //
@@ -118,8 +126,8 @@ func (x *Crosstab) Compare() (*CrosstabResult, error) {
 			return nil, fmt.Errorf("crosstab: row %d has %d cells for %d groups", i+1, len(row), len(groups))
 		}
 		for j, c := range row {
-			if err := checkSums(c.N, c.SumW, c.SumW2); err != nil || c.SumW < 0 || c.SumW2 < 0 || (c.N == 0) != (c.SumW == 0) {
-				return nil, fmt.Errorf("crosstab: cell (%v, %v) has n %d, Σw %v, Σw² %v: need n ≥ 0 and Σw > 0 exactly when n > 0", x.Rows[i], x.Groups[j], c.N, c.SumW, c.SumW2)
+			if err := c.check(); err != nil {
+				return nil, fmt.Errorf("crosstab: cell (%v, %v): %w", x.Rows[i], x.Groups[j], err)
 			}
 			groups[j].N += c.N
 			gw[j] += c.SumW
@@ -131,8 +139,8 @@ func (x *Crosstab) Compare() (*CrosstabResult, error) {
 			return nil, fmt.Errorf("crosstab: %d bases for %d groups", len(x.Bases), len(groups))
 		}
 		for j, b := range x.Bases {
-			if err := checkSums(b.N, b.SumW, b.SumW2); err != nil || b.SumW < 0 || b.SumW2 < 0 || (b.N == 0) != (b.SumW == 0) {
-				return nil, fmt.Errorf("crosstab: base of group %v has n %d, Σw %v, Σw² %v: need n ≥ 0 and Σw > 0 exactly when n > 0", x.Groups[j], b.N, b.SumW, b.SumW2)
+			if err := b.check(); err != nil {
+				return nil, fmt.Errorf("crosstab: base of group %v: %w", x.Groups[j], err)
 			}
 			// A row can hold at most the whole base (rounding aside).
 			for i, row := range x.Cells {

@@ -35,10 +35,11 @@ func upperF(f, d1, d2 float64) float64 {
 }
 
 // maxDenominatorDF is where upperF switches to the limit F(d1, ∞) = χ²(d1)/d1.
-// The continued fraction's error grows with d2 (about 6e-18·d2 relative: the
-// partial numerators approach −1 and carry their rounding), while the limit's
-// is about (d1·f)²/d2: at 1e10 both stay near 1e-7 for p-values down to
-// 1e-10. A Rao–Scott ddf is d0·(n−1), below 1e10 for any panel we serve.
+// The continued fraction's relative error grows with d2 (about 6e-18·d2, more
+// when d1 < 2: its partial numerators approach −1 and carry their rounding),
+// while the limit's shrinks as (d1·f)²/d2: around 1e10 both are near 1e-7 for
+// p-values down to 1e-10. A Rao–Scott ddf is d0·(n−1), far below for any
+// panel we serve (testdata/distributions.json checks both sides).
 const maxDenominatorDF = 1e10
 
 // upperChiSquare returns P(X > x) for X ~ χ²(df): R's pchisq(x, df,

@@ -48,7 +48,11 @@ type MeansResult struct {
 	Options   Options
 	Groups    []Group
 	Estimates []MeanResult
-	Pairs     []Pair
+	// Base is the whole base: N, weighted base with its standard error,
+	// effective base (the Total row's; its mean and SE come from the base's
+	// [MeanSums] or the statement's Total row). Its Letter is empty.
+	Base  Group
+	Pairs []Pair
 	// PairsTested is m, the number of pairs tested.
 	PairsTested int
 	// Overall is the Wald F test that all means are equal, nil when it
@@ -69,8 +73,8 @@ func (m *Means) Compare() (*MeansResult, error) {
 	var baseN int64
 	for i, g := range m.Groups {
 		values[i] = g.Value
-		if err := checkSums(g.N, g.SumW, g.SumW2, g.Mean, g.SE); err != nil || g.N <= 0 || g.SumW <= 0 || g.SumW2 <= 0 || g.SE < 0 {
-			return nil, fmt.Errorf("means: group %v has n %d, Σw %v, Σw² %v, mean %v, SE %v: need n, Σw and Σw² > 0, finite mean and SE ≥ 0", g.Value, g.N, g.SumW, g.SumW2, g.Mean, g.SE)
+		if g.N <= 0 || !(g.SumW > 0) || !(g.SumW2 > 0) || !(g.SE >= 0) || math.IsInf(g.SE, 0) || math.IsNaN(g.Mean) || math.IsInf(g.Mean, 0) {
+			return nil, fmt.Errorf("means: group %v has n %d, Σw %v, Σw² %v, mean %v, SE %v: need n, Σw and Σw² > 0, a finite mean and SE ≥ 0", g.Value, g.N, g.SumW, g.SumW2, g.Mean, g.SE)
 		}
 		baseN += g.N
 	}
@@ -84,6 +88,7 @@ func (m *Means) Compare() (*MeansResult, error) {
 	}
 	r := &MeansResult{Options: o, Groups: groups, Estimates: make([]MeanResult, len(groups)), order: order}
 	c := comparison{estimate: make([]float64, len(groups)), se: make([]float64, len(groups))}
+	var baseW2 float64
 	for i, g := range m.Groups {
 		gr := &r.Groups[i]
 		gr.N = g.N
@@ -95,7 +100,12 @@ func (m *Means) Compare() (*MeansResult, error) {
 		if gr.Tested {
 			r.PairsTested++
 		}
+		r.Base.N += g.N
+		r.Base.WeightedBase += g.SumW
+		baseW2 += g.SumW2
 	}
+	r.Base.SEWeightedBase = seTotal(r.Base.WeightedBase, baseW2, o.NDesign)
+	r.Base.NEff = kish(r.Base.WeightedBase, baseW2)
 	r.PairsTested = r.PairsTested * (r.PairsTested - 1) / 2
 	pairs, marks := compareRow(groups, order, c, o)
 	r.Pairs = pairs

@@ -209,6 +209,9 @@ func checkCrosstabCase(t *testing.T, c *checker, q refCase, base []user, nDesign
 }
 
 func checkMeansCase(t *testing.T, c *checker, q refCase, base []user, nDesign int64) {
+	if len(q.Totals) != 1 {
+		t.Fatalf("R has %d Total entries, want 1", len(q.Totals))
+	}
 	values, sums := meanSumsOf(base, q.YVariable, q.GroupVariable)
 	fromSums := make([]MeanGroup, len(values))
 	var total MeanSums
@@ -250,6 +253,12 @@ func checkMeansCase(t *testing.T, c *checker, q refCase, base []user, nDesign in
 				checkLetters(t, at, got.Marks, want)
 			}
 			checkPairs(t, c, q, r.Pairs, r.PairsTested)
+			if tw := q.Totals[0]; r.Base.N != tw.N {
+				t.Errorf("base n %d, R %d", r.Base.N, tw.N)
+			} else {
+				c.float("base weighted_base", r.Base.WeightedBase, tw.WeightedBase)
+				c.float("base n_eff", r.Base.NEff, tw.NEff)
+			}
 			if r.Overall == nil {
 				t.Fatalf("no overall test: %s", r.OverallNote)
 			}
@@ -268,9 +277,6 @@ func checkMeansCase(t *testing.T, c *checker, q refCase, base []user, nDesign in
 		})
 	}
 	// The Total row: the whole base's sums are the groups' sums added up.
-	if len(q.Totals) != 1 {
-		t.Fatalf("R has %d Total entries, want 1", len(q.Totals))
-	}
 	got, want := total.Group(nil, nDesign), q.Totals[0]
 	if got.N != want.N {
 		t.Errorf("Total n %d, R %d", got.N, want.N)
