@@ -40,6 +40,7 @@ var layers = []string{
 	"internal/surveyfile/fixture",
 	"internal/surveyfile",
 	"internal/config",
+	"internal/significance",
 	"internal/result",
 	"internal/pgtest",
 	"internal/pgcluster",
