@@ -40,8 +40,8 @@ var layers = []string{
 	"internal/surveyfile/fixture",
 	"internal/surveyfile",
 	"internal/config",
-	"internal/significance",
 	"internal/result",
+	"internal/significance",
 	"internal/pgtest",
 	"internal/pgcluster",
 }

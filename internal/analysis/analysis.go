@@ -69,8 +69,11 @@ type Request struct {
 	// default), marked in the is_total column and placed after the groups.
 	Totals bool
 	// CompareBy names the grouping column whose groups are compared; the
-	// Total rolls it up.
-	CompareBy string
+	// Total rolls it up. Alpha is the tests' level (0: 0.05), Correction
+	// "none" (or "") or "bonferroni".
+	CompareBy  string
+	Alpha      float64
+	Correction string
 	// MaxRows lowers the row cap for this request (0: the dataset's limits).
 	MaxRows int
 }
@@ -201,10 +204,16 @@ func (s *Service) finish(ctx context.Context, r *result.Result, req Request, pla
 	if t.Cut != "" {
 		r.Notes = append(r.Notes, t.Cut)
 	}
-	suppress(t, r, plan)
 	if plan.Added.Total != "" {
 		totalsLast(t, plan.Added.Total)
 	}
+	if plan.Compare != nil {
+		if err := compare(t, r, plan, req); err != nil {
+			r.OK, r.Error = false, s.message(ctx, err, req)
+			return
+		}
+	}
+	suppress(t, r, plan)
 	if plan.Added.ZeroWeight != "" {
 		zeroWeightNote(t, r, plan.Added.ZeroWeight)
 	}
@@ -514,6 +523,10 @@ type QueryPlan struct {
 	// MinCell is the dataset's minimum cell size: rows behind fewer
 	// panelists are suppressed (0: off).
 	MinCell int
+	// Compare is what compare_by asked to test; NDesign the design's
+	// sample size the tests' variances use.
+	Compare *weighting.Compare
+	NDesign int64
 }
 
 // Plan guards, classifies, weights and caps req's SQL for the dataset of h.
@@ -595,6 +608,15 @@ func Plan(h *dataset.Handle, req Request) (QueryPlan, error) {
 	}
 	p.Added, p.Groups, p.OneLevel = w.Added, w.Groups, w.OneLevel
 	p.MinCell = h.Limits.MinCell
+	if w.CompareProblem != "" {
+		return QueryPlan{}, &InputError{Message: w.CompareProblem}
+	}
+	if p.Compare = w.Compare; p.Compare != nil {
+		if h.Panel == nil {
+			return QueryPlan{}, &InputError{Message: "compare_by needs the dataset's design constants, which could not be read; try again in a moment"}
+		}
+		p.NDesign = h.Panel.N
+	}
 	if w.Uncounted && p.Cap > h.Limits.RawRows {
 		// Disclosure control cannot see how many panelists are behind
 		// these rows: they leave as raw rows do.

@@ -34,6 +34,9 @@ func suppress(t *result.Table, r *result.Result, plan QueryPlan) {
 			}
 		}
 		r.Suppressed = append(r.Suppressed, i)
+		if r.Significance != nil && i < len(r.Significance.Letters) {
+			r.Significance.Letters[i] = nil
+		}
 	}
 	if plan.Added.Cell == cellColumn {
 		t.Columns = slices.Delete(t.Columns, col, col+1)

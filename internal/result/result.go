@@ -4,6 +4,8 @@
 // structuredContent the MCP tools return, so field names follow SPEC §4.
 package result
 
+import "github.com/mcp-analytics/mcp-analytics/internal/significance"
+
 // Column describes one result column. Type is the database's type name in
 // lower case (for example "bigint", "text", "double precision", "date").
 type Column struct {
@@ -86,6 +88,10 @@ type Result struct {
 	Suppressed []int `json:"suppressed_rows,omitempty" jsonschema:"rows whose figures were blanked: too few panelists behind them (disclosure control)"`
 	// SuppressedMark is what a blanked figure shows in the Markdown.
 	SuppressedMark string `json:"-"`
+	// Significance holds the tests compare_by asked for: the groups'
+	// letters, one entry of letters per row, every pair's z and p, and the
+	// overall test.
+	Significance *significance.Significance `json:"significance,omitempty" jsonschema:"significance tests between the compare_by groups: letters per row, every pair's z and p, the overall test"`
 	// Notes are further remarks for the analyst (rows capped, low bases...).
 	Notes []string `json:"notes,omitempty" jsonschema:"remarks about this result"`
 }

@@ -16,6 +16,17 @@ const z95 = 1.96
 func (r *rewriter) addColumns(p *plan) {
 	sel := p.sel
 	n := len(sel.TargetList)
+	p.analyst = n
+	var cmp *comparison
+	if r.opts.CompareBy != "" {
+		cmp, r.compareProblem = r.startCompare(p)
+	}
+	// A crosstab's shares are column percentages: within each compare_by group.
+	var shareWithin []*pg.Node
+	if cmp != nil && len(p.groupBy) > 1 {
+		shareWithin = []*pg.Node{clone(cmp.expr)}
+	}
+	kinds := map[int]string{}
 	for i := 0; i < n; i++ {
 		rt := sel.TargetList[i].GetResTarget()
 		if rt == nil || !hasAggregate([]*pg.Node{rt.Val}) {
@@ -56,6 +67,7 @@ func (r *rewriter) addColumns(p *plan) {
 			p.twinOf = map[int]string{}
 		}
 		p.twinOf[i] = name
+		kinds[i] = kind
 
 		switch kind {
 		case "count_star":
@@ -78,10 +90,10 @@ func (r *rewriter) addColumns(p *plan) {
 				}
 			}
 			if p.grouped {
-				total := windowed(funcCall("sum", twin))
+				total := windowed(funcCall("sum", twin), cloneAll(shareWithin)...)
 				p.add("weighted_pct", binOp("/", binOp("*", floatConst(100), twin), total))
 				if design {
-					total2 := windowed(funcCall("sum", s2))
+					total2 := windowed(funcCall("sum", s2), cloneAll(shareWithin)...)
 					if r.opts.StandardErrors {
 						p.add("se_weighted_pct", r.seShare(p, twin, s2, total, total2))
 					}
@@ -129,6 +141,16 @@ func (r *rewriter) addColumns(p *plan) {
 		}
 	}
 
+	if cmp != nil {
+		if problem := r.finishCompare(p, cmp, kinds); problem != "" {
+			r.compareProblem = problem
+		} else {
+			p.compare = cmp.spec
+			if len(shareWithin) > 0 {
+				r.note(fmt.Sprintf("weighted_pct is the column percentage: the share within each %s group", cmp.spec.Column))
+			}
+		}
+	}
 	wp := r.wp(p)
 	// The legend names the columns as added: an analyst's own column "n"
 	// pushes the base to "n_2", and the legend must say so.

@@ -58,8 +58,9 @@ type plan struct {
 	groups     []string // output names of the grouping columns
 	groupNames []string // the output name of each groupBy entry ("" when not selected)
 
-	level1 *pg.SelectStmt // level 1 of a two-level rewrite (p.base, or below it)
-	totals *totalsPlan    // set when the answer carries Total rows
+	level1  *pg.SelectStmt // level 1 of a two-level rewrite (p.base, or below it)
+	totals  *totalsPlan    // set when the answer carries Total rows
+	compare *Compare       // set when compare_by asked for a test the shape allows
 }
 
 // rowsArePanelists reports whether each row of mcpa_base is one panelist (within

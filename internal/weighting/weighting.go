@@ -141,6 +141,12 @@ type Result struct {
 	// first and kept the slower one-level rewrite ("" when it was, or when
 	// no event table was read).
 	OneLevel string
+	// Compare is what compare_by asks to test and where the answer holds
+	// the figures the tests need; CompareProblem says why it cannot be
+	// tested (an unknown column, a shape without a test). Nil and "" without
+	// a compare_by.
+	Compare        *Compare
+	CompareProblem string
 	// Uncounted reports, with [Options.CountPanelists], an aggregated query
 	// whose panelists per row cannot be counted (its top level reads no
 	// relation with the respondent key).
@@ -206,6 +212,9 @@ func Rewrite(tree *pg.ParseResult, opts Options) (*Result, error) {
 		res := r.fixGroupsOnly(tree, reason)
 		res.Why = why
 		r.countPanelists(res, tree)
+		if r.opts.CompareBy != "" {
+			res.CompareProblem = fmt.Sprintf("compare_by needs weighted figures, and weights were not applied: %s", reason)
+		}
 		return res, nil
 	}
 	out, merged := r.prepare(tree, merge)
@@ -223,6 +232,7 @@ func Rewrite(tree *pg.ParseResult, opts Options) (*Result, error) {
 			res.Added = p.addedRoles
 			res.Groups = p.groups
 			res.Legend = r.legend
+			res.Compare = p.compare
 			if r.oneLevel {
 				res.OneLevel = "its aggregates do not split per panelist (COUNT(DISTINCT) of a non-key column, STDDEV, string_agg… or a constant group)"
 			}
@@ -232,6 +242,13 @@ func Rewrite(tree *pg.ParseResult, opts Options) (*Result, error) {
 	res.NCCSMerged = merged
 	res.Notes = r.notes(res)
 	r.countPanelists(res, tree)
+	switch {
+	case r.opts.CompareBy == "":
+	case r.compareProblem != "":
+		res.CompareProblem = r.compareProblem
+	case !res.Applied:
+		res.CompareProblem = fmt.Sprintf("compare_by needs weighted figures, and weights were not applied: %s", res.Reason)
+	}
 	return res, nil
 }
 
@@ -422,6 +439,8 @@ type rewriter struct {
 	reach    bool
 	events   bool
 	twoStage bool
+	// compareProblem says, in words, why a compare_by cannot be tested.
+	compareProblem string
 	// oneLevel: an event query whose aggregates do not split per panelist
 	// (twolevel.go), rewritten with a window that marks each panelist's first row.
 	oneLevel bool

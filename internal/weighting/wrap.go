@@ -139,7 +139,8 @@ func (r *rewriter) wrap(stmt *pg.Node, p *plan) {
 		we := func() *pg.Node { return r.weightExpr(colRef(u.alias, r.weight)) }
 		uni.TargetList = append(uni.TargetList,
 			resTarget(universeCol, funcCall("sum", we())),
-			resTarget(universe2Col, funcCall("sum", binOp("*", we(), we()))))
+			resTarget(universe2Col, funcCall("sum", binOp("*", we(), we()))),
+			resTarget(universeN, funcCall("count", we())))
 		from = pg.MakeJoinExprNode(pg.JoinType_JOIN_LEFT, from, subselect(uni, uniAlias), and(on...))
 	}
 	outer.FromClause = []*pg.Node{from}
