@@ -292,4 +292,3 @@ func referencePanelService(t *testing.T, usersCSV string) *analysis.Service {
 	t.Cleanup(reg.Close)
 	return analysis.New(reg, executor.New(limits.MaxConcurrent), limits.MaxQueries, log)
 }
-
