@@ -133,7 +133,21 @@ func TestSource_PoolExhausted(t *testing.T) {
 	go func() {
 		_, _ = src.Query(slowCtx, "SELECT count(*) FROM generate_series(1, 100000) a, generate_series(1, 100000) b", 1)
 	}()
-	time.Sleep(300 * time.Millisecond)
+	// Wait until the slow query holds the pool's only connection (a fixed
+	// sleep was too short on a loaded machine).
+	watch := pgtest.Connect(ctx, t, dsn)
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var running bool
+		if err := watch.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%generate_series(1, 100000) a%' AND pid <> pg_backend_pid())").Scan(&running); err != nil {
+			t.Fatal(err)
+		}
+		if running {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the slow query never started")
+		}
+	}
 	start := time.Now()
 	_, err = src.Query(ctx, "SELECT 1", 1)
 	var busy *source.BusyError
