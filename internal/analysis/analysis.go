@@ -70,10 +70,13 @@ type Request struct {
 	Totals bool
 	// CompareBy names the grouping column whose groups are compared; the
 	// Total rolls it up. Alpha is the tests' level (0: 0.05), Correction
-	// "none" (or "") or "bonferroni".
-	CompareBy  string
-	Alpha      float64
-	Correction string
+	// "none" (or "") or "bonferroni". With CompareByIfGrouped (a call-wide
+	// compare_by of execute_multi_query) a query that does not group by the
+	// column is simply not compared.
+	CompareBy          string
+	CompareByIfGrouped bool
+	Alpha              float64
+	Correction         string
 	// MaxRows lowers the row cap for this request (0: the dataset's limits).
 	MaxRows int
 }
@@ -546,6 +549,14 @@ func Plan(h *dataset.Handle, req Request) (QueryPlan, error) {
 		}
 		schema[name], columns[name] = cols, set
 	}
+	if req.CompareBy != "" {
+		if req.Alpha != 0 && !(req.Alpha > 0 && req.Alpha < 1) {
+			return QueryPlan{}, &InputError{Message: fmt.Sprintf("alpha must be between 0 and 1, such as 0.05 (not %v)", req.Alpha)}
+		}
+		if c := req.Correction; c != "" && c != "none" && c != "bonferroni" {
+			return QueryPlan{}, &InputError{Message: fmt.Sprintf("correction must be none or bonferroni, not %q", c)}
+		}
+	}
 	keys := []string{"user_id", "respondent_id", "panelist_id"}
 	if h.Roles.RespondentKey != "" {
 		keys = []string{h.Roles.RespondentKey}
@@ -608,7 +619,7 @@ func Plan(h *dataset.Handle, req Request) (QueryPlan, error) {
 	}
 	p.Added, p.Groups, p.OneLevel = w.Added, w.Groups, w.OneLevel
 	p.MinCell = h.Limits.MinCell
-	if w.CompareProblem != "" {
+	if w.CompareProblem != "" && !(req.CompareByIfGrouped && w.CompareNotGrouped) {
 		return QueryPlan{}, &InputError{Message: w.CompareProblem}
 	}
 	if p.Compare = w.Compare; p.Compare != nil {

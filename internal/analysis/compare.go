@@ -87,7 +87,7 @@ func compare(t *result.Table, r *result.Result, plan QueryPlan, req Request) err
 		}
 		res, err := x.Compare()
 		if err != nil {
-			return err
+			return &InputError{Message: fmt.Sprintf("compare_by %q: %v", spec.Column, err)}
 		}
 		block = res.Significance(spec.Column, spec.Measure, refs)
 		if plan.MinCell > 0 {
@@ -120,7 +120,7 @@ func compare(t *result.Table, r *result.Result, plan QueryPlan, req Request) err
 		}
 		res, err := m.Compare()
 		if err != nil {
-			return err
+			return &InputError{Message: fmt.Sprintf("compare_by %q: %v", spec.Column, err)}
 		}
 		block = res.Significance(spec.Column, spec.Measure, rowsOf)
 	default:

@@ -63,11 +63,11 @@ func New(svc *analysis.Service, opts Options) *mcp.Server {
 	addTool(s, tool("get_dataset_schema", "Dataset schema",
 		"Describe a dataset's tables: grain (user level with the weight, or event level), row estimates, and each column's type and role (weight, respondent key, NCCS, date)."), h.getSchema)
 	addTool(s, withView(tool("query_dataset", "Query a dataset",
-		"Run one read-only SELECT on a dataset. Aggregated queries (GROUP BY / aggregates) get survey-weighted figures added and return up to 1000 rows; raw queries return at most 5 rows. For several questions use execute_multi_query instead: one call, run in parallel.")), h.queryDataset)
+		"Run one read-only SELECT on a dataset. Aggregated queries (GROUP BY / aggregates) get survey-weighted figures added, with a Total row, and return up to 1000 rows; raw queries return at most 5 rows. When the user asks which differences between groups are real, pass compare_by (a grouping column): letters on a figure name the groups it is significantly higher than. For several questions use execute_multi_query instead: one call, run in parallel.")), h.queryDataset)
 	addTool(s, tool("get_dataset_sample", "Sample rows",
 		"Show a few rows of one table (at most the raw row limit, 5 by default) to see what the values look like."), h.getSample)
 	addTool(s, withView(tool("execute_multi_query", "Run several queries at once",
-		"Run 1 to 30 read-only SELECTs (on one or several datasets) in parallel in ONE call, so the user approves once. Results come back in request order; one failing query does not affect the others. Prefer this whenever you have more than one question.")), h.executeMulti)
+		"Run 1 to 30 read-only SELECTs (on one or several datasets) in parallel in ONE call, so the user approves once. Results come back in request order; one failing query does not affect the others. Prefer this whenever you have more than one question. compare_by on an entry adds significance letters to that result.")), h.executeMulti)
 	addTool(s, tool("get_context", "Analysis context",
 		"Progressive context for writing good queries: level 0 the rules (weighting, NCCS, limits, workflow); 1 the datasets; 2 one dataset's schema (dataset_id); 3 column profiles, sample rows and example queries (dataset_id, optional table_name)."), h.getContext)
 	// The chart view of query results, for hosts that announce MCP Apps.

@@ -43,14 +43,36 @@ type QueryIn struct {
 	ShowSQL      bool   `json:"show_sql,omitempty" jsonschema:"also return the SQL that actually ran, after weighting and row caps (default false)"`
 	// StandardErrors asks for the standard errors of counts, shares and reach.
 	StandardErrors bool `json:"standard_errors,omitempty" jsonschema:"also add standard errors of weighted counts, shares and reach as R's survey package computes them (default false; means always get theirs)"`
+	Compare
+}
+
+// Compare holds the options of totals and significance tests, shared by
+// query_dataset and execute_multi_query.
+type Compare struct {
+	Totals     *bool    `json:"totals,omitempty" jsonschema:"add a Total row (a Total column in a crosstab) to grouped weighted answers, marked is_total (default true)"`
+	CompareBy  string   `json:"compare_by,omitempty" jsonschema:"a grouping column whose groups to compare: a crosstab's column %, reach or a mean (AVG) per group get significance letters, A, B, C… for the groups in sort order; a letter on a figure means it is significantly higher than that group's (in execute_multi_query: every entry that groups by it)"`
+	Alpha      *float64 `json:"alpha,omitempty" jsonschema:"significance level of the compare_by tests (default 0.05)"`
+	Correction string   `json:"correction,omitempty" jsonschema:"multiple-comparison correction of the compare_by tests within a row: none (default) or bonferroni"`
+}
+
+// apply copies the options into a request, checking them.
+func (c Compare) apply(r *analysis.Request) {
+	r.Totals = orTrue(c.Totals)
+	r.CompareBy = c.CompareBy
+	if c.Alpha != nil {
+		r.Alpha = *c.Alpha
+	}
+	r.Correction = c.Correction
 }
 
 func (h *handlers) queryDataset(ctx context.Context, _ *mcp.CallToolRequest, in QueryIn) (*mcp.CallToolResult, result.Result, error) {
-	r := h.svc.Query(ctx, analysis.Request{
+	req := analysis.Request{
 		DatasetID: in.DatasetID, Query: in.Query,
 		ApplyWeights: orTrue(in.ApplyWeights), MergeNCCS: orTrue(in.MergeNCCS), ShowSQL: in.ShowSQL,
 		StandardErrors: in.StandardErrors,
-	})
+	}
+	in.Compare.apply(&req)
+	r := h.svc.Query(ctx, req)
 	md := render.Single(r, h.render)
 	render.CapStructured(&r, h.render)
 	return text(md, !r.OK), r, nil
@@ -86,6 +108,7 @@ type MultiQuery struct {
 	DatasetID *int64  `json:"dataset_id,omitempty" jsonschema:"id of the dataset (required)"`
 	Query     *string `json:"query,omitempty" jsonschema:"one read-only SELECT statement (required)"`
 	Label     string  `json:"label,omitempty" jsonschema:"a short title for this result, e.g. Gender Distribution"`
+	CompareBy string  `json:"compare_by,omitempty" jsonschema:"a grouping column of this query whose groups to compare (significance letters); overrides the call's compare_by"`
 }
 
 // MultiIn is execute_multi_query's input.
@@ -95,6 +118,7 @@ type MultiIn struct {
 	MergeNCCS      *bool        `json:"merge_nccs,omitempty" jsonschema:"report NCCS classes merged (default true)"`
 	ShowSQL        bool         `json:"show_sql,omitempty" jsonschema:"also return the SQL that actually ran (default false)"`
 	StandardErrors bool         `json:"standard_errors,omitempty" jsonschema:"also add standard errors of weighted counts, shares and reach (default false; means always get theirs)"`
+	Compare
 }
 
 func (h *handlers) executeMulti(ctx context.Context, _ *mcp.CallToolRequest, in MultiIn) (*mcp.CallToolResult, result.Multi, error) {
@@ -102,6 +126,13 @@ func (h *handlers) executeMulti(ctx context.Context, _ *mcp.CallToolRequest, in 
 	for i, q := range in.Queries {
 		reqs[i] = analysis.Request{Label: q.Label, ApplyWeights: orTrue(in.ApplyWeights), MergeNCCS: orTrue(in.MergeNCCS),
 			ShowSQL: in.ShowSQL, StandardErrors: in.StandardErrors}
+		in.Compare.apply(&reqs[i])
+		// A call-wide compare_by compares the entries that group by it; an
+		// entry's own compare_by must apply.
+		reqs[i].CompareByIfGrouped = in.CompareBy != ""
+		if q.CompareBy != "" {
+			reqs[i].CompareBy, reqs[i].CompareByIfGrouped = q.CompareBy, false
+		}
 		if q.DatasetID != nil {
 			reqs[i].DatasetID = *q.DatasetID
 		}

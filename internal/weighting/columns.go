@@ -20,6 +20,7 @@ func (r *rewriter) addColumns(p *plan) {
 	var cmp *comparison
 	if r.opts.CompareBy != "" {
 		cmp, r.compareProblem = r.startCompare(p)
+		r.compareNotGrouped = cmp == nil
 	}
 	// A crosstab's shares are column percentages: within each compare_by group.
 	var shareWithin []*pg.Node

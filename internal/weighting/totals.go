@@ -28,16 +28,10 @@ func (r *rewriter) addTotals(p *plan) {
 	if !p.grouped || !p.twoLevel && (!p.panelists || p.stageAlias != "" || hasGroupCols(p.keyItems)) {
 		return
 	}
-	col := 0
-	if r.opts.CompareBy != "" {
-		col = -1
-		for i, name := range p.groupNames {
-			if name == r.opts.CompareBy {
-				col = i
-			}
-		}
-		if col < 0 {
-			return // analysis reports an unknown compare_by before this
+	col := 0 // the first grouping column, unless compare_by names another
+	for i, name := range p.groupNames {
+		if r.opts.CompareBy != "" && name == r.opts.CompareBy {
+			col = i
 		}
 	}
 	sel := p.sel

@@ -147,6 +147,9 @@ type Result struct {
 	// a compare_by.
 	Compare        *Compare
 	CompareProblem string
+	// CompareNotGrouped: the problem is only that the query does not group
+	// by the compare_by column.
+	CompareNotGrouped bool
 	// Uncounted reports, with [Options.CountPanelists], an aggregated query
 	// whose panelists per row cannot be counted (its top level reads no
 	// relation with the respondent key).
@@ -245,7 +248,7 @@ func Rewrite(tree *pg.ParseResult, opts Options) (*Result, error) {
 	switch {
 	case r.opts.CompareBy == "":
 	case r.compareProblem != "":
-		res.CompareProblem = r.compareProblem
+		res.CompareProblem, res.CompareNotGrouped = r.compareProblem, r.compareNotGrouped
 	case !res.Applied:
 		res.CompareProblem = fmt.Sprintf("compare_by needs weighted figures, and weights were not applied: %s", res.Reason)
 	}
@@ -439,8 +442,10 @@ type rewriter struct {
 	reach    bool
 	events   bool
 	twoStage bool
-	// compareProblem says, in words, why a compare_by cannot be tested.
-	compareProblem string
+	// compareProblem says, in words, why a compare_by cannot be tested;
+	// compareNotGrouped, that the query does not group by the column.
+	compareProblem    string
+	compareNotGrouped bool
 	// oneLevel: an event query whose aggregates do not split per panelist
 	// (twolevel.go), rewritten with a window that marks each panelist's first row.
 	oneLevel bool
