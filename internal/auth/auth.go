@@ -78,7 +78,7 @@ type Authenticator struct {
 
 	mu       sync.Mutex
 	byHash   map[string]catalog.Token // active tokens
-	anyToken bool                         // the catalog holds a token, active or revoked
+	anyToken bool                     // the catalog holds a token, active or revoked
 	loaded   time.Time
 }
 
