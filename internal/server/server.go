@@ -185,7 +185,7 @@ type ServeOptions struct {
 	Grace time.Duration
 	// Extra are further listeners served with their handlers (the
 	// separate metrics address), shut down with the main one.
-	Extra []Listener
+	Extra  []Listener
 	Logger *slog.Logger
 }
 
