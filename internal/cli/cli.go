@@ -72,6 +72,7 @@ func commands() []command {
 		{"demo", "load the demo datasets into PostgreSQL (demo load --dsn URL)", runDemo},
 		{"bench", "measure per-call overhead, multi-query speedup and load against raw pgx", runBench},
 		{"tokens", "create, list or revoke API tokens (create|list|revoke)", runTokens},
+		{"log", "list or follow the query log: every tool call, filtered, as a table, JSON lines or CSV", runLog},
 		{"version", "print the version", runVersion},
 	}
 }
