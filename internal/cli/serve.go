@@ -158,7 +158,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	// Last, so outermost: calls refused by the middleware Handler installs
 	// are recorded too.
 	recOpts.Transport = "tcp"
-	srv.AddReceivingMiddleware(mcpserver.NewRecorder(recOpts).Middleware)
+	srv.AddReceivingMiddleware(mcpserver.NewRecorder(recOpts).Middleware, drain.Middleware)
 	return server.Serve(ctx, ln, h, server.ServeOptions{Drain: drain, Grace: cfg.ShutdownGrace, Extra: extra, Logger: log})
 }
 

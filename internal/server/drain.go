@@ -1,9 +1,12 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"sync"
 	"sync/atomic"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // Drain counts the /mcp requests in flight and refuses new ones once the
@@ -14,7 +17,8 @@ type Drain struct {
 	draining atomic.Bool
 
 	mu       sync.Mutex
-	inFlight int
+	inFlight int // HTTP requests carrying calls
+	calls    int // MCP calls being handled (see Middleware)
 	waiters  []chan struct{}
 }
 
@@ -24,11 +28,11 @@ func NewDrain() *Drain { return &Drain{} }
 // Draining reports whether the drain has started.
 func (d *Drain) Draining() bool { return d.draining.Load() }
 
-// InFlight returns the number of requests being served.
+// InFlight returns the number of requests and calls being served.
 func (d *Drain) InFlight() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.inFlight
+	return max(d.inFlight, d.calls)
 }
 
 // begin starts the drain and returns the requests in flight.
@@ -36,7 +40,7 @@ func (d *Drain) begin() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.draining.Store(true)
-	return d.inFlight
+	return max(d.inFlight, d.calls)
 }
 
 // idle returns a channel closed once no request is in flight.
@@ -44,7 +48,7 @@ func (d *Drain) idle() <-chan struct{} {
 	ch := make(chan struct{})
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.inFlight == 0 {
+	if d.inFlight == 0 && d.calls == 0 {
 		close(ch)
 	} else {
 		d.waiters = append(d.waiters, ch)
@@ -71,17 +75,38 @@ func (d *Drain) wrap(next http.Handler) http.Handler {
 		}
 		d.inFlight++
 		d.mu.Unlock()
-		defer func() {
-			d.mu.Lock()
-			d.inFlight--
-			if d.inFlight == 0 {
-				for _, ch := range d.waiters {
-					close(ch)
-				}
-				d.waiters = nil
-			}
-			d.mu.Unlock()
-		}()
+		defer d.release(func() { d.inFlight-- })
 		next.ServeHTTP(w, r)
 	})
+}
+
+// Middleware is an MCP receiving middleware counting the calls being
+// handled: with stateful sessions a call can outlive the HTTP request
+// that carried it, and the server must not stop (nor close the query log)
+// before its handler has returned. Install it outside the query log's
+// recorder, so a call counts until its record is written.
+func (d *Drain) Middleware(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		if method != "tools/call" {
+			return next(ctx, method, req)
+		}
+		d.mu.Lock()
+		d.calls++
+		d.mu.Unlock()
+		defer d.release(func() { d.calls-- })
+		return next(ctx, method, req)
+	}
+}
+
+// release applies dec under the lock and wakes the waiters once idle.
+func (d *Drain) release(dec func()) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	dec()
+	if d.inFlight == 0 && d.calls == 0 {
+		for _, ch := range d.waiters {
+			close(ch)
+		}
+		d.waiters = nil
+	}
 }

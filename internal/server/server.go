@@ -257,6 +257,13 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, opts ServeOptio
 		case <-time.After(grace):
 			log.Warn("grace period over: cancelling the requests still running", "in_flight", opts.Drain.InFlight())
 			cancelBase()
+			// Cancelled calls answer (and log) quickly: the database is
+			// told to stop their queries.
+			select {
+			case <-opts.Drain.idle():
+			case <-time.After(10 * time.Second):
+				log.Error("calls still running 10 s after they were cancelled", "in_flight", opts.Drain.InFlight())
+			}
 		}
 	}
 	// Shutdown closes the listeners and idle connections and waits for
