@@ -299,7 +299,9 @@ func TestServe_OperateAsAService(t *testing.T) {
 	}); n != n1 {
 		t.Errorf("%d calls of ops-analyst with token analyst in the log, want %d", n, n1)
 	}
-	if n := count(func(r catalog.QueryRecord) bool { return r.ClientName == "ops-second" && r.Principal == "token:second-team" }); n != n2+2+1 {
+	if n := count(func(r catalog.QueryRecord) bool {
+		return r.ClientName == "ops-second" && r.Principal == "token:second-team"
+	}); n != n2+2+1 {
 		t.Errorf("%d records of ops-second, want %d (calls, the multi-query's queries, the drained query)", n, n2+3)
 	}
 	if n := count(func(r catalog.QueryRecord) bool {
@@ -309,7 +311,9 @@ func TestServe_OperateAsAService(t *testing.T) {
 		t.Errorf("%d records of the query cancelled by the drain, want 1; outputs:\n%s", n, outputs.String())
 		mu.Unlock()
 	}
-	if n := count(func(r catalog.QueryRecord) bool { return r.Kind == "query" && r.GuardRule != "" && r.Label == "Hostile" }); n != 1 {
+	if n := count(func(r catalog.QueryRecord) bool {
+		return r.Kind == "query" && r.GuardRule != "" && r.Label == "Hostile"
+	}); n != 1 {
 		t.Errorf("the refused query of the multi-query call is not in the log with its rule")
 	}
 	table := cli("log", "--token", "analyst", "--search", "age > 2")
