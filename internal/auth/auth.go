@@ -114,9 +114,10 @@ func New(ctx context.Context, cfg Config, store TokenStore, log *slog.Logger) (*
 func (a *Authenticator) Config() Config { return a.cfg }
 
 // Required reports whether requests must carry a token: OAuth is
-// configured or the catalog holds a token.
+// configured, auth is required by configuration, or the catalog holds a
+// token.
 func (a *Authenticator) Required(ctx context.Context) bool {
-	if a.jwt != nil {
+	if a.jwt != nil || a.cfg.Required {
 		return true
 	}
 	a.mu.Lock()

@@ -247,6 +247,10 @@ func importLocalTokens(ctx context.Context, cfg config.Config, store catalog.Sto
 	return nil
 }
 
+func isPostgresURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
 func catalogPath(dataDir string) string { return filepath.Join(dataDir, "catalog.sqlite") }
 
 // openStore opens the SQLite catalog in the data directory, creating both.
@@ -271,7 +275,7 @@ func openCatalog(ctx context.Context, cfg config.Config, cf catalogFlags) (catal
 		return nil, err
 	}
 	switch {
-	case strings.HasPrefix(cf.store, "postgres://") || strings.HasPrefix(cf.store, "postgresql://"):
+	case isPostgresURL(cf.store):
 		return pgstore.Open(ctx, cf.store, box)
 	case cf.store == "":
 		return sqlitestore.Open(ctx, catalogPath(cfg.DataDir), sqlitestore.WithBox(box))

@@ -55,7 +55,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	ya := cfg.Auth
 	authCfg = auth.Config{Issuer: ya.Issuer, JWKSURL: ya.JWKSURL, Resource: ya.Resource, Audience: ya.Audience,
 		DatasetsClaim: ya.DatasetsClaim, Scopes: ya.Scopes, AllowedOrigins: ya.AllowedOrigins,
-		AllowUnauthenticated: ya.AllowUnauthenticated, TokenRefresh: ya.TokenRefresh}
+		AllowUnauthenticated: ya.AllowUnauthenticated, TokenRefresh: ya.TokenRefresh, Required: ya.Required}
 	if err := authCfg.LoadEnv(env.Environ); err != nil {
 		return fmt.Errorf("auth settings: %w", err)
 	}
@@ -196,7 +196,7 @@ func describeAuth(ctx context.Context, a *auth.Authenticator) string {
 	case c.OAuth():
 		return "OAuth JWTs from " + c.Issuer + " (datasets from claim " + c.DatasetsClaim + "; metadata at " + a.MetadataURL() + "), and API tokens"
 	case a.Required(ctx):
-		return "API tokens required (mcp-analytics tokens list)"
+		return "API tokens required (mcp-analytics tokens create / list)"
 	}
 	return "none (loopback only; 'mcp-analytics tokens create' makes tokens required)"
 }

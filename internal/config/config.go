@@ -72,6 +72,7 @@ type Auth struct {
 	Scopes               []string      `yaml:"scopes"`
 	AllowedOrigins       []string      `yaml:"allowed_origins"`
 	AllowUnauthenticated bool          `yaml:"allow_unauthenticated"`
+	Required             bool          `yaml:"required"`
 	TokenRefresh         time.Duration `yaml:"token_refresh"`
 }
 
