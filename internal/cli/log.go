@@ -120,6 +120,16 @@ func followLog(ctx context.Context, store catalog.QueryLog, f catalog.LogFilter,
 		}
 	}
 	f.Order, f.Limit, f.BeforeSeq = catalog.OrderOldest, catalog.MaxLogLimit, 0
+	// What is in the look-back window now is old news, shown or not.
+	f.AfterSeq = max(last-window, 0)
+	old, err := store.QueryLogRecords(ctx, f)
+	if err != nil {
+		return err
+	}
+	for _, r := range old {
+		seen[r.ID] = r.Seq
+		last = max(last, r.Seq)
+	}
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,7 +29,8 @@ import (
 
 // serverProc is "mcp-analytics serve" running as a child process.
 type serverProc struct {
-	base   string // http://127.0.0.1:port
+	base    string // http://127.0.0.1:port
+	metrics string // the metrics_listen URL, when one is printed
 	cmd    *exec.Cmd
 	exited chan error
 }
@@ -57,6 +59,11 @@ func startServer(ctx context.Context, t *testing.T, environ []string, out *bytes
 			mu.Lock()
 			out.WriteString(line + "\n")
 			mu.Unlock()
+			if m := metricsRE.FindStringSubmatch(line); m != nil {
+				mu.Lock()
+				p.metrics = m[1]
+				mu.Unlock()
+			}
 			if m := endpointRE.FindStringSubmatch(line); m != nil {
 				endpoint <- m[1]
 			}
@@ -74,6 +81,7 @@ func startServer(ctx context.Context, t *testing.T, environ []string, out *bytes
 	select {
 	case url := <-endpoint:
 		p.base = strings.TrimSuffix(url, "/mcp")
+		time.Sleep(50 * time.Millisecond) // the metrics line follows the endpoint's
 	case <-time.After(60 * time.Second):
 		mu.Lock()
 		defer mu.Unlock()
@@ -81,6 +89,8 @@ func startServer(ctx context.Context, t *testing.T, environ []string, out *bytes
 	}
 	return p
 }
+
+var metricsRE = regexp.MustCompile(`metrics: +(http://\S+)`)
 
 // bearer adds a bearer token to every request.
 type bearer struct{ token string }
@@ -187,7 +197,7 @@ func TestServe_OperateAsAService(t *testing.T) {
 	prom := strings.TrimSpace(cli("tokens", "create", "--name", "prometheus", "--scopes", "metrics"))
 	secrets := []string{password, analyst, other, prom}
 
-	r1 := startServer(ctx, t, environ, &outputs, &mu, "--stateless")
+	r1 := startServer(ctx, t, append(environ, "MCPA_METRICS_LISTEN=127.0.0.1:0"), &outputs, &mu, "--stateless")
 	r2 := startServer(ctx, t, append(environ, "MCPA_SHUTDOWN_GRACE=1s"), &outputs, &mu)
 	for _, r := range []*serverProc{r1, r2} {
 		if code, body := get(t, r.base+"/healthz", ""); code != 200 {
@@ -225,6 +235,12 @@ func TestServe_OperateAsAService(t *testing.T) {
 	}
 	if code, body := get(t, r1.base+"/mcp", prom); code != http.StatusForbidden {
 		t.Errorf("/mcp with a metrics token = %d %q, want 403", code, body)
+	}
+	mu.Lock()
+	private := r1.metrics
+	mu.Unlock()
+	if code, text := get(t, private, ""); code != 200 || !strings.Contains(text, "mcp_server_operation_duration_seconds") {
+		t.Errorf("metrics_listen %q without a token = %d", private, code)
 	}
 	scrapes := map[*serverProc]string{}
 	for r, want := range map[*serverProc][3]float64{r1: {n1, n1, 0}, r2: {n2, 1, 2}} {

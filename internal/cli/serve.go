@@ -156,9 +156,11 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		Logger:  log,
 	})
 	// Last, so outermost: calls refused by the middleware Handler installs
-	// are recorded too.
+	// are recorded too. The drain's count wraps the recorder (the first
+	// middleware given is the outermost), so a call counts until its
+	// record is in the query log.
 	recOpts.Transport = "tcp"
-	srv.AddReceivingMiddleware(mcpserver.NewRecorder(recOpts).Middleware, drain.Middleware)
+	srv.AddReceivingMiddleware(drain.Middleware, mcpserver.NewRecorder(recOpts).Middleware)
 	return server.Serve(ctx, ln, h, server.ServeOptions{Drain: drain, Grace: cfg.ShutdownGrace, Extra: extra, Logger: log})
 }
 
