@@ -31,8 +31,8 @@ import (
 type serverProc struct {
 	base    string // http://127.0.0.1:port
 	metrics string // the metrics_listen URL, when one is printed
-	cmd    *exec.Cmd
-	exited chan error
+	cmd     *exec.Cmd
+	exited  chan error
 }
 
 // startServer starts serve as a child process (this test binary, run as
