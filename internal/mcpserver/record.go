@@ -102,7 +102,7 @@ func (rec *Recorder) Middleware(next mcp.MethodHandler) mcp.MethodHandler {
 // watchSession observes a session's duration when it ends.
 func (rec *Recorder) watchSession(req mcp.Request) {
 	ss, ok := req.GetSession().(*mcp.ServerSession)
-	if !ok || rec.opts.Metrics == nil {
+	if !ok || ss == nil || rec.opts.Metrics == nil {
 		return
 	}
 	version := ""
@@ -141,7 +141,7 @@ func (rec *Recorder) finish(ctx context.Context, req mcp.Request, tool string, s
 		DatasetID: n.datasetID, Options: n.options, Label: n.label, Instance: rec.opts.Instance,
 	}
 	call.ClientName, call.ClientVersion = clientOf(req)
-	if ss, ok := req.GetSession().(*mcp.ServerSession); ok {
+	if ss, ok := req.GetSession().(*mcp.ServerSession); ok && ss != nil {
 		call.SessionID = ss.ID()
 	}
 	if rec.opts.Principal != nil {
@@ -311,7 +311,7 @@ func clientOf(req mcp.Request) (name, version string) {
 			return ci.Name, ci.Version
 		}
 	}
-	if ss, ok := req.GetSession().(*mcp.ServerSession); ok {
+	if ss, ok := req.GetSession().(*mcp.ServerSession); ok && ss != nil {
 		if ip := ss.InitializeParams(); ip != nil && ip.ClientInfo != nil && ip.ClientInfo.Name != "" {
 			return ip.ClientInfo.Name, ip.ClientInfo.Version
 		}
