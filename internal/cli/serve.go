@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
 	"github.com/mcp-analytics/mcp-analytics/internal/auth"
 	"github.com/mcp-analytics/mcp-analytics/internal/mcpserver"
 	"github.com/mcp-analytics/mcp-analytics/internal/metrics"
