@@ -181,7 +181,7 @@ func randomKey(t *testing.T) string {
 // made with the CLI unlocks the server, the health checks pass and a tool
 // call answers. No Docker daemon is needed.
 func TestDeploy_ComposeAndRender(t *testing.T) {
-	t.Parallel() // mostly waiting on child processes and PostgreSQL
+	t.Parallel()                                                // mostly waiting on child processes and PostgreSQL
 	pgtest.Connect(context.Background(), t, pgtest.ServerURL()) // skips or fails loudly without PostgreSQL
 	bin := buildAsDockerfile(t, t.TempDir())
 
