@@ -181,7 +181,8 @@ func randomKey(t *testing.T) string {
 // made with the CLI unlocks the server, the health checks pass and a tool
 // call answers. No Docker daemon is needed.
 func TestDeploy_ComposeAndRender(t *testing.T) {
-	t.Parallel()                                                // mostly waiting on child processes and PostgreSQL
+	// Mostly waiting on child processes and PostgreSQL: overlap.
+	t.Parallel()
 	pgtest.Connect(context.Background(), t, pgtest.ServerURL()) // skips or fails loudly without PostgreSQL
 	bin := buildAsDockerfile(t, t.TempDir())
 

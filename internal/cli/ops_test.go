@@ -161,7 +161,8 @@ func metricSum(text, name string, want ...string) float64 {
 // 5 s; and no secret (the dataset's password, a token) appears in any
 // output, the log or the metrics.
 func TestServe_OperateAsAService(t *testing.T) {
-	t.Parallel() // mostly waiting on child processes and PostgreSQL
+	// Mostly waiting on child processes and PostgreSQL: overlap.
+	t.Parallel()
 	storeURL := pgtest.NewDatabase(t)
 	dataURL := pgtest.NewDatabase(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
