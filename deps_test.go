@@ -17,6 +17,8 @@ var layers = []string{
 	"internal/auth",
 	"internal/mcpserver",
 	"internal/mcpapp",
+	"internal/metrics",
+	"internal/querylog",
 	"internal/apptest",
 	"internal/analysis",
 	"internal/importer",

@@ -41,6 +41,7 @@ type Service struct {
 	// templateFills counts plans filled in from a shape's template.
 	templateFills atomic.Int64
 	results       *resultCache // nil: no result cache (the default)
+	stats         stats
 	log           *slog.Logger
 }
 
@@ -89,7 +90,10 @@ func (e *InputError) Error() string { return e.Message }
 // Query runs one query (query_dataset).
 func (s *Service) Query(ctx context.Context, req Request) result.Result {
 	var r result.Result
+	q := s.stats.enqueue(1)
 	s.exec.Run(ctx, 1, func(ctx context.Context, _ int, waited time.Duration) {
+		q.start()
+		defer q.done()
 		r = s.run(ctx, req)
 		r.QueueMS = ms(waited)
 	})
@@ -107,7 +111,10 @@ func (s *Service) Multi(ctx context.Context, reqs []Request) (result.Multi, erro
 	if len(reqs) > s.exec.PerClientLimit() {
 		s.pipelined(ctx, reqs, m.Results)
 	} else {
+		q := s.stats.enqueue(len(reqs))
 		s.exec.Run(ctx, len(reqs), func(ctx context.Context, i int, waited time.Duration) {
+			q.start()
+			defer q.done()
 			m.Results[i] = s.run(ctx, reqs[i])
 			m.Results[i].QueueMS = ms(waited)
 		})
@@ -168,6 +175,7 @@ func (s *Service) run(ctx context.Context, req Request) (r result.Result) {
 		if p := recover(); p != nil {
 			ref := s.internal(ctx, fmt.Errorf("panic: %v", p), req)
 			r.OK, r.Error = false, "internal error (ref "+ref+"); the query was not run"
+			r.Trace.Outcome = catalog.OutcomeInternal
 		}
 		r.TimeMS = ms(time.Since(start))
 	}()
@@ -180,7 +188,9 @@ func (s *Service) run(ctx context.Context, req Request) (r result.Result) {
 	var key resultKey
 	if s.results != nil {
 		key = resultKey{dataset: h.Dataset.ID, version: h.Dataset.UpdatedAt, sql: plan.SQL, cap: plan.Cap}
-		if t, age, ok := s.results.get(key); ok {
+		t, age, ok := s.results.get(key)
+		s.stats.resultLookup(ok)
+		if ok {
 			r.Cached, r.CacheAgeS = true, age.Seconds()
 			r.Notes = append(r.Notes, fmt.Sprintf("Cached answer from %s ago (result cache on, kept for %s).", age.Round(time.Second), s.results.ttl))
 			s.finish(ctx, &r, req, plan, t, nil)
@@ -200,10 +210,11 @@ func (s *Service) run(ctx context.Context, req Request) (r result.Result) {
 // finish puts a query's answer (or its error) into r.
 func (s *Service) finish(ctx context.Context, r *result.Result, req Request, plan QueryPlan, t *result.Table, err error) {
 	if err != nil {
-		r.Error = s.message(ctx, err, req)
+		s.fail(ctx, r, err, req)
 		return
 	}
 	r.OK = true
+	r.Trace.Outcome = catalog.OutcomeOK
 	if t.Cut != "" {
 		r.Notes = append(r.Notes, t.Cut)
 	}
@@ -231,21 +242,22 @@ func (s *Service) finish(ctx context.Context, r *result.Result, req Request, pla
 func (s *Service) start(ctx context.Context, req Request, r *result.Result) (*dataset.Handle, QueryPlan) {
 	*r = result.Result{Label: req.Label, DatasetID: req.DatasetID, Query: req.Query, Columns: []result.Column{}, Rows: [][]any{}}
 	if ctx.Err() != nil {
-		r.Error = cancelled(ctx)
+		s.fail(ctx, r, ctx.Err(), req)
 		return nil, QueryPlan{}
 	}
 	h, err := s.reg.Open(ctx, req.DatasetID)
 	if err != nil {
-		r.Error = s.message(ctx, err, req)
+		s.fail(ctx, r, err, req)
 		return nil, QueryPlan{}
 	}
 	r.Dataset = h.Dataset.Name
 	plan, err := s.PlanCached(h, req)
 	if err != nil {
 		h.Release()
-		r.Error = s.message(ctx, err, req)
+		s.fail(ctx, r, err, req)
 		return nil, QueryPlan{}
 	}
+	r.Trace.SQL = plan.SQL
 	r.Aggregated = plan.Aggregated
 	r.RowLimit = plan.Cap
 	r.Weighting = plan.Weighting
@@ -309,7 +321,10 @@ func (s *Service) pipelined(ctx context.Context, reqs []Request, out []result.Re
 			shares[first+j%k] = append(shares[first+j%k], it)
 		}
 	}
+	q := s.stats.enqueue(len(shares) + len(single))
 	s.exec.Run(ctx, len(shares)+len(single), func(ctx context.Context, j int, waited time.Duration) {
+		q.start()
+		defer q.done()
 		if j >= len(shares) {
 			i := single[j-len(shares)]
 			out[i] = s.run(ctx, reqs[i])
@@ -325,6 +340,7 @@ func (s *Service) pipelined(ctx context.Context, reqs []Request, out []result.Re
 				ref := s.internal(ctx, fmt.Errorf("panic: %v", p), reqs[share[0].i])
 				for _, it := range share {
 					out[it.i].OK, out[it.i].Error = false, "internal error (ref "+ref+"); the query was not run"
+					out[it.i].Trace.Outcome = catalog.OutcomeInternal
 				}
 			}
 			for _, it := range share {
@@ -334,7 +350,7 @@ func (s *Service) pipelined(ctx context.Context, reqs []Request, out []result.Re
 		}()
 		if ctx.Err() != nil {
 			for _, it := range share {
-				out[it.i].Error = cancelled(ctx)
+				s.fail(ctx, &out[it.i], ctx.Err(), reqs[it.i])
 			}
 			return
 		}
@@ -443,8 +459,10 @@ func (s *Service) PlanCached(h *dataset.Handle, req Request) (QueryPlan, error) 
 		k.panel = *h.Panel // new constants (after a profile run) give new plans
 	}
 	if p, ok := s.plans.get(k); ok {
+		s.stats.planHits.Add(1)
 		return p, nil
 	}
+	s.stats.planMisses.Add(1)
 	sh, shaped := shapeOf(req.Query)
 	sk := k
 	sk.query = sh.key

@@ -17,7 +17,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 
-	"github.com/mcp-analytics/mcp-analytics/internal/catalog/sqlitestore"
+	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
 	"github.com/mcp-analytics/mcp-analytics/internal/dataset"
 )
 
@@ -33,6 +33,12 @@ type Grant struct {
 	// Subject names the caller in logs: "token 3 (analyst)" or the JWT's
 	// issuer and subject.
 	Subject string
+	// Principal names the caller in the query log: "token:<name>" for an
+	// API token, "oauth:<subject>" (or the client id) for a JWT.
+	Principal string
+	// Scopes say what the credential may be used for ([catalog.ScopeMCP],
+	// [catalog.ScopeMetrics]...). OAuth tokens get ScopeMCP.
+	Scopes []string
 	// All grants every dataset, including ones added later.
 	All bool
 	// Datasets are the visible dataset ids when All is false.
@@ -54,9 +60,12 @@ func (g Grant) Scope() dataset.Scope {
 // grantKey is the key of a Grant in [sdkauth.TokenInfo.Extra].
 const grantKey = "mcpa_grant"
 
-// TokenStore is where API tokens are kept; *sqlitestore.Store is one.
+// HasScope reports whether g may be used for scope.
+func (g Grant) HasScope(scope string) bool { return slices.Contains(g.Scopes, scope) }
+
+// TokenStore is where API tokens are kept: the catalog store.
 type TokenStore interface {
-	Tokens(ctx context.Context) ([]sqlitestore.Token, error)
+	Tokens(ctx context.Context) ([]catalog.Token, error)
 }
 
 // Authenticator verifies bearer tokens. It is safe for concurrent use.
@@ -68,8 +77,8 @@ type Authenticator struct {
 	now   func() time.Time
 
 	mu       sync.Mutex
-	byHash   map[string]sqlitestore.Token // active tokens
-	anyToken bool                         // the catalog holds a token, active or revoked
+	byHash   map[string]catalog.Token // active tokens
+	anyToken bool                     // the catalog holds a token, active or revoked
 	loaded   time.Time
 }
 
@@ -105,9 +114,10 @@ func New(ctx context.Context, cfg Config, store TokenStore, log *slog.Logger) (*
 func (a *Authenticator) Config() Config { return a.cfg }
 
 // Required reports whether requests must carry a token: OAuth is
-// configured or the catalog holds a token.
+// configured, auth is required by configuration, or the catalog holds a
+// token.
 func (a *Authenticator) Required(ctx context.Context) bool {
-	if a.jwt != nil {
+	if a.jwt != nil || a.cfg.Required {
 		return true
 	}
 	a.mu.Lock()
@@ -118,7 +128,7 @@ func (a *Authenticator) Required(ctx context.Context) bool {
 
 // reload reads the tokens from the store.
 func (a *Authenticator) reload(ctx context.Context) error {
-	byHash := make(map[string]sqlitestore.Token)
+	byHash := make(map[string]catalog.Token)
 	anyToken := false
 	if a.store != nil {
 		tokens, err := a.store.Tokens(ctx)
@@ -174,7 +184,12 @@ func (a *Authenticator) Verify(ctx context.Context, token string) (*sdkauth.Toke
 		if !ok {
 			return nil, fmt.Errorf("%w: unknown or revoked API token", sdkauth.ErrInvalidToken)
 		}
-		g := Grant{Subject: fmt.Sprintf("token %d (%s)", t.ID, t.Name), All: t.AllDatasets, Datasets: slices.Clone(t.Datasets)}
+		scopes := slices.Clone(t.Scopes)
+		if len(scopes) == 0 {
+			scopes = []string{catalog.ScopeMCP}
+		}
+		g := Grant{Subject: fmt.Sprintf("token %d (%s)", t.ID, t.Name), Principal: "token:" + t.Name, Scopes: scopes,
+			All: t.AllDatasets, Datasets: slices.Clone(t.Datasets)}
 		return &sdkauth.TokenInfo{UserID: "token:" + strconv.FormatInt(t.ID, 10), Extra: map[string]any{grantKey: g}}, nil
 	}
 	if a.jwt == nil {
@@ -198,6 +213,8 @@ func (a *Authenticator) Verify(ctx context.Context, token string) (*sdkauth.Toke
 		user = "jwt:" + HashToken(token)
 	}
 	c.Grant.Subject = a.cfg.Issuer + " " + user
+	c.Grant.Principal = "oauth:" + user
+	c.Grant.Scopes = []string{catalog.ScopeMCP}
 	return &sdkauth.TokenInfo{UserID: "oauth:" + user, Expiration: c.Expiry, Extra: map[string]any{grantKey: c.Grant}}, nil
 }
 
@@ -226,24 +243,57 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		token, ok := bearer(r.Header.Get("Authorization"))
+		ti, ok := a.authenticate(w, r, catalog.ScopeMCP)
 		if !ok {
-			a.challenge(w, "", "missing bearer token: send 'Authorization: Bearer <token>'")
-			return
-		}
-		ti, err := a.Verify(ctx, token)
-		if err != nil {
-			if errors.Is(err, sdkauth.ErrInvalidToken) {
-				a.log.InfoContext(ctx, "rejected token", "remote", r.RemoteAddr, "reason", err)
-				a.challenge(w, "invalid_token", strings.TrimPrefix(err.Error(), sdkauth.ErrInvalidToken.Error()+": "))
-				return
-			}
-			a.log.ErrorContext(ctx, "verify token", "err", err)
-			http.Error(w, "authorization is temporarily unavailable; try again later", http.StatusServiceUnavailable)
 			return
 		}
 		sdk.ServeHTTP(w, r.WithContext(context.WithValue(ctx, infoKey{}, ti)))
 	})
+}
+
+// RequireScope serves next only to requests carrying a valid token with
+// scope once auth is required ([Authenticator.Required]); /metrics is
+// served this way with [catalog.ScopeMetrics]. Without auth it serves
+// everyone, as /mcp does.
+func (a *Authenticator) RequireScope(scope string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.Required(r.Context()) {
+			if _, ok := a.authenticate(w, r, scope); !ok {
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// authenticate verifies the request's bearer token and its scope,
+// answering 401 (no or bad token), 403 (a good token without scope) or 503
+// itself when it fails.
+func (a *Authenticator) authenticate(w http.ResponseWriter, r *http.Request, scope string) (*sdkauth.TokenInfo, bool) {
+	ctx := r.Context()
+	token, ok := bearer(r.Header.Get("Authorization"))
+	if !ok {
+		a.challenge(w, "", "missing bearer token: send 'Authorization: Bearer <token>'")
+		return nil, false
+	}
+	ti, err := a.Verify(ctx, token)
+	if err != nil {
+		if errors.Is(err, sdkauth.ErrInvalidToken) {
+			a.log.InfoContext(ctx, "rejected token", "remote", r.RemoteAddr, "reason", err)
+			a.challenge(w, "invalid_token", strings.TrimPrefix(err.Error(), sdkauth.ErrInvalidToken.Error()+": "))
+			return nil, false
+		}
+		a.log.ErrorContext(ctx, "verify token", "err", err)
+		http.Error(w, "authorization is temporarily unavailable; try again later", http.StatusServiceUnavailable)
+		return nil, false
+	}
+	if g, _ := ti.Extra[grantKey].(Grant); !g.HasScope(scope) {
+		a.log.InfoContext(ctx, "token without the scope", "remote", r.RemoteAddr, "subject", g.Subject, "scope", scope)
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf("Bearer realm=%q, error=\"insufficient_scope\", scope=%q", Realm, scope))
+		http.Error(w, "forbidden: this token lacks the "+scope+" scope (mcp-analytics tokens create --scopes "+scope+")", http.StatusForbidden)
+		return nil, false
+	}
+	return ti, true
 }
 
 // bearer extracts the token of an "Authorization: Bearer" header.

@@ -23,6 +23,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	sdkauth "github.com/modelcontextprotocol/go-sdk/auth"
 
+	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
 	"github.com/mcp-analytics/mcp-analytics/internal/catalog/sqlitestore"
 )
 
@@ -242,14 +243,14 @@ func newBenchStore(tb testing.TB) (*sqlitestore.Store, error) {
 	return s, err
 }
 
-func tokenRecord(name, hash string) sqlitestore.Token {
-	return sqlitestore.Token{Name: name, Hash: hash, AllDatasets: true}
+func tokenRecord(name, hash string) catalog.Token {
+	return catalog.Token{Name: name, Hash: hash, AllDatasets: true}
 }
 
-func addToken(t *testing.T, s *sqlitestore.Store, name string, all bool, ids ...int64) (string, sqlitestore.Token) {
+func addToken(t *testing.T, s *sqlitestore.Store, name string, all bool, ids ...int64) (string, catalog.Token) {
 	t.Helper()
 	secret, hash := NewToken()
-	tk, err := s.AddToken(context.Background(), sqlitestore.Token{Name: name, Hash: hash, AllDatasets: all, Datasets: ids})
+	tk, err := s.AddToken(context.Background(), catalog.Token{Name: name, Hash: hash, AllDatasets: all, Datasets: ids})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,6 +48,11 @@ type Config struct {
 	// AllowUnauthenticated lets the server listen on a non-loopback address
 	// without any auth. (MCPA_AUTH_ALLOW_UNAUTHENTICATED)
 	AllowUnauthenticated bool
+	// Required demands a token even before the first one exists, so a
+	// fresh deployment starts locked (every call 401) instead of open or
+	// refusing to start; tokens created later with "mcp-analytics tokens
+	// create" are accepted within TokenRefresh. (MCPA_AUTH_REQUIRED)
+	Required bool
 }
 
 // OAuth reports whether resource-server mode is configured.
@@ -99,6 +104,12 @@ func (c *Config) LoadEnv(environ []string) error {
 				errs = append(errs, fmt.Errorf("%s: %w", key, err))
 			}
 			c.TokenRefresh = d
+		case "MCPA_AUTH_REQUIRED":
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", key, err))
+			}
+			c.Required = b
 		case "MCPA_AUTH_ALLOW_UNAUTHENTICATED":
 			b, err := strconv.ParseBool(v)
 			if err != nil {

@@ -126,7 +126,9 @@ func newHarness(ctx context.Context, cfg Config) (_ *harness, err error) {
 	h.endpoint = "http://" + ln.Addr().String() + "/mcp"
 	httpCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	h.stopHTTP, h.httpDone = stop, make(chan error, 1)
-	go func() { h.httpDone <- server.Serve(httpCtx, ln, server.Handler(srv, server.Options{Logger: log}), log) }()
+	go func() {
+		h.httpDone <- server.Serve(httpCtx, ln, server.Handler(srv, server.Options{Logger: log}), server.ServeOptions{Logger: log})
+	}()
 	// Every session keeps its connections: the default transport keeps
 	// only two idle connections per host, which would make the load test
 	// measure TCP handshakes.

@@ -484,7 +484,9 @@ func (b *run) startSoakServer(ctx context.Context, primaryDSN, replicaDSN string
 	sctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop, s.httpDone = stop, make(chan error, 1)
 	go s.reg.Watch(sctx, 200*time.Millisecond)
-	go func() { s.httpDone <- server.Serve(sctx, ln, server.Handler(srv, server.Options{Logger: log}), log) }()
+	go func() {
+		s.httpDone <- server.Serve(sctx, ln, server.Handler(srv, server.Options{Logger: log}), server.ServeOptions{Logger: log})
+	}()
 	s.client = &http.Client{Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute}}
 	return s, nil
 }

@@ -9,6 +9,8 @@ import (
 // Store takes and returns them in plaintext and encrypts them itself.
 // Every change to a dataset, its profile or its descriptions changes
 // Version, so a process that polls Version sees changes made by others.
+// The store also keeps the query log and the API tokens, which do not
+// change Version.
 type Store interface {
 	// List returns every dataset, by id.
 	List(ctx context.Context) ([]Dataset, error)
@@ -49,6 +51,9 @@ type Store interface {
 	Codebook(ctx context.Context, datasetID int64) (Codebook, error)
 	// Close releases the store's connections.
 	Close() error
+
+	QueryLog
+	Tokens
 }
 
 // Description is one entry of a data dictionary: what a column (or, with

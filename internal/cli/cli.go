@@ -72,6 +72,7 @@ func commands() []command {
 		{"demo", "load the demo datasets into PostgreSQL (demo load --dsn URL)", runDemo},
 		{"bench", "measure per-call overhead, multi-query speedup and load against raw pgx", runBench},
 		{"tokens", "create, list or revoke API tokens (create|list|revoke)", runTokens},
+		{"log", "list or follow the query log: every tool call, filtered, as a table, JSON lines or CSV", runLog},
 		{"version", "print the version", runVersion},
 	}
 }
@@ -143,6 +144,11 @@ func (c *catalogFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.provision, "provision", "", "datasets.yaml to apply at start, idempotently (env MCPA_PROVISION)")
 }
 
+// registerStore registers --store only (commands that provision nothing).
+func (c *catalogFlags) registerStore(fs *flag.FlagSet) {
+	fs.StringVar(&c.store, "store", "", "catalog store: a postgres:// URL shared by several replicas, or a SQLite file (default: catalog.sqlite in the data directory; env MCPA_STORE)")
+}
+
 // resolve fills what the flags left empty from environ.
 func (c catalogFlags) resolve(environ []string) catalogFlags {
 	c.environ = environ
@@ -207,42 +213,42 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 type app struct {
 	cfg   config.Config
 	log   *slog.Logger
-	store *appStore
+	store catalog.Store
 	reg   *dataset.Registry
 	svc   *analysis.Service
 }
 
-// appStore is the catalog and the API tokens. Tokens are kept in the data
-// directory's SQLite catalog (where "mcp-analytics tokens" writes them),
-// also when the datasets live in a PostgreSQL store.
-type appStore struct {
-	catalog.Store
-	tokens *sqlitestore.Store
-}
-
-// Tokens returns the API tokens.
-func (s *appStore) Tokens(ctx context.Context) ([]sqlitestore.Token, error) {
-	return s.tokens.Tokens(ctx)
-}
-
-// Close closes the catalog and, when separate, the tokens' store.
-func (s *appStore) Close() error {
-	err := s.Store.Close()
-	if s.tokens != s.Store {
-		err = errors.Join(err, s.tokens.Close())
+// importLocalTokens copies the API tokens of the data directory's SQLite
+// catalog into store, a PostgreSQL catalog: tokens used to be kept in
+// each replica's local file, and now live where every replica sees them.
+// It is idempotent (a token already there, or whose name an active token
+// holds, is skipped), so every start may run it.
+func importLocalTokens(ctx context.Context, cfg config.Config, store catalog.Store, log *slog.Logger) error {
+	path := catalogPath(cfg.DataDir)
+	if _, err := os.Stat(path); err != nil {
+		return nil // no local catalog: nothing to migrate
 	}
-	return err
-}
-
-func newAppStore(ctx context.Context, cfg config.Config, store catalog.Store) (*appStore, error) {
-	if sq, ok := store.(*sqlitestore.Store); ok {
-		return &appStore{Store: store, tokens: sq}, nil
-	}
-	tokens, err := openStore(ctx, cfg.DataDir)
+	local, err := sqlitestore.Open(ctx, path)
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("open the local catalog to migrate its tokens: %w", err)
 	}
-	return &appStore{Store: store, tokens: tokens}, nil
+	defer local.Close()
+	tokens, err := local.Tokens(ctx)
+	if err != nil || len(tokens) == 0 {
+		return err
+	}
+	n, err := store.ImportTokens(ctx, tokens)
+	if err != nil {
+		return fmt.Errorf("migrate local tokens into the catalog store: %w", err)
+	}
+	if n > 0 {
+		log.Info("migrated API tokens from the local catalog into the shared store", "tokens", n, "from", path)
+	}
+	return nil
+}
+
+func isPostgresURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
 }
 
 func catalogPath(dataDir string) string { return filepath.Join(dataDir, "catalog.sqlite") }
@@ -269,7 +275,7 @@ func openCatalog(ctx context.Context, cfg config.Config, cf catalogFlags) (catal
 		return nil, err
 	}
 	switch {
-	case strings.HasPrefix(cf.store, "postgres://") || strings.HasPrefix(cf.store, "postgresql://"):
+	case isPostgresURL(cf.store):
 		return pgstore.Open(ctx, cf.store, box)
 	case cf.store == "":
 		return sqlitestore.Open(ctx, catalogPath(cfg.DataDir), sqlitestore.WithBox(box))
@@ -293,10 +299,12 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, progress 
 	if err != nil {
 		return nil, err
 	}
-	store, err := newAppStore(ctx, cfg, cat)
-	if err != nil {
-		cat.Close()
-		return nil, err
+	store := cat
+	if _, shared := cat.(*pgstore.Store); shared {
+		if err := importLocalTokens(ctx, cfg, cat, log); err != nil {
+			cat.Close()
+			return nil, err
+		}
 	}
 	if cfg.Demo {
 		if err := provision.EnsureDemo(ctx, store, cfg.DataDir, progress); err != nil {

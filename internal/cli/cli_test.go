@@ -9,8 +9,10 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -24,7 +26,11 @@ import (
 // MCPA_TEST_AS_CLI=1 and behaves as mcp-analytics.
 func TestMain(m *testing.M) {
 	if os.Getenv("MCPA_TEST_AS_CLI") == "1" {
-		os.Exit(Run(context.Background(), os.Args[1:], Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Environ: os.Environ()}))
+		// As cmd/mcp-analytics does: SIGTERM and SIGINT end ctx.
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := Run(ctx, os.Args[1:], Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Environ: os.Environ()})
+		stop()
+		os.Exit(code)
 	}
 	os.Exit(m.Run())
 }

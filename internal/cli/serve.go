@@ -7,10 +7,19 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcp-analytics/mcp-analytics/internal/auth"
 	"github.com/mcp-analytics/mcp-analytics/internal/mcpserver"
+	"github.com/mcp-analytics/mcp-analytics/internal/metrics"
+	"github.com/mcp-analytics/mcp-analytics/internal/querylog"
 	"github.com/mcp-analytics/mcp-analytics/internal/server"
 )
 
@@ -48,7 +57,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	ya := cfg.Auth
 	authCfg = auth.Config{Issuer: ya.Issuer, JWKSURL: ya.JWKSURL, Resource: ya.Resource, Audience: ya.Audience,
 		DatasetsClaim: ya.DatasetsClaim, Scopes: ya.Scopes, AllowedOrigins: ya.AllowedOrigins,
-		AllowUnauthenticated: ya.AllowUnauthenticated, TokenRefresh: ya.TokenRefresh}
+		AllowUnauthenticated: ya.AllowUnauthenticated, TokenRefresh: ya.TokenRefresh, Required: ya.Required}
 	if err := authCfg.LoadEnv(env.Environ); err != nil {
 		return fmt.Errorf("auth settings: %w", err)
 	}
@@ -66,9 +75,31 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	go a.reg.Watch(ctx, cfg.CatalogPoll)
 
 	srv := mcpserver.New(a.svc, mcpserver.Options{Version: version(), Render: a.renderOptions(), Logger: log})
+	qlog := querylog.New(a.store, querylog.Options{SpoolDir: filepath.Join(cfg.DataDir, "querylog-spool"), Retention: cfg.QueryLog.Retention, Logger: log})
+	qlog.Start(ctx)
+	// The query log is flushed last, after the HTTP server has drained,
+	// and before the catalog closes (a.Close is deferred above).
+	defer func() {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		defer cancel()
+		if err := qlog.Close(fctx); err != nil {
+			log.Error("flush the query log", "err", err)
+		}
+	}()
+	mx := metrics.New(version())
+	mx.WatchService(a.svc)
+	mx.WatchPools(a.reg)
+	mx.WatchQueryLog(qlog)
+	recOpts := mcpserver.RecordOptions{QueryLog: qlog, Metrics: mx, Instance: instanceName(), Logger: log,
+		Principal: func(req mcp.Request) string {
+			g, _ := auth.GrantFromRequest(req)
+			return g.Principal
+		}}
 	if *stdio {
 		// stdio is the local user's own process: no token, every dataset.
 		srv.AddReceivingMiddleware(server.CheckArguments)
+		recOpts.Transport = "pipe"
+		srv.AddReceivingMiddleware(mcpserver.NewRecorder(recOpts).Middleware)
 		banner(env.Stderr, a, "stdio", "none (stdio: the local user)")
 		// A bad line gets a JSON-RPC error and the server reads on; the
 		// end of stdin ends the session and the process, cleanly.
@@ -97,16 +128,48 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
+	var extra []server.Listener
+	if cfg.MetricsListen != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsListen)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on %s (metrics_listen): %w", cfg.MetricsListen, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", mx.Handler())
+		extra = append(extra, server.Listener{Listener: mln, Handler: mux})
+	}
 	endpoint := "http://" + displayAddr(ln.Addr().String()) + "/mcp"
 	banner(env.Stderr, a, endpoint, authMode)
+	if len(extra) > 0 {
+		fmt.Fprintf(env.Stderr, "  metrics:      http://%s/metrics (no auth: keep this address private)\n", displayAddr(extra[0].Listener.Addr().String()))
+	}
+	drain := server.NewDrain()
 	h := server.Handler(srv, server.Options{
 		Stateless:      cfg.Stateless,
 		Auth:           authn,
 		AllowedOrigins: authCfg.AllowedOrigins,
-		Ready:          func(ctx context.Context) error { return a.reg.Refresh(ctx) },
-		Logger:         log,
+		Ready: func(ctx context.Context) error {
+			_, err := a.store.Version(ctx)
+			return err
+		},
+		Drain:   drain,
+		Metrics: mx.Handler(),
+		Logger:  log,
 	})
-	return server.Serve(ctx, ln, h, log)
+	// Last, so outermost: calls refused by the middleware Handler installs
+	// are recorded too. The drain's count wraps the recorder (the first
+	// middleware given is the outermost), so a call counts until its
+	// record is in the query log.
+	recOpts.Transport = "tcp"
+	srv.AddReceivingMiddleware(drain.Middleware, mcpserver.NewRecorder(recOpts).Middleware)
+	return server.Serve(ctx, ln, h, server.ServeOptions{Drain: drain, Grace: cfg.ShutdownGrace, Extra: extra, Logger: log})
+}
+
+// instanceName names this process in the query log: host:pid.
+func instanceName() string {
+	host, _ := os.Hostname()
+	return host + ":" + strconv.Itoa(os.Getpid())
 }
 
 func displayAddr(addr string) string {
@@ -137,7 +200,7 @@ func describeAuth(ctx context.Context, a *auth.Authenticator) string {
 	case c.OAuth():
 		return "OAuth JWTs from " + c.Issuer + " (datasets from claim " + c.DatasetsClaim + "; metadata at " + a.MetadataURL() + "), and API tokens"
 	case a.Required(ctx):
-		return "API tokens required (mcp-analytics tokens list)"
+		return "API tokens required (mcp-analytics tokens create / list)"
 	}
 	return "none (loopback only; 'mcp-analytics tokens create' makes tokens required)"
 }

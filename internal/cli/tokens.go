@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -12,7 +13,6 @@ import (
 
 	"github.com/mcp-analytics/mcp-analytics/internal/auth"
 	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
-	"github.com/mcp-analytics/mcp-analytics/internal/catalog/sqlitestore"
 )
 
 const tokensHint = "mcp-analytics tokens create --name NAME --datasets 1,2|all | list | revoke NAME|ID"
@@ -37,22 +37,37 @@ func tokensCreate(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet("tokens create", env)
 	var common commonFlags
 	common.register(fs)
+	var cat catalogFlags
+	cat.registerStore(fs)
 	name := fs.String("name", "", "who or what the token is for, e.g. analyst-team (required)")
-	datasets := fs.String("datasets", "", `dataset ids the token may see, e.g. 1,2, or "all" (required)`)
+	datasets := fs.String("datasets", "", `dataset ids the token may see, e.g. 1,2, or "all" (required with the mcp scope)`)
+	scopeList := fs.String("scopes", catalog.ScopeMCP, "what the token may do, comma-separated: mcp (call /mcp), metrics (read /metrics), admin")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *name == "" || *datasets == "" || fs.NArg() > 0 {
-		return &UsageError{Message: "--name and --datasets are required", Hint: "mcp-analytics tokens create --name analyst-team --datasets 1,2"}
+	scopes := auth.SplitList(*scopeList)
+	for _, sc := range scopes {
+		if !slices.Contains(catalog.Scopes, sc) {
+			return &UsageError{Message: fmt.Sprintf("unknown scope %q", sc), Hint: "scopes are " + strings.Join(catalog.Scopes, ", ")}
+		}
+	}
+	if !slices.Contains(scopes, catalog.ScopeMCP) && *datasets == "" {
+		*datasets = "none"
+	}
+	if *name == "" || *datasets == "" || fs.NArg() > 0 || len(scopes) == 0 {
+		return &UsageError{Message: "--name and --datasets are required", Hint: "mcp-analytics tokens create --name analyst-team --datasets 1,2 (or --scopes metrics for a Prometheus token)"}
 	}
 	if err := checkTokenName(*name); err != nil {
 		return &UsageError{Message: err.Error(), Hint: "use letters, digits, '-', '_', '.' or '@'"}
 	}
 	all, ids, err := auth.ParseDatasets(*datasets)
+	if *datasets == "none" {
+		all, ids, err = false, []int64{}, nil
+	}
 	if err != nil {
 		return &UsageError{Message: "--datasets: " + err.Error(), Hint: `give dataset ids from 'mcp-analytics datasets list', or "all"`}
 	}
-	store, err := common.localStore(ctx, env)
+	store, err := tokenStore(ctx, env, common, cat)
 	if err != nil {
 		return err
 	}
@@ -65,13 +80,13 @@ func tokensCreate(ctx context.Context, env Env, args []string) error {
 		}
 	}
 	secret, hash := auth.NewToken()
-	t, err := store.AddToken(ctx, sqlitestore.Token{Name: *name, Hash: hash, AllDatasets: all, Datasets: ids})
+	t, err := store.AddToken(ctx, catalog.Token{Name: *name, Hash: hash, AllDatasets: all, Datasets: ids, Scopes: scopes})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(env.Stdout, secret)
-	fmt.Fprintf(env.Stderr, "created token %d %q for %s.\nThe token above is shown only now; the catalog keeps only its hash. Clients send it as 'Authorization: Bearer <token>'.\n",
-		t.ID, t.Name, describeGrant(t))
+	fmt.Fprintf(env.Stderr, "created token %d %q for %s (scopes: %s).\nThe token above is shown only now; the catalog keeps only its hash. Clients send it as 'Authorization: Bearer <token>'.\n",
+		t.ID, t.Name, describeGrant(t), strings.Join(t.Scopes, ", "))
 	return nil
 }
 
@@ -92,7 +107,7 @@ func checkTokenName(name string) error {
 	return nil
 }
 
-func describeGrant(t sqlitestore.Token) string {
+func describeGrant(t catalog.Token) string {
 	if t.AllDatasets {
 		return "all datasets"
 	}
@@ -110,10 +125,12 @@ func tokensList(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet("tokens list", env)
 	var common commonFlags
 	common.register(fs)
+	var cat catalogFlags
+	cat.registerStore(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	store, err := common.localStore(ctx, env)
+	store, err := tokenStore(ctx, env, common, cat)
 	if err != nil {
 		return err
 	}
@@ -127,13 +144,13 @@ func tokensList(ctx context.Context, env Env, args []string) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tSEES\tCREATED\tREVOKED")
+	fmt.Fprintln(tw, "ID\tNAME\tSCOPES\tSEES\tCREATED\tREVOKED")
 	for _, t := range tokens {
 		revoked := "-"
 		if !t.Active() {
 			revoked = t.RevokedAt.Local().Format(time.DateTime)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", t.ID, t.Name, describeGrant(t), t.CreatedAt.Local().Format(time.DateTime), revoked)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, strings.Join(t.Scopes, ","), describeGrant(t), t.CreatedAt.Local().Format(time.DateTime), revoked)
 	}
 	return tw.Flush()
 }
@@ -142,13 +159,15 @@ func tokensRevoke(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet("tokens revoke", env)
 	var common commonFlags
 	common.register(fs)
+	var cat catalogFlags
+	cat.registerStore(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return &UsageError{Message: "give one token name or id", Hint: "mcp-analytics tokens revoke analyst-team"}
 	}
-	store, err := common.localStore(ctx, env)
+	store, err := tokenStore(ctx, env, common, cat)
 	if err != nil {
 		return err
 	}
@@ -166,12 +185,12 @@ func tokensRevoke(ctx context.Context, env Env, args []string) error {
 	return nil
 }
 
-// localStore opens the SQLite catalog of the configured data directory,
-// where API tokens are kept (also when datasets live in a PostgreSQL store).
-func (c *commonFlags) localStore(ctx context.Context, env Env) (*sqlitestore.Store, error) {
-	cfg, err := c.load(env)
+// tokenStore opens the catalog the flags name (--store, MCPA_STORE, or
+// the data directory's SQLite file), where API tokens are kept.
+func tokenStore(ctx context.Context, env Env, common commonFlags, cat catalogFlags) (catalog.Store, error) {
+	cfg, err := common.load(env)
 	if err != nil {
 		return nil, err
 	}
-	return openStore(ctx, cfg.DataDir)
+	return openCatalog(ctx, cfg, cat.resolve(env.Environ))
 }

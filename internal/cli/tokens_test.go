@@ -51,11 +51,14 @@ func TestRunTokens(t *testing.T) {
 		{"bad datasets", []string{"create", dd, "--name", "x", "--datasets", "one"}, "not a positive integer", "^$", ""},
 		{"numeric name", []string{"create", dd, "--name", "42", "--datasets", "1"}, "names must not look like ids", "^$", ""},
 		{"missing flags", []string{"create", dd, "--name", "x"}, "--name and --datasets are required", "^$", ""},
-		{"list", []string{"list", dd}, "", `(?s)ID +NAME +SEES.*1 +analyst +datasets 2 .* -\n2 +admin +all datasets`, ""},
+		{"metrics token", []string{"create", dd, "--name", "prometheus", "--scopes", "metrics"}, "", tokenRE.String(), `for no dataset (scopes: metrics)`},
+		{"unknown scope", []string{"create", dd, "--name", "x", "--datasets", "1", "--scopes", "mcp,root"}, `unknown scope "root"`, "^$", ""},
+		{"list", []string{"list", dd}, "", `(?s)ID +NAME +SCOPES +SEES.*1 +analyst +mcp +datasets 2 .* -\n2 +admin +mcp +all datasets.*\n3 +prometheus +metrics +no dataset`, ""},
 		{"revoke by name", []string{"revoke", dd, "analyst"}, "", "^$", "revoked token analyst"},
 		{"revoke again", []string{"revoke", dd, "analyst"}, "no active token", "^$", ""},
 		{"revoke by id", []string{"revoke", dd, "2"}, "", "^$", "revoked token 2"},
 		{"revoke unknown id", []string{"revoke", dd, "9"}, "no active token", "^$", ""},
+		{"revoke the metrics token", []string{"revoke", dd, "prometheus"}, "", "^$", "revoked token prometheus"},
 		{"unknown subcommand", []string{"rotate"}, `unknown subcommand "rotate"`, "^$", ""},
 	}
 	var secrets []string
@@ -82,8 +85,8 @@ func TestRunTokens(t *testing.T) {
 			t.Errorf("tokens list shows a secret or its hash:\n%s", list)
 		}
 	}
-	if strings.Count(list, "\n") != 3 || strings.Count(list, " - ") != 0 {
-		t.Errorf("after revoking both, list:\n%s", list)
+	if strings.Count(list, "\n") != 4 || strings.Count(list, " - ") != 0 {
+		t.Errorf("after revoking all three, list:\n%s", list)
 	}
 }
 

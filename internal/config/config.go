@@ -43,6 +43,22 @@ type Config struct {
 	// Auth configures who may call the server (SECURITY.md). MCPA_AUTH_*
 	// variables and serve's --auth-* flags override it.
 	Auth Auth `yaml:"auth"`
+	// ShutdownGrace is how long in-flight calls may run after SIGTERM or
+	// SIGINT before they are cancelled (in the database too).
+	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+	// MetricsListen is a separate address serving /metrics without auth
+	// (for a Prometheus on a private network); "" serves /metrics only on
+	// the main address, where it needs a metrics token once auth is on.
+	MetricsListen string `yaml:"metrics_listen"`
+	// QueryLog configures the query log.
+	QueryLog QueryLog `yaml:"query_log"`
+}
+
+// QueryLog configures the query log kept in the catalog store.
+type QueryLog struct {
+	// Retention is how long records are kept; the server prunes older
+	// ones hourly. 0 keeps them forever.
+	Retention time.Duration `yaml:"retention"`
 }
 
 // Auth configures authentication: API tokens need no settings; OAuth 2.1
@@ -56,6 +72,7 @@ type Auth struct {
 	Scopes               []string      `yaml:"scopes"`
 	AllowedOrigins       []string      `yaml:"allowed_origins"`
 	AllowUnauthenticated bool          `yaml:"allow_unauthenticated"`
+	Required             bool          `yaml:"required"`
 	TokenRefresh         time.Duration `yaml:"token_refresh"`
 }
 
@@ -96,12 +113,14 @@ type Limits struct {
 // Default returns the configuration used when nothing is configured.
 func Default() Config {
 	return Config{
-		Listen:      "127.0.0.1:8000",
-		DataDir:     defaultDataDir(),
-		Demo:        true,
-		Log:         Log{Level: "info", Format: "text"},
-		Limits:      DefaultLimits(),
-		CatalogPoll: 2 * time.Second,
+		Listen:        "127.0.0.1:8000",
+		DataDir:       defaultDataDir(),
+		Demo:          true,
+		Log:           Log{Level: "info", Format: "text"},
+		Limits:        DefaultLimits(),
+		CatalogPoll:   2 * time.Second,
+		ShutdownGrace: 25 * time.Second,
+		QueryLog:      QueryLog{Retention: 90 * 24 * time.Hour},
 	}
 }
 
@@ -236,6 +255,9 @@ func envVars() []envVar {
 		{"MCPA_LOG_FORMAT", str(func(c *Config) *string { return &c.Log.Format })},
 		{"MCPA_CATALOG_POLL", duration(func(c *Config) *time.Duration { return &c.CatalogPoll })},
 		{"MCPA_RESULT_CACHE_TTL", duration(func(c *Config) *time.Duration { return &c.ResultCacheTTL })},
+		{"MCPA_SHUTDOWN_GRACE", duration(func(c *Config) *time.Duration { return &c.ShutdownGrace })},
+		{"MCPA_METRICS_LISTEN", str(func(c *Config) *string { return &c.MetricsListen })},
+		{"MCPA_QUERY_LOG_RETENTION", duration(func(c *Config) *time.Duration { return &c.QueryLog.Retention })},
 		{"MCPA_RAW_ROWS", integer(func(c *Config) *int { return &c.Limits.RawRows })},
 		{"MCPA_AGGREGATED_ROWS", integer(func(c *Config) *int { return &c.Limits.AggregatedRows })},
 		{"MCPA_MAX_QUERIES", integer(func(c *Config) *int { return &c.Limits.MaxQueries })},
@@ -303,6 +325,12 @@ func (c Config) Validate() error {
 	}
 	if c.ResultCacheTTL < 0 {
 		bad("result_cache_ttl", "must not be negative")
+	}
+	if c.ShutdownGrace < 0 {
+		bad("shutdown_grace", "must not be negative")
+	}
+	if c.QueryLog.Retention < 0 {
+		bad("query_log.retention", "must not be negative (0 keeps records forever)")
 	}
 	if c.CatalogPoll < 100*time.Millisecond {
 		bad("catalog_poll", "must be at least 100ms")

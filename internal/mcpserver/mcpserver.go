@@ -56,7 +56,7 @@ func New(svc *analysis.Service, opts Options) *mcp.Server {
 		Instructions: instructions,
 		Logger:       log.With("component", "mcp"),
 	})
-	s.AddReceivingMiddleware(h.logCalls, withClient, h.capAnswers)
+	s.AddReceivingMiddleware(h.recoverPanics, withClient, h.capAnswers)
 
 	addTool(s, tool("list_available_datasets", "List datasets",
 		"List the datasets you can query: id, name, description, tables, panelists, date range, weight column and status. Start here."), h.listDatasets)
@@ -108,35 +108,24 @@ func text(md string, isError bool) *mcp.CallToolResult {
 	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: md}}, IsError: isError}
 }
 
-// logCalls logs every tool call with its duration and the client's name,
-// and turns a panic in a handler into an internal error for that call only.
-func (h *handlers) logCalls(next mcp.MethodHandler) mcp.MethodHandler {
+// recoverPanics turns a panic in a tool handler into an internal error
+// for that call only, logged with a reference id the answer gives.
+func (h *handlers) recoverPanics(next mcp.MethodHandler) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (res mcp.Result, err error) {
 		if method != "tools/call" {
 			return next(ctx, method, req)
 		}
-		start := time.Now()
-		name := ""
-		if p, ok := req.GetParams().(*mcp.CallToolParamsRaw); ok {
-			name = p.Name
-		}
-		client := ""
-		if ss, ok := req.GetSession().(*mcp.ServerSession); ok {
-			if ip := ss.InitializeParams(); ip != nil && ip.ClientInfo != nil {
-				client = ip.ClientInfo.Name + "/" + ip.ClientInfo.Version
-			}
-		}
 		defer func() {
 			if p := recover(); p != nil {
+				name := ""
+				if params, ok := req.GetParams().(*mcp.CallToolParamsRaw); ok {
+					name = params.Name
+				}
 				ref := fmt.Sprintf("%08x", time.Now().UnixNano()&0xffffffff)
 				h.log.ErrorContext(ctx, "panic in tool", "tool", name, "ref", ref, "panic", p, "stack", string(debug.Stack()))
+				noteOf(ctx).panicked = true
 				res, err = text("internal error (ref "+ref+"); the operators can find it in the server log", true), nil
 			}
-			isErr := false
-			if r, ok := res.(*mcp.CallToolResult); ok && r != nil {
-				isErr = r.IsError
-			}
-			h.log.InfoContext(ctx, "tool call", "tool", name, "client", client, "ms", time.Since(start).Milliseconds(), "is_error", isErr, "err", err)
 		}()
 		return next(ctx, method, req)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcp-analytics/mcp-analytics/internal/analysis"
+	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
 	"github.com/mcp-analytics/mcp-analytics/internal/render"
 	"github.com/mcp-analytics/mcp-analytics/internal/result"
 )
@@ -27,6 +28,7 @@ type SchemaIn struct {
 }
 
 func (h *handlers) getSchema(ctx context.Context, _ *mcp.CallToolRequest, in SchemaIn) (*mcp.CallToolResult, analysis.Schema, error) {
+	noteOf(ctx).datasetID = in.DatasetID
 	sc, err := h.svc.Schema(ctx, in.DatasetID)
 	if err != nil {
 		return text("**Error**: "+err.Error(), true), analysis.Schema{DatasetID: in.DatasetID, Tables: []analysis.TableInfo{}}, nil
@@ -55,7 +57,16 @@ type Compare struct {
 	Correction string   `json:"correction,omitempty" jsonschema:"multiple-comparison correction of the compare_by tests within a row: none (default) or bonferroni"`
 }
 
-// apply copies the options into a request, checking them.
+// logged adds the options to what the query log records of a call.
+func (c Compare) logged(o catalog.QueryOptions) catalog.QueryOptions {
+	o.Totals, o.CompareBy, o.Correction = orTrue(c.Totals), c.CompareBy, c.Correction
+	if c.Alpha != nil {
+		o.Alpha = *c.Alpha
+	}
+	return o
+}
+
+// apply copies the options into a request.
 func (c Compare) apply(r *analysis.Request) {
 	r.Totals = orTrue(c.Totals)
 	r.CompareBy = c.CompareBy
@@ -73,6 +84,9 @@ func (h *handlers) queryDataset(ctx context.Context, _ *mcp.CallToolRequest, in 
 	}
 	in.Compare.apply(&req)
 	r := h.svc.Query(ctx, req)
+	n := noteOf(ctx)
+	n.options = in.Compare.logged(catalog.QueryOptions{ApplyWeights: orTrue(in.ApplyWeights), MergeNCCS: orTrue(in.MergeNCCS), ShowSQL: in.ShowSQL, StandardErrors: in.StandardErrors})
+	n.results = []result.Result{r}
 	md := render.Single(r, h.render)
 	render.CapStructured(&r, h.render)
 	return text(md, !r.OK), r, nil
@@ -96,6 +110,8 @@ func (h *handlers) getSample(ctx context.Context, _ *mcp.CallToolRequest, in Sam
 		return text(render.Single(r, h.render), true), r, nil
 	}
 	r := h.svc.Sample(ctx, in.DatasetID, in.TableName, limit)
+	n := noteOf(ctx)
+	n.options, n.label, n.results = catalog.QueryOptions{Limit: limit}, in.TableName, []result.Result{r}
 	md := render.Single(r, h.render)
 	render.CapStructured(&r, h.render)
 	return text(md, !r.OK), r, nil
@@ -140,7 +156,11 @@ func (h *handlers) executeMulti(ctx context.Context, _ *mcp.CallToolRequest, in 
 			reqs[i].Query = *q.Query
 		}
 	}
+	n := noteOf(ctx)
+	n.multi = true
+	n.options = in.Compare.logged(catalog.QueryOptions{ApplyWeights: orTrue(in.ApplyWeights), MergeNCCS: orTrue(in.MergeNCCS), ShowSQL: in.ShowSQL, StandardErrors: in.StandardErrors})
 	m, err := h.svc.Multi(ctx, reqs)
+	n.results = m.Results
 	if err != nil {
 		var inputErr *analysis.InputError
 		if !errors.As(err, &inputErr) {
@@ -162,6 +182,7 @@ type ContextIn struct {
 }
 
 func (h *handlers) getContext(ctx context.Context, _ *mcp.CallToolRequest, in ContextIn) (*mcp.CallToolResult, analysis.ContextDoc, error) {
+	noteOf(ctx).datasetID = in.DatasetID
 	doc, err := h.svc.Context(ctx, in.Level, in.DatasetID, in.TableName)
 	if err != nil {
 		return text("**Error**: "+err.Error(), true), analysis.ContextDoc{Level: in.Level}, nil

@@ -94,6 +94,23 @@ type Result struct {
 	Significance *significance.Significance `json:"significance,omitempty" jsonschema:"significance tests between the compare_by groups: letters per row, every pair's z and p, the overall test"`
 	// Notes are further remarks for the analyst (rows capped, low bases...).
 	Notes []string `json:"notes,omitempty" jsonschema:"remarks about this result"`
+	// Trace is what the query log records beyond what the client sees; it
+	// is never sent.
+	Trace Trace `json:"-"`
+}
+
+// Trace describes how a query ran, for the query log and the metrics.
+type Trace struct {
+	// SQL is the SQL that ran (or was about to), after the guard,
+	// weighting and the row cap; "" when planning failed.
+	SQL string
+	// Outcome is one of catalog's Outcome* values; "" is read as ok when
+	// Error is empty and as a caller error otherwise.
+	Outcome string
+	// SQLState is the database's error code, when it gave one.
+	SQLState string
+	// GuardRule is the code of the SQL guard rule that refused the query.
+	GuardRule string
 }
 
 // SetTable copies a table into the result.

@@ -29,6 +29,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcp-analytics/mcp-analytics/internal/auth"
+	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
 )
 
 // Options configure the HTTP server.
@@ -42,9 +43,16 @@ type Options struct {
 	// AllowedOrigins are browser origins (scheme://host[:port]) that may
 	// call /mcp cross-origin.
 	AllowedOrigins []string
-	// Ready reports whether the server can serve queries (for /readyz).
-	Ready  func(ctx context.Context) error
-	Logger *slog.Logger
+	// Ready reports whether the server can serve queries (for /readyz):
+	// the catalog answers. Its error is logged, not shown.
+	Ready func(ctx context.Context) error
+	// Drain tells when the server is shutting down: /readyz answers 503 and
+	// /mcp refuses new requests; nil never drains.
+	Drain *Drain
+	// Metrics serves /metrics; nil serves no metrics. With Auth, it needs
+	// a token with the metrics scope.
+	Metrics http.Handler
+	Logger  *slog.Logger
 }
 
 // Handler returns the HTTP handler serving srv. It installs [CheckArguments]
@@ -81,9 +89,19 @@ func Handler(srv *mcp.Server, opts Options) http.Handler {
 		}
 	}
 	h = checkOrigin(allowed, cop.Handler(h), log)
+	if opts.Drain != nil {
+		h = opts.Drain.wrap(h)
+	}
 
 	mux := http.NewServeMux()
 	mux.Handle("/mcp", h)
+	if opts.Metrics != nil {
+		m := opts.Metrics
+		if opts.Auth != nil {
+			m = opts.Auth.RequireScope(catalog.ScopeMetrics, m)
+		}
+		mux.Handle("GET /metrics", m)
+	}
 	if opts.Auth != nil && opts.Auth.Metadata() != nil {
 		meta := opts.Auth.MetadataHandler()
 		mux.Handle(auth.MetadataPath, meta)
@@ -95,14 +113,23 @@ func Handler(srv *mcp.Server, opts Options) http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		notReady := func(reason string) {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("not ready: " + reason + "\n"))
+		}
+		if opts.Drain != nil && opts.Drain.Draining() {
+			notReady("draining: the server is shutting down")
+			return
+		}
 		if opts.Ready != nil {
 			ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 			defer cancel()
 			if err := opts.Ready(ctx); err != nil {
-				// The reason goes to the log only: this endpoint is public.
+				// The cause (which may name hosts) goes to the log only:
+				// this endpoint is public.
 				log.WarnContext(ctx, "not ready", "err", err)
-				w.WriteHeader(http.StatusServiceUnavailable)
-				_, _ = w.Write([]byte("not ready\n"))
+				notReady("the catalog store cannot be reached")
 				return
 			}
 		}
@@ -147,32 +174,117 @@ func checkOrigin(allowed map[string]bool, next http.Handler, log *slog.Logger) h
 	})
 }
 
-// Serve serves h on ln until ctx ends, then shuts down gracefully.
-func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		// No WriteTimeout: a multi-query call may legitimately stream for
-		// as long as its queries' timeouts allow.
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+// ServeOptions configure [Serve].
+type ServeOptions struct {
+	// Drain is the handler's drain (see [Options.Drain]); nil shuts down
+	// without draining.
+	Drain *Drain
+	// Grace is how long in-flight requests may run once ctx ends before
+	// they are cancelled (and with them their queries, in the database);
+	// 25s when 0.
+	Grace time.Duration
+	// Extra are further listeners served with their handlers (the
+	// separate metrics address), shut down with the main one.
+	Extra  []Listener
+	Logger *slog.Logger
+}
+
+// Listener is a listener and the handler serving it.
+type Listener struct {
+	Listener net.Listener
+	Handler  http.Handler
+}
+
+// Serve serves h on ln until ctx ends, then shuts down gracefully: the
+// drain starts (/readyz answers 503, /mcp refuses new requests with 503),
+// in-flight requests get Grace to finish, then their contexts are
+// cancelled, which cancels their queries in the database; the listeners
+// close once the last request has answered.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, opts ServeOptions) error {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	grace := opts.Grace
+	if grace <= 0 {
+		grace = 25 * time.Second
+	}
+	// Requests run under base, not ctx: they must outlive the signal by
+	// up to the grace period, and end when base is cancelled after it.
+	base, cancelBase := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelBase()
+	newServer := func(h http.Handler) *http.Server {
+		return &http.Server{
+			Handler:           h,
+			BaseContext:       func(net.Listener) context.Context { return base },
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       60 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			MaxHeaderBytes:    64 << 10,
+			// No WriteTimeout: a multi-query call may legitimately stream for
+			// as long as its queries' timeouts allow.
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		}
+	}
+	servers := []*http.Server{newServer(h)}
+	listeners := []net.Listener{ln}
+	for _, x := range opts.Extra {
+		servers = append(servers, newServer(x.Handler))
+		listeners = append(listeners, x.Listener)
+	}
+	errc := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func() { errc <- srv.Serve(listeners[i]) }()
+	}
 	select {
 	case err := <-errc:
+		for _, srv := range servers {
+			srv.Close()
+		}
 		return err
 	case <-ctx.Done():
 	}
+
+	start := time.Now()
+	inFlight := 0
+	if opts.Drain != nil {
+		inFlight = opts.Drain.begin()
+	}
+	log.Info("shutting down: draining", "in_flight", inFlight, "grace", grace)
+	if opts.Drain != nil {
+		select {
+		case <-opts.Drain.idle():
+		case <-time.After(grace):
+			log.Warn("grace period over: cancelling the requests still running", "in_flight", opts.Drain.InFlight())
+			cancelBase()
+			// Cancelled calls answer (and log) quickly: the database is
+			// told to stop their queries.
+			select {
+			case <-opts.Drain.idle():
+			case <-time.After(10 * time.Second):
+				log.Error("calls still running 10 s after they were cancelled", "in_flight", opts.Drain.InFlight())
+			}
+		}
+	}
+	// Shutdown closes the listeners and idle connections and waits for
+	// active requests; after the grace period they have been cancelled and
+	// end quickly. Long-lived streams (a session's GET) end with base.
 	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutCtx); err != nil {
-		return err
+	cancelStreams := time.AfterFunc(time.Second, cancelBase)
+	defer cancelStreams.Stop()
+	var errs []error
+	for _, srv := range servers {
+		if err := srv.Shutdown(shutCtx); err != nil {
+			srv.Close()
+			errs = append(errs, err)
+		}
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	for range servers {
+		if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
 	}
-	return nil
+	log.Info("HTTP server stopped", "took", time.Since(start).Round(time.Millisecond))
+	return errors.Join(errs...)
 }

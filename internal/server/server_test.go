@@ -15,7 +15,7 @@ import (
 
 	"github.com/mcp-analytics/mcp-analytics/internal/apptest"
 	"github.com/mcp-analytics/mcp-analytics/internal/auth"
-	"github.com/mcp-analytics/mcp-analytics/internal/catalog/sqlitestore"
+	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
 	"github.com/mcp-analytics/mcp-analytics/internal/mcpserver"
 	"github.com/mcp-analytics/mcp-analytics/internal/server"
 )
@@ -40,7 +40,7 @@ func newEnv(t *testing.T, stateless bool, tokens map[string]string, opts server.
 			t.Fatal(err)
 		}
 		secret, hash := auth.NewToken()
-		if _, err := f.Store.AddToken(ctx, sqlitestore.Token{Name: name, Hash: hash, AllDatasets: all, Datasets: ids}); err != nil {
+		if _, err := f.Store.AddToken(ctx, catalog.Token{Name: name, Hash: hash, AllDatasets: all, Datasets: ids}); err != nil {
 			t.Fatal(err)
 		}
 		e.tokens[name] = secret

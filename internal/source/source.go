@@ -78,6 +78,9 @@ type QueryError struct {
 	Detail   string
 	Hint     string
 	Position int // 1-based character position in the SQL that ran, 0 when unknown
+	// Code is the SQLSTATE the database reported ("" when it has none),
+	// for the query log; it is not part of the message.
+	Code string
 }
 
 func (e *QueryError) Error() string {

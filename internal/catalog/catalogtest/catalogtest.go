@@ -41,6 +41,9 @@ func Run(t *testing.T, newBackend func(t *testing.T) Backend) {
 		{"Profile", testProfile},
 		{"Descriptions", testDescriptions},
 		{"Import", testImport},
+		{"QueryLog", testQueryLog},
+		{"QueryLogAggregate", testQueryLogAggregate},
+		{"Tokens", testTokens},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, newBackend(t)) })

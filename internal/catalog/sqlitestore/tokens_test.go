@@ -3,110 +3,40 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
 )
 
-func TestStore_Tokens(t *testing.T) {
-	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "catalog.sqlite"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+// oldTokens is the tokens table as "tokens create" made it on first use,
+// before it was a migration and before scopes existed.
+const oldTokens = `
+CREATE TABLE tokens (
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
+	name       TEXT NOT NULL,
+	hash       TEXT NOT NULL UNIQUE,
+	datasets   TEXT NOT NULL,
+	created_at TEXT NOT NULL,
+	revoked_at TEXT
+);
+CREATE UNIQUE INDEX tokens_active_name ON tokens (name) WHERE revoked_at IS NULL;
+INSERT INTO tokens (name, hash, datasets, created_at) VALUES ('analyst', 'h1', '[2,1]', '2025-06-01T10:00:00Z');
+INSERT INTO tokens (name, hash, datasets, created_at, revoked_at) VALUES ('gone', 'h2', '"all"', '2025-06-01T10:00:00Z', '2025-07-01T10:00:00Z');
+`
 
-	if got, err := s.Tokens(ctx); err != nil || len(got) != 0 {
-		t.Fatalf("Tokens on a new catalog = %v, %v; want none", got, err)
-	}
-	a, err := s.AddToken(ctx, Token{Name: "analyst", Hash: "h1", Datasets: []int64{2, 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := s.AddToken(ctx, Token{Name: "admin", Hash: "h2", AllDatasets: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := s.AddToken(ctx, Token{Name: "nothing", Hash: "h3"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.AddToken(ctx, Token{Name: "analyst", Hash: "h4"}); err == nil || err.Error() != `an active token named "analyst" already exists` {
-		t.Errorf("duplicate active name: err = %v", err)
-	}
-	if _, err := s.AddToken(ctx, Token{Name: "other", Hash: "h1"}); err == nil {
-		t.Error("duplicate hash accepted")
-	}
-
-	got, err := s.Tokens(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	type row struct {
-		ID       int64
-		Name     string
-		All      bool
-		Datasets []int64
-		Active   bool
-	}
-	var rows []row
-	for _, tk := range got {
-		if tk.CreatedAt.IsZero() {
-			t.Errorf("token %d: no created_at", tk.ID)
-		}
-		rows = append(rows, row{tk.ID, tk.Name, tk.AllDatasets, tk.Datasets, tk.Active()})
-	}
-	want := []row{
-		{a.ID, "analyst", false, []int64{2, 1}, true},
-		{b.ID, "admin", true, nil, true},
-		{e.ID, "nothing", false, []int64{}, true},
-	}
-	if d := cmp.Diff(want, rows); d != "" {
-		t.Errorf("Tokens (-want +got):\n%s", d)
-	}
-
-	if err := s.RevokeTokenByName(ctx, "analyst"); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.RevokeTokenByName(ctx, "analyst"); !errors.Is(err, ErrTokenNotFound) {
-		t.Errorf("second revoke by name: err = %v, want ErrTokenNotFound", err)
-	}
-	if err := s.RevokeToken(ctx, b.ID); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.RevokeToken(ctx, 999); !errors.Is(err, ErrTokenNotFound) {
-		t.Errorf("revoke unknown id: err = %v, want ErrTokenNotFound", err)
-	}
-	// A revoked name can be used again.
-	if _, err := s.AddToken(ctx, Token{Name: "analyst", Hash: "h5", Datasets: []int64{1}}); err != nil {
-		t.Errorf("reuse of a revoked name: %v", err)
-	}
-	got, _ = s.Tokens(ctx)
-	var active []string
-	for _, tk := range got {
-		if tk.Active() {
-			active = append(active, tk.Name)
-		} else if tk.RevokedAt.Before(tk.CreatedAt) {
-			t.Errorf("token %d revoked before it was created", tk.ID)
-		}
-	}
-	if d := cmp.Diff([]string{"nothing", "analyst"}, active); d != "" {
-		t.Errorf("active tokens (-want +got):\n%s", d)
-	}
-}
-
-// TestStore_MigrateTokens checks the migration on a catalog file written
-// before tokens existed, and that running it twice is harmless.
-func TestStore_MigrateTokens(t *testing.T) {
+// TestOpen_AdoptsOldTokens opens a catalog whose tokens table was made
+// before migration 0004: its tokens keep working, as MCP tokens.
+func TestOpen_AdoptsOldTokens(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.sqlite")
 	old, err := sql.Open("sqlite", "file:"+path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := old.Exec(schema); err != nil {
+	if _, err := old.Exec(schema + oldTokens); err != nil {
 		t.Fatal(err)
 	}
 	old.Close()
@@ -116,16 +46,27 @@ func TestStore_MigrateTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	for range 2 {
-		if err := s.MigrateTokens(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := s.AddToken(ctx, Token{Name: "x", Hash: "h"}); err != nil {
+	got, err := s.Tokens(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := s.Version(ctx)
-	if err != nil || v != 0 {
-		t.Errorf("dataset version after token changes = %d, %v; want 0 (tokens do not touch datasets)", v, err)
+	type row struct {
+		Name     string
+		All      bool
+		Datasets []int64
+		Active   bool
+		MCP      bool
+		Metrics  bool
+	}
+	var rows []row
+	for _, tk := range got {
+		rows = append(rows, row{tk.Name, tk.AllDatasets, tk.Datasets, tk.Active(), tk.HasScope(catalog.ScopeMCP), tk.HasScope(catalog.ScopeMetrics)})
+	}
+	want := []row{{"analyst", false, []int64{2, 1}, true, true, false}, {"gone", true, nil, false, true, false}}
+	if d := cmp.Diff(want, rows); d != "" {
+		t.Errorf("tokens after migration (-want +got):\n%s", d)
+	}
+	if v, err := s.Version(ctx); err != nil || v != 0 {
+		t.Errorf("dataset version after the tokens migration = %d, %v; want 0 (tokens do not touch datasets)", v, err)
 	}
 }

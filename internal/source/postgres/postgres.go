@@ -469,9 +469,9 @@ func (s *Source) classify(ctx context.Context, err error) error {
 		case len(pgErr.Code) >= 2 && (pgErr.Code[:2] == "08" || pgErr.Code[:2] == "53" || pgErr.Code[:3] == "57P"):
 			return &source.UnavailableError{Err: redact(err)}
 		case pgErr.Code == "25006": // read_only_sql_transaction
-			return &source.QueryError{Message: "the dataset is read-only: " + pgErr.Message, Hint: "only SELECT queries are allowed"}
+			return &source.QueryError{Message: "the dataset is read-only: " + pgErr.Message, Hint: "only SELECT queries are allowed", Code: pgErr.Code}
 		}
-		return &source.QueryError{Message: pgErr.Message, Detail: pgErr.Detail, Hint: pgErr.Hint, Position: int(pgErr.Position)}
+		return &source.QueryError{Message: pgErr.Message, Detail: pgErr.Detail, Hint: pgErr.Hint, Position: int(pgErr.Position), Code: pgErr.Code}
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		if errors.Is(ctxErr, context.DeadlineExceeded) {
