@@ -191,3 +191,33 @@ func TestService_ReachWithinGroups(t *testing.T) {
 		}
 	}
 }
+
+// TestService_GroupByAliasInsideSubqueries shows that a GROUP BY naming a
+// select-list alias inside a CTE or sub-query groups by that output column,
+// as at the top level (the databases would take the input column of the same
+// name, users.age_group, and reject the CASE), on both engines.
+func TestService_GroupByAliasInsideSubqueries(t *testing.T) {
+	f := apptest.New(t, apptest.Options{Postgres: true})
+	ctx := context.Background()
+	for _, e := range engines {
+		for _, q := range []string{
+			"WITH t AS (SELECT CASE WHEN age < 30 THEN 'young' ELSE 'older' END AS age_group, user_id, COUNT(*) AS orders_placed FROM orders JOIN users USING (user_id) GROUP BY age_group, user_id) SELECT age_group, AVG(orders_placed) FROM t GROUP BY age_group",
+			"SELECT age_group, SUM(k) FROM (SELECT CASE WHEN age < 30 THEN 'young' ELSE 'older' END AS age_group, COUNT(*) AS k FROM users GROUP BY age_group) s GROUP BY age_group",
+		} {
+			t.Run(e.name, func(t *testing.T) {
+				r := f.Service.Query(ctx, analysis.Request{DatasetID: e.sample, Query: q, ApplyWeights: true, MergeNCCS: true})
+				if !r.OK {
+					t.Fatalf("%s: %s", q, r.Error)
+				}
+				var groups []string
+				for _, row := range r.Rows {
+					groups = append(groups, fmt.Sprint(row[0]))
+				}
+				slices.Sort(groups)
+				if !slices.Equal(groups, []string{"older", "young"}) {
+					t.Errorf("%s: groups %v, want older and young", q, groups)
+				}
+			})
+		}
+	}
+}

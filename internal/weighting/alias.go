@@ -118,3 +118,48 @@ func describeExpr(n *pg.Node) string {
 	}
 	return "the expression"
 }
+
+// nestedShadowed reports whether a SELECT inside stmt (a CTE or a sub-query)
+// has a GROUP BY name that the databases would resolve to an input column
+// although its select list gives the name to another expression.
+func (r *rewriter) nestedShadowed(stmt *pg.Node) bool {
+	found := false
+	r.eachNested(stmt, func(sel *pg.SelectStmt, sc *scope) {
+		found = found || hasBareGroupName(sel) && len(r.shadowedGroups(sel, sc)) > 0
+	})
+	return found
+}
+
+// fixNested points the shadowed GROUP BY names of every SELECT inside stmt at
+// their output columns, as Rewrite does for the top level: the analyst means
+// the output column there too.
+func (r *rewriter) fixNested(stmt *pg.Node) {
+	r.eachNested(stmt, func(sel *pg.SelectStmt, sc *scope) {
+		if hasBareGroupName(sel) {
+			r.groupByOutputs(sel, r.shadowedGroups(sel, sc))
+		}
+	})
+}
+
+// eachNested calls fn for every SELECT below the top level of stmt with its
+// scope (CTE names resolved through every WITH of the statement).
+func (r *rewriter) eachNested(stmt *pg.Node, fn func(*pg.SelectStmt, *scope)) {
+	selects := allSelects(stmt)
+	ctes := map[string]*pg.CommonTableExpr{}
+	for _, sel := range selects {
+		if sel.WithClause != nil {
+			for _, c := range sel.WithClause.Ctes {
+				if cte := c.GetCommonTableExpr(); cte != nil {
+					ctes[strings.ToLower(cte.Ctename)] = cte
+				}
+			}
+		}
+	}
+	top := stmt.GetSelectStmt()
+	for _, sel := range selects {
+		if sel == top || sel.Op != pg.SetOperation_SETOP_NONE {
+			continue
+		}
+		fn(sel, r.scopeWith(sel, ctes))
+	}
+}

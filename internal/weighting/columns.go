@@ -81,6 +81,13 @@ func (r *rewriter) addColumns(p *plan) {
 			case p.events:
 				r.note("weighted_count over event rows is projected event volume: each event carries its panelist's weight")
 			}
+			// Projected event volume is a total of each panelist's event count
+			// (a per panelist at level 1): its standard error is R's svytotal of
+			// that count over the whole design.
+			if pt := p.partialOf(fc); p.twoLevel && pt != nil && r.opts.StandardErrors {
+				aw := binOp("*", colRef(baseAlias, pt.a), r.w())
+				p.add("se_"+name, r.seTotal(p, twin, funcCall("sum", binOp("*", aw, clone(aw)))))
+			}
 			// Standard errors as R's svytotal and svymean of the group indicator.
 			design := p.panelists && fc.AggFilter == nil
 			var s2 *pg.Node // Σw² of the group

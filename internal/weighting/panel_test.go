@@ -19,24 +19,11 @@ import (
 	"github.com/mcp-analytics/mcp-analytics/internal/pgtest"
 )
 
-// panelDir returns the folder of the public reference panel: shared/ beside
-// the checkout (or $MCPA_SHARED_DIR). Without it the test skips loudly, except
-// in CI (MCPA_REQUIRE_POSTGRES=1), where it fails.
+// panelDir returns the folder of the public reference panel, kept in
+// testdata/panel (see its README): a fresh clone runs these tests.
 func panelDir(t testing.TB) string {
 	t.Helper()
-	dir := "../../../shared/testdata/weighting"
-	if shared := os.Getenv("MCPA_SHARED_DIR"); shared != "" {
-		dir = filepath.Join(shared, "testdata", "weighting")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "expected.json")); err != nil {
-		msg := fmt.Sprintf("reference panel not found at %s (shared/ beside the checkout, or set MCPA_SHARED_DIR): %v", dir, err)
-		if pgtest.Required() {
-			t.Fatal(msg)
-		}
-		fmt.Fprintln(os.Stderr, "!!!!!!!! SKIPPING REFERENCE-PANEL TEST: "+msg)
-		t.Skip(msg)
-	}
-	return dir
+	return filepath.Join("testdata", "panel")
 }
 
 func panelRoles() Roles {
@@ -405,4 +392,52 @@ func closeTo(got, want, rel float64) bool {
 		return math.Abs(got) < rel
 	}
 	return math.Abs(got-want) <= rel*math.Abs(want)
+}
+
+// TestRewrite_EventVolumeStandardError checks the standard error of projected
+// event volume (COUNT(*) over an event table, standard_errors on) against R:
+// svytotal of each panelist's event count (testdata/panel/event_volume_se.R),
+// per app and over all apps, on both engines.
+func TestRewrite_EventVolumeStandardError(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(panelDir(t), "event_volume_se.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref struct {
+		ByApp []struct {
+			App   string  `json:"app_name"`
+			Count float64 `json:"weighted_count"`
+			SE    float64 `json:"se_weighted_count"`
+		} `json:"by_app"`
+		All struct {
+			Count float64 `json:"weighted_count"`
+			SE    float64 `json:"se_weighted_count"`
+		} `json:"all"`
+	}
+	if err := json.Unmarshal(b, &ref); err != nil {
+		t.Fatal(err)
+	}
+	for _, eng := range []struct {
+		name string
+		open func(*testing.T) runner
+	}{{"postgres", postgresPanel}, {"duckdb", duckdbPanel}} {
+		t.Run(eng.name, func(t *testing.T) {
+			run := eng.open(t)
+			rows := run(t, rewriteSQL(t, "SELECT app_name, COUNT(*) FROM app_usage GROUP BY app_name"))
+			if len(rows) != len(ref.ByApp) {
+				t.Fatalf("%d apps, want %d", len(rows), len(ref.ByApp))
+			}
+			for _, want := range ref.ByApp {
+				for _, r := range rows {
+					if r["app_name"] == want.App {
+						compare(t, want.App+" weighted_count", r["weighted_count"], want.Count, 1000)
+						compare(t, want.App+" se_weighted_count", r["se_weighted_count"], want.SE, 1000)
+					}
+				}
+			}
+			all := run(t, rewriteSQL(t, "SELECT COUNT(*) FROM app_usage"))
+			compare(t, "all weighted_count", all[0]["weighted_count"], ref.All.Count, 1000)
+			compare(t, "all se_weighted_count", all[0]["se_weighted_count"], ref.All.SE, 1000)
+		})
+	}
 }

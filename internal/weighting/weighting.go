@@ -352,6 +352,7 @@ func (r *rewriter) prepare(tree *pg.ParseResult, merge bool) (*pg.ParseResult, b
 	}
 	sc := r.scope(sel)
 	r.groupByOutputs(sel, r.shadowedGroups(sel, sc))
+	r.fixNested(out.Stmts[0].Stmt)
 	if !merge {
 		r.rawNCCSNote(sel, sc)
 		return out, false
@@ -374,9 +375,13 @@ func (r *rewriter) fixGroupsOnly(tree *pg.ParseResult, reason string) *Result {
 		fixes = r.shadowedGroups(sel, r.scope(sel))
 	}
 	name := r.opts.NameColumns && unnamed(leftmost(sel))
-	if len(fixes) > 0 || name {
+	nested := r.nestedShadowed(tree.Stmts[0].Stmt)
+	if len(fixes) > 0 || name || nested {
 		stmt := clone(tree.Stmts[0].Stmt)
 		r.groupByOutputs(stmt.GetSelectStmt(), fixes)
+		if nested {
+			r.fixNested(stmt)
+		}
 		if name {
 			nameTargets(leftmost(stmt.GetSelectStmt()))
 		}
