@@ -180,7 +180,8 @@ func exerciseTools(t *testing.T, cs *mcp.ClientSession) {
 		if isErr || !strings.Contains(md, "**Rows**: 3") || !strings.Contains(md, "Sample Dataset") {
 			t.Errorf("query_dataset %d:\n%s", id, md)
 		}
-		if sc["ok"] != true || sc["row_count"] != float64(3) || sc["aggregated"] != true {
+		// Three genders and the Total row, marked is_total.
+		if sc["ok"] != true || sc["row_count"] != float64(4) || sc["aggregated"] != true {
 			t.Errorf("query_dataset structured = %v", sc)
 		}
 
