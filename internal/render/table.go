@@ -2,7 +2,6 @@ package render
 
 import (
 	"math"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -16,11 +15,15 @@ const maxPad = 32
 
 // Table renders a Markdown table of rows under cols, in the seed's layout:
 // a header row, a plain separator row (|------|), one line per row, cells
-// padded to the column's width (at most 32 characters). Cells are formatted
-// with [Number] and escaped with the rules of [Cell], except that in a
-// column where some float has a fractional part, integral floats get two
-// decimals as well (100.00 beside 2,499.50). A row shorter than
-// cols is padded with empty cells; values beyond len(cols) are not shown.
+// padded to the column's width (at most 32 characters). Cells are escaped
+// with the rules of [Cell] and formatted by their column (see the package
+// documentation, "Tables and values"): by its Kind and Unit when set
+// (people as whole numbers, percentages with fixed decimals, ₹ amounts,
+// identifiers without separators), dates at midnight as dates, and
+// otherwise with [Number], except that in a column where some float has a
+// fractional part, integral floats get two decimals as well (100.00 beside
+// 2,499.50). A row shorter than cols is padded with empty cells; values
+// beyond len(cols) are not shown.
 //
 // The result is capped at opts.MaxBytes like every answer: when the rows do
 // not fit, the table is cut at a row boundary and followed by a truncation
@@ -155,7 +158,7 @@ func tableParts(cols []result.Column, rows [][]any, opts Options) (head string, 
 		header[i] = Cell(c.Name, opts.MaxCell)
 		width[i] = max(1, min(maxPad, utf8.RuneCountInString(header[i])))
 	}
-	decimals := fractionalColumns(len(cols), rows)
+	formats := columnFormats(cols, rows)
 	cells := make([][]string, 0, len(rows))
 	size := 0 // bytes of the rows so far, without padding
 	for _, row := range rows {
@@ -165,14 +168,7 @@ func tableParts(cols []result.Column, rows [][]any, opts Options) (head string, 
 		line := make([]string, len(cols))
 		for i := range cols {
 			if i < len(row) {
-				v := row[i]
-				if f, ok := v.(float64); ok && decimals[i] && isPlainInteger(f) {
-					if f == 0 {
-						f = 0 // no "-0.00"
-					}
-					v = groupDigits(strconv.FormatFloat(f, 'f', 2, 64))
-				}
-				line[i] = Cell(v, opts.MaxCell)
+				line[i] = Cell(formats[i].format(row[i]), opts.MaxCell)
 			}
 			if w := utf8.RuneCountInString(line[i]); w > width[i] {
 				width[i] = min(maxPad, w)
@@ -199,22 +195,6 @@ func tableParts(cols []result.Column, rows [][]any, opts Options) (head string, 
 		body[r] = b.String()
 	}
 	return head, body, len(rows) - len(cells)
-}
-
-// fractionalColumns reports, per column, whether some float64 in it has a
-// fractional part. In such a column integral floats get two decimals too
-// (100.00 above 2,499.50), while a column of integral floats (counts summed
-// as floats) reads as integers.
-func fractionalColumns(n int, rows [][]any) []bool {
-	frac := make([]bool, n)
-	for _, row := range rows {
-		for i, v := range row[:min(n, len(row))] {
-			if f, ok := v.(float64); ok && !frac[i] && !math.IsInf(f, 0) && f != math.Trunc(f) {
-				frac[i] = true
-			}
-		}
-	}
-	return frac
 }
 
 // isPlainInteger reports whether [Number] prints f like an integer.
