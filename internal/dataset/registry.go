@@ -115,6 +115,7 @@ type info struct {
 	profile      *catalog.Profile
 	descriptions map[string]string
 	codebook     *catalog.Codebook
+	units        map[string]string
 }
 
 // Handle is a dataset ready to be queried. Release it when done so a
@@ -142,8 +143,11 @@ type Handle struct {
 	// variables (labels, user-missing codes, measurement levels); nil for
 	// a dataset that was not imported.
 	Codebook *catalog.Codebook
-	e        *entry
-	once     sync.Once
+	// Units come from the data dictionary too: "table.column" → the unit
+	// of the column's values (₹, INR, min).
+	Units map[string]string
+	e     *entry
+	once  sync.Once
 }
 
 // Release returns the handle.
@@ -425,7 +429,7 @@ func (r *Registry) openEntry(ctx context.Context, id int64, e *entry) (*Handle, 
 		dates = [2]string{p.DateFrom, p.DateTo}
 	}
 	return &Handle{Dataset: e.ds, Limits: e.limits, Source: e.src, Tables: e.tables, Roles: e.roles, DateRange: dates, Panel: e.panel,
-		Profile: e.info.profile, Descriptions: e.info.descriptions, Codebook: e.info.codebook, e: e}, nil
+		Profile: e.info.profile, Descriptions: e.info.descriptions, Codebook: e.info.codebook, Units: e.info.units, e: e}, nil
 }
 
 // refreshPanel computes e's panel constants. e.mu is held.
@@ -461,12 +465,18 @@ func (r *Registry) loadInfo(ctx context.Context, id int64) (info, error) {
 		return inf, err
 	}
 	inf.descriptions = make(map[string]string, len(ds))
+	inf.units = map[string]string{}
 	for _, d := range ds {
 		key := d.Table
 		if d.Column != "" {
 			key += "." + d.Column
 		}
-		inf.descriptions[key] = d.Description
+		if d.Description != "" {
+			inf.descriptions[key] = d.Description
+		}
+		if d.Unit != "" && d.Column != "" {
+			inf.units[key] = d.Unit
+		}
 	}
 	return inf, nil
 }

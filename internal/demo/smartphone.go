@@ -237,7 +237,7 @@ func generateSmartphone(opts Options) Dataset {
 					Column{Name: "device_type", Type: TypeText, Description: "Main device: mobile, tablet or desktop."},
 					Column{Name: "platform", Type: TypeText, Description: "Platform of the main device: android, ios or web."},
 					Column{Name: "subscription_type", Type: TypeText, Description: "Service plan: free, basic or premium."},
-					Column{Name: "total_spend", Type: TypeMoney, Description: "Total of the panelist's orders in rupees (SUM of orders.amount; 0 when none)."},
+					Column{Name: "total_spend", Type: TypeMoney, Unit: "₹", Description: "Total of the panelist's orders in rupees (SUM of orders.amount; 0 when none)."},
 					Column{Name: "spend_quartile", Type: TypeText, Description: "Quartile of total_spend among panelists, Q1 (lowest) to Q4 (highest); equal-sized, ties broken by user_id."},
 					Column{Name: "last_active_date", Type: TypeDate, Description: "Date of the panelist's latest app session (the latest app_usage.event_date)."},
 					Column{Name: "signup_date", Type: TypeDate, Description: "Date the panelist joined the panel."},
@@ -262,7 +262,7 @@ func generateSmartphone(opts Options) Dataset {
 				Columns: []Column{
 					{Name: "order_id", Type: TypeInteger, Description: "Order identifier, in order of date."},
 					{Name: "user_id", Type: TypeInteger, Description: "Panelist who ordered (users.user_id)."},
-					{Name: "amount", Type: TypeAmount, Description: "Order value in rupees."},
+					{Name: "amount", Type: TypeAmount, Unit: "₹", Description: "Order value in rupees."},
 					{Name: "order_date", Type: TypeDate, Description: "Date of the order."},
 					{Name: "category", Type: TypeText, Description: "Product category: Grocery, Fashion, Mobile Recharge, Electronics, Home & Kitchen, Beauty & Personal Care, Food Delivery or Books."},
 				},
