@@ -198,10 +198,7 @@ func datasetsMarkdown(list analysis.DatasetList, opts render.Options) string {
 		{Name: "date range"}, {Name: "weight column"}, {Name: "status"}}
 	rows := make([][]any, len(list.Datasets))
 	for i, d := range list.Datasets {
-		dates := ""
-		if d.DateFrom != "" {
-			dates = d.DateFrom + " to " + d.DateTo
-		}
+		dates := analysis.EventPeriods(d.DateRanges, d.DateFrom, d.DateTo)
 		var nrows any = d.Rows
 		if d.Rows < 0 {
 			nrows = nil
@@ -230,7 +227,7 @@ func schemaMarkdown(sc analysis.Schema, opts render.Options) string {
 		b.WriteString("\n\n")
 	}
 	if sc.DateFrom != "" {
-		fmt.Fprintf(&b, "**Dates**: %s to %s\n\n", sc.DateFrom, sc.DateTo)
+		fmt.Fprintf(&b, "**Dates**: %s to %s (each table's period is under it)\n\n", sc.DateFrom, sc.DateTo)
 	}
 	cols := []result.Column{{Name: "column"}, {Name: "type"}, {Name: "nullable"}, {Name: "role"}, {Name: "description"}}
 	for _, t := range sc.Tables {
@@ -242,6 +239,9 @@ func schemaMarkdown(sc analysis.Schema, opts render.Options) string {
 		if t.Source != "" {
 			fmt.Fprintf(&b, " | **Imported from**: %s", t.Source)
 		}
+		if t.DateFrom != "" {
+			fmt.Fprintf(&b, " | **Dates**: %s to %s", t.DateFrom, t.DateTo)
+		}
 		b.WriteString("\n\n")
 		if t.Source != "" {
 			b.WriteString("_Columns with value labels hold the labels (write `WHERE gender = 'Female'`, not the code); user-missing codes are NULL._\n\n")
@@ -252,11 +252,18 @@ func schemaMarkdown(sc analysis.Schema, opts render.Options) string {
 		}
 		rows := make([][]any, len(t.Columns))
 		for i, c := range t.Columns {
+			desc := c.Description
+			if c.Unit != "" {
+				desc = strings.TrimSpace(desc + " Unit: " + c.Unit + ".")
+			}
+			if c.DateFrom != "" {
+				desc = strings.TrimSpace(desc + " From " + c.DateFrom + " to " + c.DateTo + ".")
+			}
 			if t.Source != "" {
-				rows[i] = []any{c.Name, c.Type, c.Nullable, c.Role, c.Measure, c.Description}
+				rows[i] = []any{c.Name, c.Type, c.Nullable, c.Role, c.Measure, desc}
 				continue
 			}
-			rows[i] = []any{c.Name, c.Type, c.Nullable, c.Role, c.Description}
+			rows[i] = []any{c.Name, c.Type, c.Nullable, c.Role, desc}
 		}
 		b.WriteString(render.Table(tcols, rows, opts))
 		b.WriteString("\n")

@@ -1,6 +1,7 @@
 package sqlguard
 
 import (
+	"slices"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -24,6 +25,9 @@ type Output struct {
 	// SUM(amount)); "" when the value is not in one column's unit (COUNT,
 	// ratios, CASE, arithmetic).
 	Column string
+	// Window reports that Func is a window function (OVER): the rows are
+	// not collapsed.
+	Window bool
 }
 
 // Lineage is what the text says about a query's result columns.
@@ -36,21 +40,32 @@ type Lineage struct {
 	// to them, such as the weighted_avg_spend the rewrite adds for
 	// AVG(spend).
 	Inner map[string]Output
+	// Tables are the tables the query reads (not its CTEs), lower case, in
+	// the order the text names them; Aliases maps their aliases to them.
+	Tables  []string
+	Aliases map[string]string
 }
 
 // Trace parses text and returns its [Lineage]. It does no checks: call it on
 // text that passed [Check]; a text that does not parse gives an error.
+// Parsing costs about 0.1 ms: a caller that has the tree of [Query] calls
+// [TraceTree].
 func Trace(text string) (Lineage, error) {
 	tree, err := pg_query.Parse(text)
 	if err != nil {
 		return Lineage{}, err
 	}
-	l := Lineage{Inner: map[string]Output{}}
-	if len(tree.Stmts) != 1 {
-		return l, nil
+	return TraceTree(tree), nil
+}
+
+// TraceTree returns the [Lineage] of a parsed query without changing it.
+func TraceTree(tree *pg_query.ParseResult) Lineage {
+	l := Lineage{Inner: map[string]Output{}, Aliases: map[string]string{}}
+	if tree == nil || len(tree.Stmts) != 1 {
+		return l
 	}
 	l.Outputs = l.selectOutputs(tree.Stmts[0].GetStmt().GetSelectStmt(), nil)
-	return l, nil
+	return l
 }
 
 // relation is a FROM item in scope: a table (columns nil) or a CTE or
@@ -143,13 +158,19 @@ func (l *Lineage) addFrom(n *pg_query.Node, sc *lineageScope) {
 		rv := n.GetRangeVar()
 		name := strings.ToLower(rv.Relname)
 		rel := relation{}
+		cte := false
 		if rv.Schemaname == "" {
-			if cte, ok := sc.lookupCTE(name); ok {
-				rel = cte
-			}
+			rel, cte = sc.lookupCTE(name)
+		}
+		if !cte && !slices.Contains(l.Tables, name) {
+			l.Tables = append(l.Tables, name)
 		}
 		if rv.Alias != nil {
-			name = strings.ToLower(rv.Alias.Aliasname)
+			alias := strings.ToLower(rv.Alias.Aliasname)
+			if !cte {
+				l.Aliases[alias] = name
+			}
+			name = alias
 		}
 		sc.from[name] = rel
 		if rel.columns != nil {
@@ -250,19 +271,20 @@ func (l *Lineage) trace(n *pg_query.Node, sc *lineageScope) Output {
 		case len(fc.Args) > 0:
 			arg = fc.Args[0]
 		}
+		window := fc.Over != nil
 		switch {
 		case name == "count":
-			return Output{Func: "count"}
+			return Output{Func: "count", Window: window}
 		case unitAggregates[name]:
 			if arg == nil {
-				return Output{Func: name}
+				return Output{Func: name, Window: window}
 			}
 			in := l.trace(arg, sc)
-			return Output{Func: name, Column: in.Column}
+			return Output{Func: name, Column: in.Column, Window: window}
 		case unitScalars[name] && arg != nil:
 			return l.trace(arg, sc)
 		case aggregateFunctions[name] || fc.AggStar:
-			return Output{Func: name}
+			return Output{Func: name, Window: window}
 		}
 	}
 	return Output{}

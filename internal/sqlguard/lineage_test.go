@@ -35,6 +35,8 @@ func TestTrace(t *testing.T) {
 		{"a star leaves the columns to the database", "SELECT *, 1 AS one FROM users", nil, nil},
 		{"arithmetic is no one column's unit", "SELECT SUM(amount) * 100.0 / SUM(SUM(amount)) OVER () AS pct FROM orders GROUP BY category",
 			[]Output{{Name: "pct"}}, nil},
+		{"window functions", "SELECT user_id, SUM(amount) OVER (PARTITION BY user_id) AS running, COUNT(*) OVER () FROM orders",
+			[]Output{{Name: "user_id", Column: "user_id"}, {Name: "running", Func: "sum", Column: "amount", Window: true}, {Func: "count", Window: true}}, nil},
 		{"percentile within group", "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY amount) AS median FROM orders",
 			[]Output{{Name: "median", Func: "percentile_cont", Column: "amount"}}, nil},
 	}
@@ -50,6 +52,7 @@ func TestTrace(t *testing.T) {
 			if tt.inner == nil {
 				tt.inner = map[string]Output{}
 			}
+
 			if diff := cmp.Diff(tt.inner, got.Inner); diff != "" {
 				t.Errorf("Inner (-want +got):\n%s", diff)
 			}
@@ -57,6 +60,19 @@ func TestTrace(t *testing.T) {
 	}
 	if _, err := Trace("SELECT FROM WHERE"); err == nil {
 		t.Error("Trace of text that does not parse gave no error")
+	}
+}
+
+func TestTrace_tables(t *testing.T) {
+	got, err := Trace("WITH t AS (SELECT user_id FROM app_usage) SELECT COUNT(*) FROM t JOIN users u USING (user_id) JOIN Orders ON true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"app_usage", "users", "orders"}, got.Tables); diff != "" {
+		t.Errorf("Tables (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]string{"u": "users"}, got.Aliases); diff != "" {
+		t.Errorf("Aliases (-want +got):\n%s", diff)
 	}
 }
 
