@@ -260,17 +260,18 @@ func partialMonths(h *dataset.Handle, l sqlguard.Lineage, r *result.Result) {
 		}
 		var notes []string
 		if first.Year() == start.Year() && first.Month() == start.Month() && start.Day() > 1 {
-			notes = append(notes, fmt.Sprintf("%s starts on %s", first.Format("2006-01"), from))
+			days := time.Date(start.Year(), start.Month()+1, 0, 0, 0, 0, 0, time.UTC).Day()
+			notes = append(notes, fmt.Sprintf("%s holds data from %s on only (%d of %d days)", first.Format("2006-01"), from, days-start.Day()+1, days))
 		}
 		if last.Year() == end.Year() && last.Month() == end.Month() {
 			days := time.Date(end.Year(), end.Month()+1, 0, 0, 0, 0, 0, time.UTC).Day()
 			if end.Day() < days {
-				notes = append(notes, fmt.Sprintf("%s ends on %s (%d of %d days)", last.Format("2006-01"), to, end.Day(), days))
+				notes = append(notes, fmt.Sprintf("%s holds data up to %s only (%d of %d days)", last.Format("2006-01"), to, end.Day(), days))
 			}
 		}
 		if len(notes) > 0 {
-			r.Notes = append(r.Notes, "Partial month: the data of "+strings.Join(notes, ", and the data of ")+
-				"; its totals are not comparable with whole months: compare daily averages, or leave it out.")
+			r.Notes = append(r.Notes, "Partial month: "+strings.Join(notes, "; ")+
+				". Its totals are not comparable with whole months: compare daily averages, or leave it out.")
 		}
 		return
 	}

@@ -346,7 +346,7 @@ func TestService_PartialMonth(t *testing.T) {
 	ctx := context.Background()
 	end := apptest.Anchor
 	days := time.Date(end.Year(), end.Month()+1, 0, 0, 0, 0, 0, time.UTC).Day()
-	want := fmt.Sprintf("Partial month: the data of %s ends on %s (%d of %d days)", end.Format("2006-01"), end.Format(time.DateOnly), end.Day(), days)
+	want := fmt.Sprintf("Partial month: %s holds data up to %s only (%d of %d days).", end.Format("2006-01"), end.Format(time.DateOnly), end.Day(), days)
 	wholeMonthsOnly := fmt.Sprintf("SELECT date_trunc('month', order_date) AS m, COUNT(*) FROM orders WHERE order_date < DATE '%s' GROUP BY 1 ORDER BY 1",
 		time.Date(end.Year(), end.Month(), 1, 0, 0, 0, 0, time.UTC).Format(time.DateOnly))
 	for _, e := range engines {
