@@ -42,7 +42,7 @@ type QueryIn struct {
 	Query        string `json:"query" jsonschema:"one read-only SELECT statement (PostgreSQL syntax); aggregate with GROUP BY to see more than 5 rows"`
 	ApplyWeights *bool  `json:"apply_weights,omitempty" jsonschema:"add survey-weighted figures to aggregated queries (default true)"`
 	MergeNCCS    *bool  `json:"merge_nccs,omitempty" jsonschema:"report NCCS classes merged: A1 and A as A, C/D/E together (default true)"`
-	ShowSQL      bool   `json:"show_sql,omitempty" jsonschema:"also return the SQL that actually ran, after weighting and row caps (default false)"`
+	ShowSQL      bool   `json:"show_sql,omitempty" jsonschema:"also return the SQL that was sent, after weighting and row caps, also when the query fails (default false)"`
 	// StandardErrors asks for the standard errors of counts, shares and reach.
 	StandardErrors bool `json:"standard_errors,omitempty" jsonschema:"also add standard errors of weighted counts, shares and reach as R's survey package computes them (default false; means always get theirs)"`
 	Compare
@@ -132,7 +132,7 @@ type MultiIn struct {
 	Queries        []MultiQuery `json:"queries,omitempty" jsonschema:"1 to 30 queries, each with dataset_id, query and an optional label; they run in parallel"`
 	ApplyWeights   *bool        `json:"apply_weights,omitempty" jsonschema:"add survey-weighted figures to aggregated queries (default true)"`
 	MergeNCCS      *bool        `json:"merge_nccs,omitempty" jsonschema:"report NCCS classes merged (default true)"`
-	ShowSQL        bool         `json:"show_sql,omitempty" jsonschema:"also return the SQL that actually ran (default false)"`
+	ShowSQL        bool         `json:"show_sql,omitempty" jsonschema:"also return the SQL that was sent, also for queries that fail (default false)"`
 	StandardErrors bool         `json:"standard_errors,omitempty" jsonschema:"also add standard errors of weighted counts, shares and reach (default false; means always get theirs)"`
 	Compare
 }

@@ -90,7 +90,7 @@ type Result struct {
 	OK        bool     `json:"ok" jsonschema:"true when the query ran"`
 	Error     string   `json:"error,omitempty" jsonschema:"what went wrong and how to fix it, when ok is false"`
 	Query     string   `json:"query,omitempty" jsonschema:"the SQL as sent"`
-	SQL       string   `json:"sql,omitempty" jsonschema:"the SQL that actually ran, when show_sql was requested"`
+	SQL       string   `json:"sql,omitempty" jsonschema:"the SQL that was sent (also when it failed), when show_sql was requested"`
 	Columns   []Column `json:"columns" jsonschema:"result columns in order"`
 	Rows      [][]any  `json:"rows" jsonschema:"result rows; each row is an array of values in column order"`
 	RowCount  int      `json:"row_count" jsonschema:"number of rows returned"`
