@@ -73,6 +73,9 @@ func newDisplayer(h *dataset.Handle, l sqlguard.Lineage, added []string) display
 	// A column name gets a unit when every table that has a column of
 	// that name gives it the same one: orders.amount in ₹ beside a
 	// refunds.amount in paise would leave "amount" without.
+	if len(h.Units) == 0 {
+		return d
+	}
 	all, mixed := map[string]string{}, map[string]bool{}
 	for _, t := range h.Tables {
 		for _, c := range t.Columns {
