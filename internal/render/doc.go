@@ -75,6 +75,9 @@
 //     (₹1,774.45, -₹12), a code or Rs. before it with a space (INR 1,234),
 //     any other unit after it (1,234 min); money means have two decimals,
 //     raw amounts are whole when every value in the column is;
+//   - a Total row (is_total) reads "Total" in the column its totals roll
+//     up (the label column every Total row leaves NULL), where the
+//     structured row holds NULL;
 //   - dates and timestamps: a column whose every value is at midnight
 //     (dates, or date_trunc's timestamps on either engine) prints as dates,
 //     2026-03-01; other timestamps as 2026-03-01 14:05:09, with the offset

@@ -27,6 +27,9 @@ type columnFormat struct {
 	// decimals: a plain column where some float has a fractional part
 	// prints integral floats with two decimals too (100.00 beside 2,499.50).
 	decimals bool
+	// label: every value is text (a category, a date): the column names
+	// groups, and a Total row's NULL in it reads "Total".
+	label bool
 }
 
 // columnFormats decides the format of every column from its description
@@ -36,6 +39,7 @@ func columnFormats(cols []result.Column, rows [][]any) []columnFormat {
 	for i, c := range cols {
 		f := columnFormat{kind: c.Kind, unit: strings.TrimSpace(c.Unit), temporal: isTemporalType(c.Type)}
 		f.dateOnly = f.temporal
+		f.label = c.Kind == ""
 		var (
 			fractional, small bool
 			largest           float64
@@ -43,6 +47,9 @@ func columnFormats(cols []result.Column, rows [][]any) []columnFormat {
 		for _, row := range rows {
 			if i >= len(row) || row[i] == nil {
 				continue
+			}
+			if _, text := row[i].(string); !text {
+				f.label = false
 			}
 			if f.temporal {
 				s, ok := row[i].(string)

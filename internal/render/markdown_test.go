@@ -197,6 +197,26 @@ func TestSingle(t *testing.T) {
 			},
 		},
 		{
+			// A crosstab with its Total rows: the NULL of a grouping column
+			// reads "Total" there, a real NULL group stays NULL.
+			name: "formats_totals",
+			in: result.Result{
+				Dataset: "Sample Dataset", OK: true, Aggregated: true, TimeMS: 12,
+				Columns: []result.Column{
+					{Name: "gender", Type: "text"}, {Name: "nccs", Type: "text"},
+					{Name: "weighted_count", Type: "double precision", Kind: result.KindCount},
+					{Name: "weighted_pct", Type: "double precision", Kind: result.KindPercent},
+					{Name: "is_total", Type: "boolean"},
+				},
+				Rows: [][]any{
+					{"Female", "A", 29914553.2, 12.2, false},
+					{"Female", nil, 856057.0, 0.35, false},
+					{nil, "A", 74280004.1, 12.38, true},
+					{nil, nil, 1800000.0, 0.3, true},
+				},
+			},
+		},
+		{
 			// Raw rows: identifiers without separators, amounts with their
 			// unit (whole rupees in one column, paise in another), dates
 			// as dates, timestamps without the T, a plain float as before.

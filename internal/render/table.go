@@ -8,6 +8,9 @@ import (
 	"github.com/mcp-analytics/mcp-analytics/internal/result"
 )
 
+// totalColumn marks the Total rows of a grouped weighted answer.
+const totalColumn = "is_total"
+
 // maxPad is the widest a column is padded to. Columns are padded to their
 // widest cell as in the seed layout, but one long text cell must not add
 // hundreds of spaces to every other row of its column.
@@ -22,8 +25,10 @@ const maxPad = 32
 // identifiers without separators), dates at midnight as dates, and
 // otherwise with [Number], except that in a column where some float has a
 // fractional part, integral floats get two decimals as well (100.00 beside
-// 2,499.50). A row shorter than cols is padded with empty cells; values
-// beyond len(cols) are not shown.
+// 2,499.50). In a row marked is_total, a NULL in a column of labels that
+// every Total row leaves NULL (the column the totals roll up) reads
+// "Total". A row shorter than cols is padded
+// with empty cells; values beyond len(cols) are not shown.
 //
 // The result is capped at opts.MaxBytes like every answer: when the rows do
 // not fit, the table is cut at a row boundary and followed by a truncation
@@ -159,6 +164,7 @@ func tableParts(cols []result.Column, rows [][]any, opts Options) (head string, 
 		width[i] = max(1, min(maxPad, utf8.RuneCountInString(header[i])))
 	}
 	formats := columnFormats(cols, rows)
+	rolled := totalColumns(cols, rows, formats)
 	cells := make([][]string, 0, len(rows))
 	size := 0 // bytes of the rows so far, without padding
 	for _, row := range rows {
@@ -168,7 +174,11 @@ func tableParts(cols []result.Column, rows [][]any, opts Options) (head string, 
 		line := make([]string, len(cols))
 		for i := range cols {
 			if i < len(row) {
-				line[i] = Cell(formats[i].format(row[i]), opts.MaxCell)
+				v := row[i]
+				if v == nil && rolled[i] && isTotal(cols, row) {
+					v = "Total"
+				}
+				line[i] = Cell(formats[i].format(v), opts.MaxCell)
 			}
 			if w := utf8.RuneCountInString(line[i]); w > width[i] {
 				width[i] = min(maxPad, w)
@@ -195,6 +205,45 @@ func tableParts(cols []result.Column, rows [][]any, opts Options) (head string, 
 		body[r] = b.String()
 	}
 	return head, body, len(rows) - len(cells)
+}
+
+// totalColumns reports, per column, whether the Total rows (is_total,
+// the totals of a grouped weighted answer) roll it up: a column of labels
+// that is NULL in every Total row. Its NULL there reads "Total"; a NULL
+// that is a group of its own (the NCCS class of panelists who declined)
+// stays NULL, in a Total row too, since some other Total row has a label
+// in that column.
+func totalColumns(cols []result.Column, rows [][]any, formats []columnFormat) []bool {
+	rolled := make([]bool, len(cols))
+	found := false
+	for i := range cols {
+		rolled[i] = formats[i].label
+	}
+	for _, row := range rows {
+		if !isTotal(cols, row) {
+			continue
+		}
+		found = true
+		for i := range cols {
+			if i < len(row) && row[i] != nil {
+				rolled[i] = false
+			}
+		}
+	}
+	if !found {
+		return make([]bool, len(cols))
+	}
+	return rolled
+}
+
+// isTotal reports whether row is marked as a Total row.
+func isTotal(cols []result.Column, row []any) bool {
+	for i, c := range cols {
+		if c.Name == totalColumn && i < len(row) {
+			return row[i] == true
+		}
+	}
+	return false
 }
 
 // isPlainInteger reports whether [Number] prints f like an integer.
