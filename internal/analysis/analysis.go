@@ -193,7 +193,7 @@ func (s *Service) run(ctx context.Context, req Request) (r result.Result) {
 		if ok {
 			r.Cached, r.CacheAgeS = true, age.Seconds()
 			r.Notes = append(r.Notes, fmt.Sprintf("Cached answer from %s ago (result cache on, kept for %s).", age.Round(time.Second), s.results.ttl))
-			s.finish(ctx, &r, req, plan, t, nil)
+			s.finish(ctx, h, &r, req, plan, t, nil)
 			return r
 		}
 	}
@@ -203,14 +203,19 @@ func (s *Service) run(ctx context.Context, req Request) (r result.Result) {
 	if err == nil && s.results != nil {
 		s.results.put(key, t)
 	}
-	s.finish(ctx, &r, req, plan, t, err)
+	s.finish(ctx, h, &r, req, plan, t, err)
 	return r
 }
 
-// finish puts a query's answer (or its error) into r.
-func (s *Service) finish(ctx context.Context, r *result.Result, req Request, plan QueryPlan, t *result.Table, err error) {
+// finish puts a query's answer (or its error) into r, with the columns
+// described for the answer's number formats (display.go) and unknown
+// names explained (suggest.go).
+func (s *Service) finish(ctx context.Context, h *dataset.Handle, r *result.Result, req Request, plan QueryPlan, t *result.Table, err error) {
 	if err != nil {
 		s.fail(ctx, r, err, req)
+		if msg, ok := explain(h, plan, err); ok {
+			r.Error = msg
+		}
 		return
 	}
 	r.OK = true
@@ -235,6 +240,7 @@ func (s *Service) finish(ctx context.Context, r *result.Result, req Request, pla
 		lowBaseNote(t, r, plan)
 	}
 	r.SetTable(t)
+	display(h, plan, r)
 }
 
 // start opens req's dataset and plans req. On failure r carries the error
@@ -366,7 +372,7 @@ func (s *Service) pipelined(ctx context.Context, reqs []Request, out []result.Re
 		defer cancel()
 		tables, errs := share[0].h.Source.(batchSource).QueryBatch(qctx, sqls, caps)
 		for n, it := range share {
-			s.finish(ctx, &out[it.i], reqs[it.i], it.plan, tables[n], errs[n])
+			s.finish(ctx, it.h, &out[it.i], reqs[it.i], it.plan, tables[n], errs[n])
 		}
 	})
 }
@@ -548,6 +554,9 @@ type QueryPlan struct {
 	// sample size the tests' variances use.
 	Compare *weighting.Compare
 	NDesign int64
+	// Lineage is what the text says each result column is (a count, a
+	// mean of amount), for the answer's number formats (display.go).
+	Lineage sqlguard.Lineage
 }
 
 // Plan guards, classifies, weights and caps req's SQL for the dataset of h.
@@ -591,7 +600,7 @@ func Plan(h *dataset.Handle, req Request) (QueryPlan, error) {
 	}
 	// A GROUP BY on the respondent key, or on any column unique in its table
 	// (order_id), returns one row per panelist or event: raw rows.
-	p := QueryPlan{Aggregated: sqlguard.Classify(q.Tree, append(keys, uniqueColumns(h.Profile)...)) == sqlguard.Aggregated}
+	p := QueryPlan{Aggregated: sqlguard.Classify(q.Tree, append(keys, uniqueColumns(h.Profile)...)) == sqlguard.Aggregated, Lineage: sqlguard.TraceTree(q.Tree)}
 	p.Cap = h.Limits.RawRows
 	if p.Aggregated {
 		p.Cap = h.Limits.AggregatedRows

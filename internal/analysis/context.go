@@ -123,8 +123,8 @@ func (s *Service) datasetsContext(ctx context.Context) string {
 		fmt.Fprintf(&b, "- **%d. %s** — %s\n", d.ID, d.Name, d.Description)
 		fmt.Fprintf(&b, "  tables: %s; panelists: %s; weight: %s; respondent key: %s; NCCS: %s",
 			strings.Join(d.Tables, ", "), render.Number(d.Rows), orNone(d.WeightColumn), orNone(d.RespondentKey), orNone(d.NCCSColumn))
-		if d.DateFrom != "" {
-			fmt.Fprintf(&b, "; dates %s to %s", d.DateFrom, d.DateTo)
+		if dates := EventPeriods(d.DateRanges, d.DateFrom, d.DateTo); dates != "" {
+			fmt.Fprintf(&b, "; dates %s", dates)
 		}
 		if d.Status != "ready" {
 			fmt.Fprintf(&b, "; status: %s", d.Status)
@@ -151,7 +151,11 @@ func (s *Service) schemaContext(ctx context.Context, id int64) (string, error) {
 		fmt.Fprintf(&b, "; respondent key: `%s`; NCCS: `%s`.\n\n", sc.RespondentKey, orNone(sc.NCCSColumn))
 	}
 	for _, t := range sc.Tables {
-		fmt.Fprintf(&b, "## %s (%s, ~%s rows)\n\n", t.Name, t.Grain, render.Number(t.RowEstimate))
+		dates := ""
+		if t.DateFrom != "" {
+			dates = ", " + t.DateFrom + " to " + t.DateTo
+		}
+		fmt.Fprintf(&b, "## %s (%s, ~%s rows%s)\n\n", t.Name, t.Grain, render.Number(t.RowEstimate), dates)
 		if t.Description != "" {
 			b.WriteString(t.Description + "\n\n")
 		}
@@ -168,6 +172,9 @@ func (s *Service) schemaContext(ctx context.Context, id int64) (string, error) {
 			}
 			if c.Description != "" {
 				fmt.Fprintf(&b, " — %s", c.Description)
+			}
+			if c.Unit != "" {
+				fmt.Fprintf(&b, " (unit %s)", c.Unit)
 			}
 			b.WriteString("\n")
 		}

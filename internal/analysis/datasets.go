@@ -28,8 +28,70 @@ type DatasetInfo struct {
 	RespondentKey string   `json:"respondent_key,omitempty" jsonschema:"column identifying a panelist"`
 	NCCSColumn    string   `json:"nccs_column,omitempty" jsonschema:"NCCS (socio-economic class) column"`
 	DateColumns   []string `json:"date_columns,omitempty" jsonschema:"date and timestamp columns as table.column"`
-	Profile       string   `json:"profile" jsonschema:"when and how the dataset was profiled, or not profiled"`
-	Status        string   `json:"status" jsonschema:"ready, or why the dataset cannot be used right now"`
+	// DateRanges are the periods the tables cover: event tables often
+	// differ (a year of orders, three months of app usage).
+	DateRanges []DateRangeInfo `json:"date_ranges,omitempty" jsonschema:"earliest and latest date of each date column"`
+	Profile    string          `json:"profile" jsonschema:"when and how the dataset was profiled, or not profiled"`
+	Status     string          `json:"status" jsonschema:"ready, or why the dataset cannot be used right now"`
+}
+
+// DateRangeInfo is the period one date column covers.
+type DateRangeInfo struct {
+	Table  string `json:"table" jsonschema:"table name"`
+	Column string `json:"column" jsonschema:"date or timestamp column"`
+	Grain  string `json:"grain" jsonschema:"the table's grain: user level, event level or reference"`
+	From   string `json:"from,omitempty" jsonschema:"earliest date (YYYY-MM-DD)"`
+	To     string `json:"to,omitempty" jsonschema:"latest date (YYYY-MM-DD)"`
+}
+
+// dateRanges lists the periods of h's date columns with their tables'
+// grain.
+func dateRanges(h *dataset.Handle) []DateRangeInfo {
+	grain := map[string]string{}
+	for _, t := range h.Tables {
+		grain[t.Name] = h.Roles.Grain(t)
+	}
+	var out []DateRangeInfo
+	for _, r := range h.DateRanges {
+		if r.From == "" {
+			continue
+		}
+		out = append(out, DateRangeInfo{Table: r.Table, Column: r.Column, Grain: grain[r.Table], From: r.From, To: r.To})
+	}
+	return out
+}
+
+// EventPeriods words the periods of a dataset's event tables for a listing,
+// "app_usage 2026-04-01 to 2026-06-30; orders 2025-07-01 to 2026-06-30" (a
+// table with several date columns by the earliest and latest of them), or,
+// when no event table has dates, the dataset's whole range.
+func EventPeriods(ranges []DateRangeInfo, from, to string) string {
+	type span struct{ from, to string }
+	var order []string
+	spans := map[string]span{}
+	for _, r := range ranges {
+		if r.Grain != "event level" {
+			continue
+		}
+		sp, seen := spans[r.Table]
+		if !seen {
+			order = append(order, r.Table)
+			sp = span{r.From, r.To}
+		}
+		sp.from, sp.to = min(sp.from, r.From), max(sp.to, r.To)
+		spans[r.Table] = sp
+	}
+	if len(order) == 0 {
+		if from == "" {
+			return ""
+		}
+		return from + " to " + to
+	}
+	parts := make([]string, len(order))
+	for i, t := range order {
+		parts[i] = t + " " + spans[t].from + " to " + spans[t].to
+	}
+	return strings.Join(parts, "; ")
 }
 
 // profileStatus says when and how a dataset was profiled.
@@ -81,6 +143,7 @@ func (s *Service) Datasets(ctx context.Context) DatasetList {
 			info.RespondentKey = h.Roles.RespondentKey
 			info.NCCSColumn = h.Roles.NCCSColumn
 			info.DateFrom, info.DateTo = h.DateRange[0], h.DateRange[1]
+			info.DateRanges = dateRanges(h)
 		}()
 	}
 	wg.Wait()
@@ -95,10 +158,13 @@ type ColumnInfo struct {
 	Role        string `json:"role,omitempty" jsonschema:"weight, respondent key, NCCS or date"`
 	Description string `json:"description,omitempty" jsonschema:"what the column means"`
 	// The codebook of an imported survey file.
-	Measure string               `json:"measure,omitempty" jsonschema:"measurement level from the survey file's codebook: nominal, ordinal or scale"`
-	Values  []catalog.ValueLabel `json:"value_labels,omitempty" jsonschema:"the survey file's value labels: the column holds the labels, not the codes (filter with WHERE col = 'label')"`
-	Missing []string             `json:"missing_codes,omitempty" jsonschema:"the survey file's user-missing codes, imported as NULL"`
-	Codes   string               `json:"code_column,omitempty" jsonschema:"sibling column holding the original codes"`
+	Measure  string               `json:"measure,omitempty" jsonschema:"measurement level from the survey file's codebook: nominal, ordinal or scale"`
+	Values   []catalog.ValueLabel `json:"value_labels,omitempty" jsonschema:"the survey file's value labels: the column holds the labels, not the codes (filter with WHERE col = 'label')"`
+	Missing  []string             `json:"missing_codes,omitempty" jsonschema:"the survey file's user-missing codes, imported as NULL"`
+	Codes    string               `json:"code_column,omitempty" jsonschema:"sibling column holding the original codes"`
+	Unit     string               `json:"unit,omitempty" jsonschema:"unit of the values, e.g. ₹ (answers show money with it)"`
+	DateFrom string               `json:"date_from,omitempty" jsonschema:"earliest date in a date column"`
+	DateTo   string               `json:"date_to,omitempty" jsonschema:"latest date in a date column"`
 }
 
 // rowEstimate is the database's estimate of a table's rows, or the
@@ -120,6 +186,8 @@ type TableInfo struct {
 	Source      string       `json:"source,omitempty" jsonschema:"the survey file the table was imported from"`
 	Grain       string       `json:"grain" jsonschema:"user level (one row per panelist, carries the weight), event level (many rows per panelist) or reference"`
 	RowEstimate int64        `json:"row_estimate" jsonschema:"estimated rows, -1 when unknown"`
+	DateFrom    string       `json:"date_from,omitempty" jsonschema:"earliest date in the table's date columns"`
+	DateTo      string       `json:"date_to,omitempty" jsonschema:"latest date in the table's date columns"`
 	Columns     []ColumnInfo `json:"columns" jsonschema:"columns in order"`
 }
 
@@ -153,6 +221,7 @@ func (s *Service) Schema(ctx context.Context, id int64) (Schema, error) {
 	}
 	for _, t := range h.Tables {
 		ti := TableInfo{Name: t.Name, Description: h.Descriptions[t.Name], Grain: h.Roles.Grain(t), RowEstimate: rowEstimate(h, t)}
+		ti.DateFrom, ti.DateTo, _ = h.TableDates(t.Name)
 		var tc catalog.TableCodebook
 		if h.Codebook != nil {
 			tc, _ = h.Codebook.Table(t.Name)
@@ -162,7 +231,12 @@ func (s *Service) Schema(ctx context.Context, id int64) (Schema, error) {
 		}
 		for _, c := range t.Columns {
 			ci := ColumnInfo{Name: c.Name, Type: c.Type, Nullable: c.Nullable, Role: h.Roles.ColumnRole(t.Name, c),
-				Description: h.Descriptions[t.Name+"."+c.Name]}
+				Description: h.Descriptions[t.Name+"."+c.Name], Unit: h.Units[t.Name+"."+c.Name]}
+			for _, r := range h.DateRanges {
+				if r.Table == t.Name && r.Column == c.Name {
+					ci.DateFrom, ci.DateTo = r.From, r.To
+				}
+			}
 			if v, ok := tc.Variable(c.Name); ok {
 				ci.Measure, ci.Values, ci.Missing, ci.Codes = v.Measure, v.Values, v.Missing, v.CodeColumn
 				if ci.Description == "" {

@@ -12,9 +12,11 @@ import (
 )
 
 // ParseDictionary reads a data dictionary: CSV with a header naming the
-// columns table, column and description (in any order), or YAML, a list of
-// {table, column, description}. format is "csv" or "yaml"; "" guesses from
-// the content. A row with an empty column describes the table.
+// columns table, column and description (in any order) and, optionally,
+// unit, or YAML, a list of {table, column, description, unit}. format is
+// "csv" or "yaml"; "" guesses from the content. A row with an empty column
+// describes the table; a unit is what the column's values are counted in
+// (₹, INR, min).
 func ParseDictionary(r io.Reader, format string) ([]Description, error) {
 	data, err := io.ReadAll(io.LimitReader(r, 16<<20))
 	if err != nil {
@@ -48,8 +50,32 @@ func ParseDictionary(r io.Reader, format string) ([]Description, error) {
 		}
 		out[i].Table, out[i].Column = strings.TrimSpace(d.Table), strings.TrimSpace(d.Column)
 		out[i].Description = strings.TrimSpace(d.Description)
+		out[i].Unit = strings.TrimSpace(d.Unit)
 	}
 	return out, nil
+}
+
+// KeepUnits fills in, for the entries of a dictionary that give no unit
+// at all, the units stored: a dictionary file written before units existed
+// (or a description changed alone) must not wipe the units set with
+// `datasets describe --unit`. When some entry gives a unit, the file is the
+// whole truth about units and updates is returned as it is.
+func KeepUnits(updates, stored []Description) []Description {
+	for _, d := range updates {
+		if d.Unit != "" {
+			return updates
+		}
+	}
+	units := make(map[[2]string]string, len(stored))
+	for _, d := range stored {
+		units[[2]string{d.Table, d.Column}] = d.Unit
+	}
+	out := make([]Description, len(updates))
+	for i, d := range updates {
+		d.Unit = units[[2]string{d.Table, d.Column}]
+		out[i] = d
+	}
+	return out
 }
 
 func parseCSV(data []byte) ([]Description, error) {
@@ -77,6 +103,10 @@ func parseCSV(data []byte) ([]Description, error) {
 		if err != nil {
 			return nil, fmt.Errorf("dictionary csv: %w", err)
 		}
-		out = append(out, Description{Table: rec[idx["table"]], Column: rec[idx["column"]], Description: rec[idx["description"]]})
+		d := Description{Table: rec[idx["table"]], Column: rec[idx["column"]], Description: rec[idx["description"]]}
+		if i, ok := idx["unit"]; ok {
+			d.Unit = rec[i]
+		}
+		out = append(out, d)
 	}
 }

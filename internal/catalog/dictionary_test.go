@@ -25,6 +25,10 @@ func TestParseDictionary(t *testing.T) {
 		{"csv ragged row", "csv", "table,column,description\nusers,nccs\n", nil, "wrong number of fields"},
 		{"entry without a table", "yaml", "- column: x\n  description: y\n", nil, "table is empty"},
 		{"unknown format", "xml", "<x/>", nil, "csv or yaml"},
+		{"csv with units", "csv", "table,column,description,unit\norders,amount,Order value,₹ \norders,order_id,Order,\n",
+			[]Description{{Table: "orders", Column: "amount", Description: "Order value", Unit: "₹"}, {Table: "orders", Column: "order_id", Description: "Order"}}, ""},
+		{"yaml with units", "", "- {table: orders, column: amount, description: Order value, unit: INR}\n",
+			[]Description{{Table: "orders", Column: "amount", Description: "Order value", Unit: "INR"}}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -39,6 +43,32 @@ func TestParseDictionary(t *testing.T) {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestKeepUnits(t *testing.T) {
+	stored := []Description{
+		{Table: "orders", Column: "amount", Description: "Order value", Unit: "₹"},
+		{Table: "users", Column: "total_spend", Description: "Spend", Unit: "₹"},
+	}
+	tests := []struct {
+		name    string
+		updates []Description
+		want    []Description
+	}{
+		{"a file without units keeps the stored ones",
+			[]Description{{Table: "orders", Column: "amount", Description: "Order value in rupees"}, {Table: "orders", Column: "category", Description: "Category"}},
+			[]Description{{Table: "orders", Column: "amount", Description: "Order value in rupees", Unit: "₹"}, {Table: "orders", Column: "category", Description: "Category"}}},
+		{"a file with units is the whole truth",
+			[]Description{{Table: "orders", Column: "amount", Description: "Order value"}, {Table: "users", Column: "total_spend", Description: "Spend", Unit: "INR"}},
+			[]Description{{Table: "orders", Column: "amount", Description: "Order value"}, {Table: "users", Column: "total_spend", Description: "Spend", Unit: "INR"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, KeepUnits(tt.updates, stored)); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})

@@ -35,8 +35,9 @@ type Store interface {
 	// ErrNotFound when it was never profiled.
 	Profile(ctx context.Context, datasetID int64) (Profile, error)
 	// SetDescriptions stores descriptions of a dataset's tables and
-	// columns, replacing those of the same table and column; an empty
-	// description deletes one.
+	// columns, with their units, replacing those of the same table and
+	// column; an entry whose description and unit are both empty deletes
+	// one.
 	SetDescriptions(ctx context.Context, datasetID int64, ds []Description) error
 	// Descriptions returns a dataset's descriptions by table and column.
 	Descriptions(ctx context.Context, datasetID int64) ([]Description, error)
@@ -57,11 +58,16 @@ type Store interface {
 }
 
 // Description is one entry of a data dictionary: what a column (or, with
-// Column empty, a table) means.
+// Column empty, a table) means, and the unit of the column's values.
 type Description struct {
 	Table       string `json:"table" yaml:"table"`
 	Column      string `json:"column,omitempty" yaml:"column"`
 	Description string `json:"description" yaml:"description"`
+	// Unit is what the column's values are counted in: a currency ("₹",
+	// "INR", "$") or another unit ("min"). Answers show money with it
+	// (₹1,774.45), also in the sums and means made of the column. "" means
+	// none.
+	Unit string `json:"unit,omitempty" yaml:"unit"`
 }
 
 // Profile summarises a dataset's contents for the model: per table its size

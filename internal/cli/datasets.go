@@ -80,7 +80,7 @@ func datasetFlags(fs *flag.FlagSet, d *catalog.Dataset, timeout *time.Duration, 
 	fs.IntVar(&d.Settings.Limits.AggregatedRows, "aggregated-rows", 0, "rows returned by aggregated queries (default: server setting)")
 	fs.DurationVar(timeout, "query-timeout", 0, "per-query timeout (default: server setting)")
 	fs.Var(optionalInt{&d.Settings.Limits.MinCell}, "min-cell", "minimum cell size of disclosure control: rows of an aggregated answer behind fewer distinct panelists lose their figures (default: server setting, 3; 0 switches it off)")
-	fs.StringVar(dictionary, "dictionary", "", "data dictionary to import: CSV (table,column,description) or YAML")
+	fs.StringVar(dictionary, "dictionary", "", "data dictionary to import: CSV (table,column,description[,unit]) or YAML")
 	rp := &d.Settings.Replicas
 	fs.Var((*replicaList)(&rp.DSNs), "replica", "connection string of a read replica (postgres only; repeat for several; stored encrypted); queries go to healthy replicas. With update, the replicas given replace the old ones; --replica '' removes them")
 	fs.StringVar(&rp.Fallback, "replica-fallback", "", `where queries go while no replica is healthy: "primary" (default) or "none" (they fail)`)
@@ -436,20 +436,29 @@ func datasetsProfile(ctx context.Context, env Env, args []string) error {
 	return errors.Join(failed...)
 }
 
-// datasetsDescribe imports a data dictionary or sets one description.
+// datasetsDescribe imports a data dictionary or sets one description or
+// unit.
 func datasetsDescribe(ctx context.Context, env Env, args []string) error {
 	c := newCatalogCommand("datasets describe", env)
-	file := c.fs.String("file", "", "data dictionary: CSV with columns table,column,description, or YAML (a list of {table, column, description})")
-	table := c.fs.String("table", "", "table to describe (with --text)")
-	column := c.fs.String("column", "", "column to describe (with --table and --text; omit to describe the table)")
+	file := c.fs.String("file", "", "data dictionary: CSV with columns table,column,description and optionally unit, or YAML (a list of {table, column, description, unit})")
+	table := c.fs.String("table", "", "table to describe (with --text or --unit)")
+	column := c.fs.String("column", "", "column to describe (with --table; omit to describe the table)")
 	text := c.fs.String("text", "", "the description; empty deletes it")
-	hint := `mcp-analytics datasets describe 3 --file dictionary.csv, or: datasets describe 3 --table users --column nccs --text "Socio-economic class"`
+	unit := c.fs.String("unit", "", `unit of the column's values, e.g. "₹", INR or min: answers show money with its currency; empty removes it`)
+	hint := `mcp-analytics datasets describe 3 --file dictionary.csv, or: datasets describe 3 --table users --column nccs --text "Socio-economic class", or: datasets describe 3 --table orders --column amount --unit ₹`
 	id, err := parseID(c.fs, args, hint)
 	if err != nil {
 		return err
 	}
-	if (*file == "") == (*table == "") {
-		return &UsageError{Message: "give either --file or --table (with --text)", Hint: hint}
+	set := map[string]bool{}
+	c.fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	switch {
+	case (*file == "") == (*table == ""):
+		return &UsageError{Message: "give either --file or --table (with --text or --unit)", Hint: hint}
+	case *table != "" && !set["text"] && !set["unit"]:
+		return &UsageError{Message: "give --text, --unit or both with --table", Hint: hint}
+	case set["unit"] && *column == "":
+		return &UsageError{Message: "a unit belongs to a column: give --column", Hint: hint}
 	}
 	_, store, err := c.open(ctx)
 	if err != nil {
@@ -459,13 +468,39 @@ func datasetsDescribe(ctx context.Context, env Env, args []string) error {
 	if *file != "" {
 		return importDictionary(ctx, store, id, *file)
 	}
-	if err := store.SetDescriptions(ctx, id, []catalog.Description{{Table: *table, Column: *column, Description: strings.TrimSpace(*text)}}); err != nil {
+	// The flag not given keeps what is stored: --unit alone does not
+	// delete the description, --text alone does not drop the unit.
+	d := catalog.Description{Table: *table, Column: *column, Description: strings.TrimSpace(*text), Unit: strings.TrimSpace(*unit)}
+	if !set["text"] || !set["unit"] {
+		stored, err := store.Descriptions(ctx, id)
+		if err != nil {
+			return err
+		}
+		for _, s := range stored {
+			if s.Table != d.Table || s.Column != d.Column {
+				continue
+			}
+			if !set["text"] {
+				d.Description = s.Description
+			}
+			if !set["unit"] {
+				d.Unit = s.Unit
+			}
+		}
+	}
+	if err := store.SetDescriptions(ctx, id, []catalog.Description{d}); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stderr, "described %s of dataset %d\n", strings.TrimSuffix(*table+"."+*column, "."), id)
+	what := strings.TrimSuffix(*table+"."+*column, ".")
+	if d.Unit != "" {
+		what += " (unit " + d.Unit + ")"
+	}
+	fmt.Fprintf(env.Stderr, "described %s of dataset %d\n", what, id)
 	return nil
 }
 
+// importDictionary imports a dictionary file. A file that gives no units
+// keeps the units stored (see [catalog.KeepUnits]).
 func importDictionary(ctx context.Context, store catalog.Store, id int64, path string) error {
 	if path == "" {
 		return nil
@@ -479,7 +514,11 @@ func importDictionary(ctx context.Context, store catalog.Store, id int64, path s
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	return store.SetDescriptions(ctx, id, ds)
+	stored, err := store.Descriptions(ctx, id)
+	if err != nil {
+		return err
+	}
+	return store.SetDescriptions(ctx, id, catalog.KeepUnits(ds, stored))
 }
 
 // parseID parses the flags and the one dataset id argument. With args nil,

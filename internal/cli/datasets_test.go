@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
 	"github.com/mcp-analytics/mcp-analytics/internal/config"
 	"github.com/mcp-analytics/mcp-analytics/internal/demo"
 	"github.com/mcp-analytics/mcp-analytics/internal/pgtest"
@@ -54,6 +57,9 @@ func TestRun_Datasets(t *testing.T) {
 		{"list without replicas", []string{"datasets", "list"}, 0, "Renamed panel", ""},
 		{"describe from a file", []string{"datasets", "describe", "1", "--file", dict}, 0, "", ""},
 		{"describe one column", []string{"datasets", "describe", "1", "--table", "users", "--column", "age", "--text", "Age in years"}, 0, "", "described users.age"},
+		{"describe a unit keeps the description", []string{"datasets", "describe", "1", "--table", "users", "--column", "age", "--unit", "years"}, 0, "", "described users.age (unit years)"},
+		{"describe a unit needs a column", []string{"datasets", "describe", "1", "--table", "users", "--unit", "₹"}, 2, "", "give --column"},
+		{"describe needs a text or a unit", []string{"datasets", "describe", "1", "--table", "users", "--column", "age"}, 2, "", "give --text, --unit or both"},
 		{"describe needs a source", []string{"datasets", "describe", "1"}, 2, "", "either --file or --table"},
 		{"test unknown", []string{"datasets", "test", "9"}, 1, "", "not found"},
 		{"unknown subcommand", []string{"datasets", "frob"}, 2, "", "unknown subcommand"},
@@ -114,5 +120,48 @@ func TestOpenApp_Provision(t *testing.T) {
 	}
 	if _, err := openApp(ctx, cfg, slog.New(slog.DiscardHandler), io.Discard, catalogFlags{provision: yaml}); err == nil || !strings.Contains(err.Error(), "WAREHOUSE_PW") {
 		t.Errorf("provisioning without the variable: err = %v", err)
+	}
+}
+
+// TestRun_DescribeUnits sets units with describe and imports dictionaries
+// with and without units: a flag not given keeps what is stored, and a
+// dictionary that gives no units keeps the stored ones.
+func TestRun_DescribeUnits(t *testing.T) {
+	dir := t.TempDir()
+	withUnits := filepath.Join(dir, "units.csv")
+	os.WriteFile(withUnits, []byte("table,column,description,unit\norders,amount,Order value,₹\nusers,total_spend,Spend,₹\n"), 0o600)
+	without := filepath.Join(dir, "plain.yaml")
+	os.WriteFile(without, []byte("- {table: orders, column: amount, description: Order value in rupees}\n"), 0o600)
+	steps := [][]string{
+		{"datasets", "add", "--name", "Files", "--driver", "duckdb", "--dsn", filepath.Join(dir, "none.duckdb")},
+		{"datasets", "describe", "1", "--file", withUnits},
+		{"datasets", "describe", "1", "--file", without},
+		{"datasets", "describe", "1", "--table", "users", "--column", "total_spend", "--text", "Total spend"},
+		{"datasets", "describe", "1", "--table", "orders", "--column", "amount", "--unit", "INR"},
+		{"datasets", "describe", "1", "--table", "users", "--column", "age", "--unit", "years"},
+		{"datasets", "describe", "1", "--table", "users", "--column", "age", "--unit", ""},
+	}
+	for _, args := range steps {
+		if code, stdout, stderr := run(t, append(args, "--data-dir", dir)...); code != 0 {
+			t.Fatalf("%v: exit %d\n%s%s", args, code, stdout, stderr)
+		}
+	}
+	cfg := config.Default()
+	cfg.DataDir, cfg.Demo = dir, false
+	a, err := openApp(context.Background(), cfg, slog.New(slog.DiscardHandler), io.Discard, catalogFlags{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	got, err := a.store.Descriptions(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []catalog.Description{
+		{Table: "orders", Column: "amount", Description: "Order value in rupees", Unit: "INR"},
+		{Table: "users", Column: "total_spend", Description: "Total spend", Unit: "₹"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("dictionary (-want +got):\n%s", diff)
 	}
 }

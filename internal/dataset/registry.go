@@ -95,6 +95,7 @@ type entry struct {
 	tables []source.Table
 	roles  Roles
 	dates  [2]string
+	ranges []DateRange
 	ready  bool
 	// panel holds the design's constants, computed once per dataset
 	// version (and again after each profile run); nil when the dataset
@@ -115,6 +116,7 @@ type info struct {
 	profile      *catalog.Profile
 	descriptions map[string]string
 	codebook     *catalog.Codebook
+	units        map[string]string
 }
 
 // Handle is a dataset ready to be queried. Release it when done so a
@@ -128,6 +130,10 @@ type Handle struct {
 	// DateRange is the earliest and latest date in the dataset's date
 	// columns ("" when it has none or they could not be read).
 	DateRange [2]string
+	// DateRanges are the earliest and latest date of each date column, in
+	// the order of Roles.DateColumns: event tables often cover different
+	// periods (a year of orders, three months of app usage).
+	DateRanges []DateRange
 	// Panel holds the design's constants of the weights table, computed
 	// once per dataset version (see weighting.Options.Panel); nil when
 	// unknown, and the rewrite then computes them in each query.
@@ -142,8 +148,11 @@ type Handle struct {
 	// variables (labels, user-missing codes, measurement levels); nil for
 	// a dataset that was not imported.
 	Codebook *catalog.Codebook
-	e        *entry
-	once     sync.Once
+	// Units come from the data dictionary too: "table.column" → the unit
+	// of the column's values (₹, INR, min).
+	Units map[string]string
+	e     *entry
+	once  sync.Once
 }
 
 // Release returns the handle.
@@ -424,8 +433,8 @@ func (r *Registry) openEntry(ctx context.Context, id int64, e *entry) (*Handle, 
 	if p := e.info.profile; p != nil && p.DateFrom != "" {
 		dates = [2]string{p.DateFrom, p.DateTo}
 	}
-	return &Handle{Dataset: e.ds, Limits: e.limits, Source: e.src, Tables: e.tables, Roles: e.roles, DateRange: dates, Panel: e.panel,
-		Profile: e.info.profile, Descriptions: e.info.descriptions, Codebook: e.info.codebook, e: e}, nil
+	return &Handle{Dataset: e.ds, Limits: e.limits, Source: e.src, Tables: e.tables, Roles: e.roles, DateRange: dates, DateRanges: e.ranges, Panel: e.panel,
+		Profile: e.info.profile, Descriptions: e.info.descriptions, Codebook: e.info.codebook, Units: e.info.units, e: e}, nil
 }
 
 // refreshPanel computes e's panel constants. e.mu is held.
@@ -461,12 +470,18 @@ func (r *Registry) loadInfo(ctx context.Context, id int64) (info, error) {
 		return inf, err
 	}
 	inf.descriptions = make(map[string]string, len(ds))
+	inf.units = map[string]string{}
 	for _, d := range ds {
 		key := d.Table
 		if d.Column != "" {
 			key += "." + d.Column
 		}
-		inf.descriptions[key] = d.Description
+		if d.Description != "" {
+			inf.descriptions[key] = d.Description
+		}
+		if d.Unit != "" && d.Column != "" {
+			inf.units[key] = d.Unit
+		}
 	}
 	return inf, nil
 }
@@ -486,36 +501,77 @@ func (e *entry) load(ctx context.Context, open Opener) error {
 	}
 	e.tables = tables
 	e.roles = DetectRoles(tables, e.ds.Settings.Roles)
-	e.dates = dateRange(ctx, e.src, e.roles.DateColumns)
+	e.ranges = dateRanges(ctx, e.src, e.roles.DateColumns)
+	e.dates = [2]string{}
+	for _, r := range e.ranges {
+		if r.From != "" && (e.dates[0] == "" || r.From < e.dates[0]) {
+			e.dates[0] = r.From
+		}
+		if r.To > e.dates[1] {
+			e.dates[1] = r.To
+		}
+	}
 	e.ready = true
 	return nil
 }
 
-// dateRange reads the earliest and latest date of the dataset, best effort
-// and bounded in time: a dataset whose dates cannot be read still serves.
-func dateRange(ctx context.Context, src source.Source, columns []string) [2]string {
+// DateRange is the earliest and latest date (2006-01-02) of one date or
+// timestamp column; both are "" when the column is empty.
+type DateRange struct {
+	Table, Column string
+	From, To      string
+}
+
+// dateRanges reads the earliest and latest date of every date column in
+// one query, best effort and bounded in time: a dataset whose dates
+// cannot be read still serves (without ranges).
+func dateRanges(ctx context.Context, src source.Source, columns []string) []DateRange {
 	if len(columns) == 0 {
-		return [2]string{}
+		return nil
 	}
 	parts := make([]string, 0, len(columns))
-	for _, tc := range columns {
+	for i, tc := range columns {
 		table, col, _ := strings.Cut(tc, ".")
-		parts = append(parts, fmt.Sprintf("SELECT CAST(MIN(%s) AS DATE) AS lo, CAST(MAX(%s) AS DATE) AS hi FROM %s",
-			QuoteIdent(col), QuoteIdent(col), QuoteIdent(table)))
+		parts = append(parts, fmt.Sprintf("SELECT %d AS i, CAST(MIN(%s) AS DATE) AS lo, CAST(MAX(%s) AS DATE) AS hi FROM %s",
+			i, QuoteIdent(col), QuoteIdent(col), QuoteIdent(table)))
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	t, err := src.Query(ctx, "SELECT MIN(lo), MAX(hi) FROM ("+strings.Join(parts, " UNION ALL ")+") AS d", 1)
-	if err != nil || len(t.Rows) != 1 {
-		return [2]string{}
+	t, err := src.Query(ctx, strings.Join(parts, " UNION ALL "), len(columns))
+	if err != nil {
+		return nil
 	}
-	var out [2]string
-	for i, v := range t.Rows[0] {
-		if s, ok := v.(string); ok {
-			out[i] = s
+	out := make([]DateRange, len(columns))
+	for i, tc := range columns {
+		out[i].Table, out[i].Column, _ = strings.Cut(tc, ".")
+	}
+	for _, row := range t.Rows {
+		i, ok := row[0].(int64)
+		if !ok || i < 0 || int(i) >= len(out) {
+			continue
 		}
+		out[i].From, _ = row[1].(string)
+		out[i].To, _ = row[2].(string)
 	}
 	return out
+}
+
+// TableDates returns the earliest and latest date of a table's date
+// columns, and whether it has any with dates.
+func (h *Handle) TableDates(table string) (from, to string, ok bool) {
+	for _, r := range h.DateRanges {
+		if r.Table != table || r.From == "" {
+			continue
+		}
+		if from == "" || r.From < from {
+			from = r.From
+		}
+		if r.To > to {
+			to = r.To
+		}
+		ok = true
+	}
+	return from, to, ok
 }
 
 // QuoteIdent quotes a table or column name for SQL.

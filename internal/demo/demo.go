@@ -86,6 +86,9 @@ type Column struct {
 	// Type* constants.
 	Type        string
 	Description string
+	// Unit is the unit of the column's values for the data dictionary: "₹"
+	// for the money columns.
+	Unit string
 	// Nullable reports whether the column may hold NULL; all others are
 	// declared NOT NULL.
 	Nullable bool

@@ -288,11 +288,14 @@ func TestGenerate_Consistency(t *testing.T) {
 	})
 	t.Run("dates fall in the period and in order", func(t *testing.T) {
 		latest := map[int32]time.Time{}
+		// The periods start on the first of the month that holds the day
+		// 89 (364) days back: 2026-04-01 (2025-07-01) for 2026-06-30.
+		usageStart, orderStart := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)
 		for _, e := range usage {
 			id, date := e.int("user_id"), e.date("event_date")
 			u := byID[id]
-			if date.After(fixedAnchor) || date.Before(fixedAnchor.AddDate(0, 0, -89)) || date.Before(u.date("signup_date")) {
-				t.Fatalf("user %d: session on %s outside the 90 days or before signup", id, date.Format(time.DateOnly))
+			if date.After(fixedAnchor) || date.Before(usageStart) || date.Before(u.date("signup_date")) {
+				t.Fatalf("user %d: session on %s outside the period or before signup", id, date.Format(time.DateOnly))
 			}
 			if date.After(latest[id]) {
 				latest[id] = date
@@ -317,10 +320,10 @@ func TestGenerate_Consistency(t *testing.T) {
 		}
 		prev := time.Time{}
 		for _, o := range orders {
+			// Orders come from order histories: also before signup.
 			date := o.date("order_date")
-			if date.After(fixedAnchor) || date.Before(fixedAnchor.AddDate(-1, 0, 0)) ||
-				date.Before(byID[o.int("user_id")].date("signup_date")) {
-				t.Fatalf("order %d on %s outside the year or before signup", o.int("order_id"), date.Format(time.DateOnly))
+			if date.After(fixedAnchor) || date.Before(orderStart) {
+				t.Fatalf("order %d on %s outside the year", o.int("order_id"), date.Format(time.DateOnly))
 			}
 			if date.Before(prev) {
 				t.Fatalf("order %d on %s comes after an order of %s", o.int("order_id"), date.Format(time.DateOnly), prev.Format(time.DateOnly))
@@ -368,7 +371,7 @@ func TestGenerate_Consistency(t *testing.T) {
 		}
 	})
 	t.Run("viewing events are in the period and only plays carry minutes", func(t *testing.T) {
-		start := fixedAnchor.AddDate(0, 0, -89)
+		start := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
 		end := fixedAnchor.AddDate(0, 0, 1)
 		for _, e := range tableRows(t, streaming, "events") {
 			at := e.date("event_time")
@@ -381,6 +384,76 @@ func TestGenerate_Consistency(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestGenerate_MonthlyVolume checks that the event tables behave like a
+// panel's: every whole month carries about the same volume, raw and
+// weighted, so that a month-on-month trend moves by the calendar (28
+// against 31 days, four or five weekends), within ±15 %, never as a
+// collapse; the first month of each period is whole, and only the
+// anchor's own month may be partial. It also checks the weekly rhythm.
+func TestGenerate_MonthlyVolume(t *testing.T) {
+	anchors := []time.Time{
+		fixedAnchor, // a month's last day: every month is whole
+		time.Date(2026, 3, 15, 0, 0, 0, 0, time.UTC), // February in the middle
+		time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC), // a partial month of two days
+	}
+	for _, anchor := range anchors {
+		ds := Generate(Options{Users: 20000, Anchor: anchor})
+		for _, d := range ds {
+			weights := map[int32]float64{}
+			for _, u := range tableRows(t, d, "users") {
+				weights[u.int("user_id")] = u.float("weight")
+			}
+			for _, tb := range d.Tables {
+				if tb.Name == "users" {
+					continue
+				}
+				dateCol := map[string]string{"app_usage": "event_date", "orders": "order_date", "events": "event_time"}[tb.Name]
+				t.Run(fmt.Sprintf("%s %s.%s", anchor.Format(time.DateOnly), d.Name, tb.Name), func(t *testing.T) {
+					rows, weighted := map[string]float64{}, map[string]float64{}
+					var weekday [7]float64
+					first := time.Time{}
+					for _, e := range tableRows(t, d, tb.Name) {
+						at := e.date(dateCol)
+						if first.IsZero() || at.Before(first) {
+							first = at
+						}
+						month := at.Format("2006-01")
+						rows[month]++
+						weighted[month] += weights[e.int("user_id")]
+						weekday[at.Weekday()]++
+					}
+					if first.Day() != 1 {
+						t.Errorf("the period starts on %s, not on the first of a month", first.Format(time.DateOnly))
+					}
+					var months []string
+					for m := range rows {
+						months = append(months, m)
+					}
+					slices.Sort(months)
+					whole := months
+					if anchor.AddDate(0, 0, 1).Day() != 1 { // the anchor's month is partial
+						whole = months[:len(months)-1]
+					}
+					for _, series := range []map[string]float64{rows, weighted} {
+						for i := 1; i < len(whole); i++ {
+							change := series[whole[i]]/series[whole[i-1]] - 1
+							if math.Abs(change) > 0.15 {
+								t.Errorf("%s → %s: %+.1f%% (%v → %v), want within ±15%%", whole[i-1], whole[i], 100*change, series[whole[i-1]], series[whole[i]])
+							}
+						}
+					}
+					// Weekends are busier than weekdays, by a little.
+					weekdays := (weekday[1] + weekday[2] + weekday[3] + weekday[4]) / 4
+					weekend := (weekday[0] + weekday[6]) / 2
+					if ratio := weekend / weekdays; ratio < 1.1 || ratio > 1.45 {
+						t.Errorf("weekend / weekday volume = %.2f, want a weekly rhythm of about 1.2-1.3", ratio)
+					}
+				})
+			}
+		}
+	}
 }
 
 // TestGenerate_Golden pins the generated data: checksums, sizes, the first

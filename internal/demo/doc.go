@@ -21,13 +21,16 @@
 //     its spend_quartile (Q1-Q4, equal-sized), last_active_date and
 //     signup_date.
 //   - app_usage: about 200,000 app sessions (user_id, app_name,
-//     usage_minutes, event_date) over the 90 days up to the anchor date, for
+//     usage_minutes, event_date) over the last three months or so, for
 //     13 apps whose reach differs as in life: WhatsApp and YouTube reach
 //     nearly everyone, Instagram and Snapchat skew young, Facebook older,
-//     Netflix and Amazon affluent, ShareChat small-town.
+//     Netflix and Amazon affluent, ShareChat small-town. Most panelists are
+//     active throughout; a fifth lapse during the period and as many come
+//     back, so about three in four were active in the last 30 days.
 //   - orders: about 50,000 online orders (order_id, user_id, amount,
-//     order_date, category) over the year up to the anchor date; affluent
-//     panelists order more and spend more, and about one in five never orders.
+//     order_date, category) over the last year, from the panelists' order
+//     histories (so also before their signup_date); affluent panelists
+//     order more and spend more, and about one in five never orders.
 //
 // Dataset 2, "Streaming Panel", is a connected-TV panel with a quarter as
 // many panelists: users (the same demographics, with device_type smart_tv,
@@ -47,9 +50,19 @@
 // figures visibly differ. Event tables carry no weight; they are weighted
 // through users on user_id.
 //
+// Event volume behaves like a panel's: flat from day to day but for a
+// weekly rhythm (weekends busier), so a month-on-month trend moves by the
+// calendar (28 against 31 days, four or five weekends), within ±15 % for
+// whole months, never as a collapse. Each event table's period starts on
+// the first of a month (app usage and viewing: the month that holds the
+// day 89 days back; orders: 364 days back), so its first month is whole;
+// it ends on the anchor, so the anchor's own month is partial unless the
+// anchor is a month's last day (answers say so, see package analysis).
+//
 // The data are deterministic: the same [Options] give the same values, byte
 // for byte ([Dataset.Checksum]), drawn from math/rand/v2's PCG generator
-// with one stream per dataset. Dates are relative to [Options].Anchor, the
-// last day of the period, so questions such as "active in the last 30 days"
-// work when the caller passes today's date.
+// with one stream per dataset for the panelists and one per event table.
+// Dates are relative to [Options].Anchor, the last day of the period, so
+// questions such as "active in the last 30 days" work when the caller
+// passes today's date.
 package demo

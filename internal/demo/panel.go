@@ -3,6 +3,7 @@ package demo
 import (
 	"math"
 	"math/rand/v2"
+	"sort"
 	"time"
 )
 
@@ -128,6 +129,12 @@ func (d design) draw(r *rand.Rand) person {
 type margin struct {
 	level func(person) string
 	share func(person) float64
+	// group, when set, is a coarser level whose share (groupShare) the
+	// margin keeps whole: the share of a level that has no panelist is
+	// spread over the present levels of its own group (another NCCS class
+	// of the same town class), so the group's total stays right.
+	group      func(person) string
+	groupShare func(person) float64
 }
 
 // margins are the population margins the weights reproduce: town class ×
@@ -135,8 +142,10 @@ type margin struct {
 func (d design) margins() []margin {
 	return []margin{
 		{
-			level: func(p person) string { return p.townClass + "|" + p.nccs },
-			share: func(p person) float64 { return share(d.towns, p.townClass) * share(d.nccs[p.townClass], p.nccs) },
+			level:      func(p person) string { return p.townClass + "|" + p.nccs },
+			share:      func(p person) float64 { return share(d.towns, p.townClass) * share(d.nccs[p.townClass], p.nccs) },
+			group:      func(p person) string { return p.townClass },
+			groupShare: func(p person) float64 { return share(d.towns, p.townClass) },
 		},
 		{
 			level: func(p person) string { return p.ageGroup },
@@ -189,6 +198,24 @@ func (d design) cellWeights(people []person) []float64 {
 					target[l] = m.share(c.p)
 				}
 				sum[l] += c.weight * c.n
+			}
+			if m.group != nil {
+				// Spread the shares of absent levels within their group.
+				present := map[string]float64{}
+				whole := map[string]float64{}
+				groupOf := map[string]string{}
+				for _, c := range cells {
+					l, g := m.level(c.p), m.group(c.p)
+					if _, ok := groupOf[l]; !ok {
+						groupOf[l] = g
+						present[g] += target[l]
+					}
+					whole[g] = m.groupShare(c.p)
+				}
+				for _, l := range levels {
+					g := groupOf[l]
+					target[l] *= whole[g] / present[g]
+				}
 			}
 			total := 0.0
 			for _, l := range levels {
@@ -280,6 +307,58 @@ func poisson(r *rand.Rand, lambda float64) int {
 		k++
 	}
 }
+
+// A calendar is the days of an event table's period with the relative
+// volume of each day: a weekly rhythm (weekends busier), nothing else, so
+// that every full month carries about the same volume and a month-on-month
+// trend shows the calendar (31 against 28 days, four or five weekends), not
+// an artefact of how the panel was generated.
+type calendar struct {
+	start time.Time
+	cum   []float64 // cum[i] is the weight of days 0..i-1; len = days+1
+}
+
+// newCalendar covers the days from start to end inclusive, each weighted
+// by its weekday (indexed by time.Weekday, Sunday first).
+func newCalendar(start, end time.Time, weekday [7]float64) calendar {
+	c := calendar{start: start, cum: []float64{0}}
+	for d := start; !d.After(end); d = d.AddDate(0, 0, 1) {
+		c.cum = append(c.cum, c.cum[len(c.cum)-1]+weekday[d.Weekday()])
+	}
+	return c
+}
+
+// days is the number of days the calendar covers.
+func (c calendar) days() int { return len(c.cum) - 1 }
+
+// draw returns a day from lo to hi (indexes, inclusive), drawn in
+// proportion to the days' weights.
+func (c calendar) draw(r *rand.Rand, lo, hi int) time.Time {
+	x := c.cum[lo] + r.Float64()*(c.cum[hi+1]-c.cum[lo])
+	i := sort.SearchFloat64s(c.cum[lo+1:hi+2], x)
+	return c.start.AddDate(0, 0, lo+min(i, hi-lo))
+}
+
+// index returns the day index of t, clamped to the calendar.
+func (c calendar) index(t time.Time) int {
+	return min(max(daysBetween(c.start, t), 0), c.days()-1)
+}
+
+// periodStart returns the first day of the month that holds the day n days
+// before anchor: an event table's period starts on the first of a month,
+// so its first month is whole, not a partial month that would read as a
+// jump in a monthly trend.
+func periodStart(anchor time.Time, n int) time.Time {
+	d := day(anchor, n)
+	return time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, time.UTC)
+}
+
+// Weekly rhythms (Sunday first) of the event tables.
+var (
+	usageWeek   = [7]float64{1.15, 0.95, 0.95, 0.96, 0.97, 1.0, 1.12}
+	ordersWeek  = [7]float64{1.22, 0.92, 0.9, 0.93, 0.95, 1.05, 1.2}
+	viewingWeek = [7]float64{1.22, 0.92, 0.92, 0.93, 0.95, 1.08, 1.25}
+)
 
 // day returns the date n days before anchor.
 func day(anchor time.Time, n int) time.Time {

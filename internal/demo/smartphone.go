@@ -8,10 +8,15 @@ import (
 	"time"
 )
 
-// Random streams: each dataset draws from its own PCG stream.
+// Random streams: each dataset draws its panelists from its own PCG
+// stream, and each event table from another, so that a change to how
+// events are drawn leaves the panelists (and their weights) as they are.
 const (
 	streamSmartphone = 1
 	streamStreaming  = 2
+	streamUsage      = 3
+	streamOrders     = 4
+	streamViewing    = 5
 )
 
 // smartphoneDesign is the sampling design of dataset 1: India's smartphone
@@ -166,6 +171,10 @@ func generateSmartphone(opts Options) Dataset {
 	users := make([]smartphoneUser, opts.Users)
 	usage := make([]usageEvent, 0, opts.Users*11) // about 10 sessions and 2.5 orders a panelist
 	orders := make([]order, 0, opts.Users*3)
+	usageDays := newCalendar(periodStart(anchor, 89), anchor, usageWeek)
+	orderDays := newCalendar(periodStart(anchor, 364), anchor, ordersWeek)
+	ru := rand.New(rand.NewPCG(opts.Seed, streamUsage))
+	ro := rand.New(rand.NewPCG(opts.Seed, streamOrders))
 	for i := range users {
 		id := int32(i + 1)
 		u := &users[i]
@@ -181,15 +190,9 @@ func generateSmartphone(opts Options) Dataset {
 
 		// Signed up between 4 months and 4 years ago, more of them recently.
 		u.signup = day(anchor, 120+min(r.IntN(1340), r.IntN(1340)))
-		// Active within the last 90 days; most within the last 30.
-		if r.Float64() < 0.64 {
-			u.lastActive = day(anchor, r.IntN(30))
-		} else {
-			u.lastActive = day(anchor, 30+r.IntN(60))
-		}
 
-		usage = appendUsage(r, usage, id, u, anchor)
-		orders = appendOrders(r, orders, id, u, anchor)
+		usage = appendUsage(ru, usage, id, u, usageDays)
+		orders = appendOrders(ro, orders, id, u, orderDays)
 	}
 	for _, o := range orders {
 		users[o.user-1].spendPaise += o.paise
@@ -227,7 +230,8 @@ func generateSmartphone(opts Options) Dataset {
 		Name: "Sample Dataset",
 		Description: "Synthetic Indian smartphone panel: " + thousands(len(users)) + " panelists aged 15-70 with projection " +
 			"weights (thousands of people, cell-weighted by age group × gender × NCCS × town class), their app usage " +
-			"over the 90 days and their online orders over the year up to " + anchor.Format(time.DateOnly) + ".",
+			"from " + usageDays.start.Format(time.DateOnly) + " and their online orders from " + orderDays.start.Format(time.DateOnly) +
+			" up to " + anchor.Format(time.DateOnly) + " (whole months, but the last may be partial).",
 		Tables: []Table{
 			{
 				Name:        "users",
@@ -237,7 +241,7 @@ func generateSmartphone(opts Options) Dataset {
 					Column{Name: "device_type", Type: TypeText, Description: "Main device: mobile, tablet or desktop."},
 					Column{Name: "platform", Type: TypeText, Description: "Platform of the main device: android, ios or web."},
 					Column{Name: "subscription_type", Type: TypeText, Description: "Service plan: free, basic or premium."},
-					Column{Name: "total_spend", Type: TypeMoney, Description: "Total of the panelist's orders in rupees (SUM of orders.amount; 0 when none)."},
+					Column{Name: "total_spend", Type: TypeMoney, Unit: "₹", Description: "Total of the panelist's orders in rupees (SUM of orders.amount; 0 when none)."},
 					Column{Name: "spend_quartile", Type: TypeText, Description: "Quartile of total_spend among panelists, Q1 (lowest) to Q4 (highest); equal-sized, ties broken by user_id."},
 					Column{Name: "last_active_date", Type: TypeDate, Description: "Date of the panelist's latest app session (the latest app_usage.event_date)."},
 					Column{Name: "signup_date", Type: TypeDate, Description: "Date the panelist joined the panel."},
@@ -246,7 +250,7 @@ func generateSmartphone(opts Options) Dataset {
 			},
 			{
 				Name:        "app_usage",
-				Description: "App sessions over the last 90 days (event level, no weight of its own): one row per session. Weight by joining users on user_id.",
+				Description: "App sessions over the last three months or so, from the first of the month 90 days back (event level, no weight of its own): one row per session. Weight by joining users on user_id.",
 				Columns: []Column{
 					{Name: "user_id", Type: TypeInteger, Description: "Panelist (users.user_id)."},
 					{Name: "app_name", Type: TypeText, Description: "App used: WhatsApp, YouTube, Instagram, Facebook, Truecaller, Paytm, Flipkart, Amazon, Hotstar, ShareChat, Snapchat, Spotify or Netflix."},
@@ -257,12 +261,12 @@ func generateSmartphone(opts Options) Dataset {
 			},
 			{
 				Name:        "orders",
-				Description: "Online orders over the last year (event level, no weight of its own). Weight by joining users on user_id.",
+				Description: "Online orders over the last year, from the first of the month a year back (event level, no weight of its own), from the panelists' order histories, collected when they join: so also before their signup_date. Weight by joining users on user_id.",
 				PrimaryKey:  "order_id",
 				Columns: []Column{
 					{Name: "order_id", Type: TypeInteger, Description: "Order identifier, in order of date."},
 					{Name: "user_id", Type: TypeInteger, Description: "Panelist who ordered (users.user_id)."},
-					{Name: "amount", Type: TypeAmount, Description: "Order value in rupees."},
+					{Name: "amount", Type: TypeAmount, Unit: "₹", Description: "Order value in rupees."},
 					{Name: "order_date", Type: TypeDate, Description: "Date of the order."},
 					{Name: "category", Type: TypeText, Description: "Product category: Grocery, Fashion, Mobile Recharge, Electronics, Home & Kitchen, Beauty & Personal Care, Food Delivery or Books."},
 				},
@@ -331,9 +335,15 @@ func subscription(r *rand.Rand, nccs string) string {
 	})
 }
 
-// appendUsage adds the panelist's app sessions, dated between signup (or 90
-// days ago) and the last active date, which always has a session.
-func appendUsage(r *rand.Rand, usage []usageEvent, id int32, u *smartphoneUser, anchor time.Time) []usageEvent {
+// appendUsage adds the panelist's app sessions over the days of cal and
+// sets the last active date to the latest of them.
+//
+// Most panelists use their apps throughout the period; some lapse (their
+// sessions stop on a day of the period) and as many come back (their
+// sessions start on one), with lapse and return days spread evenly, so that
+// people drift in and out while the day-by-day volume stays flat, following
+// only the weekly rhythm of cal.
+func appendUsage(r *rand.Rand, usage []usageEvent, id int32, u *smartphoneUser, cal calendar) []usageEvent {
 	var mine []app
 	for _, a := range apps {
 		if r.Float64() < appReach(a, u.person) {
@@ -348,39 +358,43 @@ func appendUsage(r *rand.Rand, usage []usageEvent, id int32, u *smartphoneUser, 
 		opts[i] = weighted[app]{a, a.frequency}
 	}
 
-	activity := ageFactor(u.ageGroup, 1.3, 1.15, 0.95, 0.75, 0.55)
-	if daysBetween(u.lastActive, anchor) >= 30 {
-		activity *= 0.6
+	// The days the panelist is active: all, up to a lapse, or from a return.
+	lo, hi := cal.index(u.signup), cal.days()-1
+	switch x := r.Float64(); {
+	case x < 0.2:
+		hi = lo + r.IntN(hi-lo+1)
+	case x < 0.4:
+		lo += r.IntN(hi - lo + 1)
 	}
-	// Every app the panelist uses has at least one session; heavy users
-	// have many more.
-	n := max(len(mine), 1+int(r.ExpFloat64()*8.8*activity))
-	n = min(n, 90)
+	// Sessions in proportion to the active days (about 9 in 90 days for an
+	// average panelist), and at least one for every app the panelist uses.
+	activity := ageFactor(u.ageGroup, 1.3, 1.15, 0.95, 0.75, 0.55)
+	n := int(math.Round((1 + r.ExpFloat64()*8.8*activity) * float64(hi-lo+1) / 90))
+	n = min(max(n, len(mine), 1), 2*(hi-lo+1))
 
-	first := later(day(anchor, 89), u.signup)
-	span := daysBetween(first, u.lastActive) + 1
 	start := len(usage)
 	for k := range n {
 		a := mine[k%len(mine)]
 		if k >= len(mine) {
 			a = pick(r, opts)
 		}
-		date := u.lastActive
-		if k > 0 {
-			date = first.AddDate(0, 0, r.IntN(span))
-		}
 		minutes := int32(math.Round(min(lognormal(r, a.minutes, 0.7), 600)))
-		usage = append(usage, usageEvent{user: id, app: a.name, minutes: max(minutes, 1), date: date})
+		usage = append(usage, usageEvent{user: id, app: a.name, minutes: max(minutes, 1), date: cal.draw(r, lo, hi)})
 	}
 	mineEvents := usage[start:]
 	slices.SortStableFunc(mineEvents, func(a, b usageEvent) int {
 		return a.date.Compare(b.date)
 	})
+	u.lastActive = mineEvents[len(mineEvents)-1].date
 	return usage
 }
 
-// appendOrders adds the panelist's orders over the year up to anchor.
-func appendOrders(r *rand.Rand, orders []order, id int32, u *smartphoneUser, anchor time.Time) []order {
+// appendOrders adds the panelist's orders over the days of cal. Orders come
+// from the panelist's order history, which the panel collects when they
+// join, so a year of orders is there whenever they signed up: the
+// day-by-day volume follows only the weekly rhythm of cal, and a monthly
+// trend does not mistake the panel's recruitment for growth in shopping.
+func appendOrders(r *rand.Rand, orders []order, id int32, u *smartphoneUser, cal calendar) []order {
 	f := nccsFactor(u.nccs)
 	buys := 0.82 * f
 	switch u.townClass {
@@ -392,9 +406,8 @@ func appendOrders(r *rand.Rand, orders []order, id int32, u *smartphoneUser, anc
 	if r.Float64() >= min(buys, 0.97) {
 		return orders
 	}
-	n := 1 + poisson(r, 2.2*f)
-	first := later(day(anchor, 364), u.signup)
-	span := daysBetween(first, anchor) + 1
+	lo, hi := 0, cal.days()-1
+	n := 1 + poisson(r, 2.2*f*float64(hi-lo+1)/365)
 	for k := range n {
 		c := orderCategories[0]
 		x := r.Float64() * 100
@@ -410,7 +423,7 @@ func appendOrders(r *rand.Rand, orders []order, id int32, u *smartphoneUser, anc
 			user:     id,
 			seq:      k,
 			paise:    int64(math.Round(rupees)) * 100, // prices in whole rupees
-			date:     first.AddDate(0, 0, r.IntN(span)),
+			date:     cal.draw(r, lo, hi),
 			category: c.name,
 		})
 	}

@@ -79,6 +79,8 @@ func generateStreaming(opts Options) Dataset {
 	people := make([]person, n)
 	userRows := make([][]any, n)
 	events := make([]viewingEvent, 0, n*11) // about 10 a panelist
+	days := newCalendar(periodStart(anchor, 89), anchor, viewingWeek)
+	rv := rand.New(rand.NewPCG(opts.Seed, streamViewing))
 	for i := range people {
 		id := int32(i + 1)
 		p := d.draw(r)
@@ -88,7 +90,7 @@ func generateStreaming(opts Options) Dataset {
 			id, nil, p.gender, int32(p.age), p.ageGroup, p.nccsValue(), p.city, p.state, p.townClass,
 			device, streamingPlatform(r, device), subscription(r, p.nccs),
 		}
-		events = appendViewing(r, events, id, p, anchor)
+		events = appendViewing(rv, events, id, p, days)
 	}
 	for i, w := range d.cellWeights(people) {
 		userRows[i][1] = w
@@ -106,7 +108,7 @@ func generateStreaming(opts Options) Dataset {
 		Name: "Streaming Panel",
 		Description: "Synthetic Indian connected-TV panel: " + thousands(n) + " viewers aged 15-70 in connected-TV homes with " +
 			"projection weights (thousands of people, cell-weighted by age group × gender × NCCS × town class) and their " +
-			"viewing events over the 90 days up to " + anchor.Format(time.DateOnly) + ".",
+			"viewing events from " + days.start.Format(time.DateOnly) + " up to " + anchor.Format(time.DateOnly) + " (whole months, but the last may be partial).",
 		Tables: []Table{
 			{
 				Name:        "users",
@@ -121,7 +123,7 @@ func generateStreaming(opts Options) Dataset {
 			},
 			{
 				Name:        "events",
-				Description: "Viewing events over the last 90 days (event level, no weight of its own): plays, pauses, searches, purchases. Weight by joining users on user_id.",
+				Description: "Viewing events over the last three months or so, from the first of the month 90 days back (event level, no weight of its own): plays, pauses, searches, purchases. Weight by joining users on user_id.",
 				PrimaryKey:  "event_id",
 				Columns: []Column{
 					{Name: "event_id", Type: TypeInteger, Description: "Event identifier, in order of event_time."},
@@ -154,10 +156,11 @@ func streamingPlatform(r *rand.Rand, device string) string {
 	return pick(r, []weighted[string]{{"tata_play", 45}, {"airtel_xstream", 30}, {"jio_stb", 25}})
 }
 
-// appendViewing adds the panelist's viewing events over the 90 days up to
-// anchor. Each panelist has favourite genres; older viewers lean to news and
-// devotional content, younger ones to movies and cricket.
-func appendViewing(r *rand.Rand, events []viewingEvent, id int32, p person, anchor time.Time) []viewingEvent {
+// appendViewing adds the panelist's viewing events over the days of cal,
+// which follow its weekly rhythm (weekend evenings are busiest). Each
+// panelist has favourite genres; older viewers lean to news and devotional
+// content, younger ones to movies and cricket.
+func appendViewing(r *rand.Rand, events []viewingEvent, id int32, p person, cal calendar) []viewingEvent {
 	old := p.ageGroup == "45-54" || p.ageGroup == "55+"
 	young := p.ageGroup == "15-24"
 	taste := make([]weighted[int], len(genres))
@@ -176,8 +179,9 @@ func appendViewing(r *rand.Rand, events []viewingEvent, id int32, p person, anch
 		taste[i] = weighted[int]{i, w}
 	}
 	activity := ageFactor(p.ageGroup, 1.2, 1.1, 1.0, 0.9, 0.8)
-	n := min(1+int(r.ExpFloat64()*9*activity), 120)
-	first := day(anchor, 89)
+	// About 10 events in 90 days, in proportion to the period's days.
+	n := min(int(math.Round((1+r.ExpFloat64()*9*activity)*float64(cal.days())/90)), 120*cal.days()/90)
+	n = max(n, 1)
 	for range n {
 		g := genres[pick(r, taste)]
 		kind := pick(r, eventTypes)
@@ -189,7 +193,7 @@ func appendViewing(r *rand.Rand, events []viewingEvent, id int32, p person, anch
 			}
 			minutes = max(int32(math.Round(min(m, 240))), 1)
 		}
-		at := first.AddDate(0, 0, r.IntN(90)).
+		at := cal.draw(r, 0, cal.days()-1).
 			Add(time.Duration(pick(r, viewingHours)) * time.Hour).
 			Add(time.Duration(r.IntN(3600)) * time.Second)
 		events = append(events, viewingEvent{user: id, kind: kind, genre: g.name, minutes: minutes, at: at})

@@ -289,3 +289,64 @@ func TestServer_StructuredContentIsCapped(t *testing.T) {
 		t.Errorf("structured content of a multi-query answer is %d KB, want it within the 256 KB cap", len(b)>>10)
 	}
 }
+
+// TestServer_ReadableAnswers goes through a real MCP client: show_sql on a
+// query the database refuses (both tools, Markdown and structured sql), an
+// unknown column explained, money and months as an analyst reads them in
+// the Markdown while structuredContent keeps raw numbers, and each event
+// table's period in the dataset list.
+func TestServer_ReadableAnswers(t *testing.T) {
+	f := apptest.New(t, apptest.Options{Postgres: true})
+	cs := connectHTTP(t, f, false)
+	const failing = "SELECT gender, COUNT(*), CAST(MIN(city) AS INTEGER) AS c FROM users GROUP BY gender"
+	for _, id := range []int64{apptest.DuckSample, apptest.PostgresSample} {
+		md, sc, isErr := call(t, cs, "query_dataset", map[string]any{"dataset_id": id, "query": failing, "show_sql": true})
+		sql, _ := sc["sql"].(string)
+		if !isErr || sc["ok"] != false || !strings.Contains(sql, "LIMIT 1001") || !strings.Contains(md, "**SQL sent**:") || !strings.Contains(md, sql) {
+			t.Errorf("query_dataset %d, failing with show_sql: sql %q, Markdown:\n%s", id, sql, md)
+		}
+		md, sc, _ = call(t, cs, "execute_multi_query", map[string]any{"show_sql": true, "queries": []any{
+			map[string]any{"dataset_id": id, "query": failing, "label": "Fails"},
+			map[string]any{"dataset_id": id, "query": "SELECT gendr, COUNT(*) FROM users GROUP BY 1", "label": "Typo"},
+		}})
+		results, _ := sc["results"].([]any)
+		if len(results) != 2 {
+			t.Fatalf("multi results = %v", sc["results"])
+		}
+		first := results[0].(map[string]any)
+		if s, _ := first["sql"].(string); s == "" || strings.Count(md, "**SQL sent**:") != 2 {
+			t.Errorf("execute_multi_query %d: sql %q, Markdown:\n%s", id, s, md)
+		}
+		if !strings.Contains(md, `column "gendr" does not exist — did you mean gender? users has: user_id,`) {
+			t.Errorf("execute_multi_query %d: the typo is not explained:\n%s", id, md)
+		}
+		if strings.Contains(md, "Include weight columns") {
+			t.Errorf("the footer still asks for weight columns:\n%s", md)
+		}
+
+		md, sc, _ = call(t, cs, "query_dataset", map[string]any{"dataset_id": id,
+			"query": "SELECT date_trunc('month', order_date) AS month, SUM(amount) AS revenue FROM orders GROUP BY 1 ORDER BY 1"})
+		rows, _ := sc["rows"].([]any)
+		if len(rows) == 0 {
+			t.Fatalf("no rows: %v", sc)
+		}
+		row := rows[0].([]any)
+		if _, isNumber := row[1].(float64); !isNumber {
+			t.Errorf("structured revenue = %#v, want a raw number", row[1])
+		}
+		month := fmt.Sprint(row[0])[:10]
+		if !strings.Contains(md, "| "+month+" | ₹") {
+			t.Errorf("query_dataset %d: want the month %s as a date beside a ₹ amount:\n%s", id, month, md)
+		}
+	}
+	md, sc, _ := call(t, cs, "list_available_datasets", map[string]any{})
+	ds, _ := sc["datasets"].([]any)
+	first := ds[0].(map[string]any)
+	if ranges, _ := first["date_ranges"].([]any); len(ranges) < 2 || !strings.Contains(md, "app_usage ") || !strings.Contains(md, "; orders ") {
+		t.Errorf("list_available_datasets lacks the event tables' periods (%v):\n%s", first["date_ranges"], md)
+	}
+	md, _, _ = call(t, cs, "get_dataset_schema", map[string]any{"dataset_id": apptest.DuckSample})
+	if !strings.Contains(md, "## orders\n\n**Grain**: event level | **Rows** (estimate): ") || !strings.Contains(md, "| **Dates**: ") || !strings.Contains(md, "Unit: ₹.") {
+		t.Errorf("get_dataset_schema lacks a table's period or a unit:\n%s", md)
+	}
+}

@@ -42,7 +42,7 @@ type QueryIn struct {
 	Query        string `json:"query" jsonschema:"one read-only SELECT statement (PostgreSQL syntax); aggregate with GROUP BY to see more than 5 rows"`
 	ApplyWeights *bool  `json:"apply_weights,omitempty" jsonschema:"add survey-weighted figures to aggregated queries (default true)"`
 	MergeNCCS    *bool  `json:"merge_nccs,omitempty" jsonschema:"report NCCS classes merged: A1 and A as A, C/D/E together (default true)"`
-	ShowSQL      bool   `json:"show_sql,omitempty" jsonschema:"also return the SQL that actually ran, after weighting and row caps (default false)"`
+	ShowSQL      bool   `json:"show_sql,omitempty" jsonschema:"also return the SQL that was sent, after weighting and row caps, also when the query fails (default false)"`
 	// StandardErrors asks for the standard errors of counts, shares and reach.
 	StandardErrors bool `json:"standard_errors,omitempty" jsonschema:"also add standard errors of weighted counts, shares and reach as R's survey package computes them (default false; means always get theirs)"`
 	Compare
@@ -132,7 +132,7 @@ type MultiIn struct {
 	Queries        []MultiQuery `json:"queries,omitempty" jsonschema:"1 to 30 queries, each with dataset_id, query and an optional label; they run in parallel"`
 	ApplyWeights   *bool        `json:"apply_weights,omitempty" jsonschema:"add survey-weighted figures to aggregated queries (default true)"`
 	MergeNCCS      *bool        `json:"merge_nccs,omitempty" jsonschema:"report NCCS classes merged (default true)"`
-	ShowSQL        bool         `json:"show_sql,omitempty" jsonschema:"also return the SQL that actually ran (default false)"`
+	ShowSQL        bool         `json:"show_sql,omitempty" jsonschema:"also return the SQL that was sent, also for queries that fail (default false)"`
 	StandardErrors bool         `json:"standard_errors,omitempty" jsonschema:"also add standard errors of weighted counts, shares and reach (default false; means always get theirs)"`
 	Compare
 }
@@ -198,10 +198,7 @@ func datasetsMarkdown(list analysis.DatasetList, opts render.Options) string {
 		{Name: "date range"}, {Name: "weight column"}, {Name: "status"}}
 	rows := make([][]any, len(list.Datasets))
 	for i, d := range list.Datasets {
-		dates := ""
-		if d.DateFrom != "" {
-			dates = d.DateFrom + " to " + d.DateTo
-		}
+		dates := analysis.EventPeriods(d.DateRanges, d.DateFrom, d.DateTo)
 		var nrows any = d.Rows
 		if d.Rows < 0 {
 			nrows = nil
@@ -230,7 +227,7 @@ func schemaMarkdown(sc analysis.Schema, opts render.Options) string {
 		b.WriteString("\n\n")
 	}
 	if sc.DateFrom != "" {
-		fmt.Fprintf(&b, "**Dates**: %s to %s\n\n", sc.DateFrom, sc.DateTo)
+		fmt.Fprintf(&b, "**Dates**: %s to %s (each table's period is under it)\n\n", sc.DateFrom, sc.DateTo)
 	}
 	cols := []result.Column{{Name: "column"}, {Name: "type"}, {Name: "nullable"}, {Name: "role"}, {Name: "description"}}
 	for _, t := range sc.Tables {
@@ -242,6 +239,9 @@ func schemaMarkdown(sc analysis.Schema, opts render.Options) string {
 		if t.Source != "" {
 			fmt.Fprintf(&b, " | **Imported from**: %s", t.Source)
 		}
+		if t.DateFrom != "" {
+			fmt.Fprintf(&b, " | **Dates**: %s to %s", t.DateFrom, t.DateTo)
+		}
 		b.WriteString("\n\n")
 		if t.Source != "" {
 			b.WriteString("_Columns with value labels hold the labels (write `WHERE gender = 'Female'`, not the code); user-missing codes are NULL._\n\n")
@@ -252,11 +252,18 @@ func schemaMarkdown(sc analysis.Schema, opts render.Options) string {
 		}
 		rows := make([][]any, len(t.Columns))
 		for i, c := range t.Columns {
+			desc := c.Description
+			if c.Unit != "" {
+				desc = strings.TrimSpace(desc + " Unit: " + c.Unit + ".")
+			}
+			if c.DateFrom != "" {
+				desc = strings.TrimSpace(desc + " From " + c.DateFrom + " to " + c.DateTo + ".")
+			}
 			if t.Source != "" {
-				rows[i] = []any{c.Name, c.Type, c.Nullable, c.Role, c.Measure, c.Description}
+				rows[i] = []any{c.Name, c.Type, c.Nullable, c.Role, c.Measure, desc}
 				continue
 			}
-			rows[i] = []any{c.Name, c.Type, c.Nullable, c.Role, c.Description}
+			rows[i] = []any{c.Name, c.Type, c.Nullable, c.Role, desc}
 		}
 		b.WriteString(render.Table(tcols, rows, opts))
 		b.WriteString("\n")

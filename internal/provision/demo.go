@@ -24,12 +24,19 @@ import (
 // Store is the part of a catalog store provisioning writes to.
 type Store interface {
 	Add(ctx context.Context, d catalog.Dataset) (catalog.Dataset, error)
+	List(ctx context.Context) ([]catalog.Dataset, error)
 	Meta(ctx context.Context, key string) (string, error)
 	SetMeta(ctx context.Context, key, value string) error
 	SetDescriptions(ctx context.Context, datasetID int64, ds []catalog.Description) error
+	Descriptions(ctx context.Context, datasetID int64) ([]catalog.Description, error)
 }
 
-const demoMetaKey = "demo_generated"
+const (
+	demoMetaKey = "demo_generated"
+	// demoUnitsKey marks a catalog whose demo datasets have the units of
+	// their money columns in the dictionary (added after the demo was).
+	demoUnitsKey = "demo_units"
+)
 
 // DemoSettings are the catalog settings of a demo dataset: its weights are
 // in thousands of people.
@@ -38,10 +45,17 @@ var DemoSettings = catalog.Settings{Roles: catalog.Roles{WeightScale: 1000}}
 // EnsureDemo generates the demo datasets into DuckDB files under
 // dataDir/demo and registers them, once: a catalog that already had them
 // (even if an operator removed them since) is left alone.
+//
+// A catalog whose demo datasets were registered before dictionaries had
+// units gets the units of the demo's money columns once, so its answers
+// show ₹ too; descriptions and units an operator set are kept.
 func EnsureDemo(ctx context.Context, store Store, dataDir string, progress io.Writer) error {
 	done, err := store.Meta(ctx, demoMetaKey)
-	if err != nil || done != "" {
+	if err != nil {
 		return err
+	}
+	if done != "" {
+		return addDemoUnits(ctx, store, filepath.Join(dataDir, "demo"))
 	}
 	start := time.Now()
 	fmt.Fprintln(progress, "generating the demo datasets (first start only)...")
@@ -49,7 +63,56 @@ func EnsureDemo(ctx context.Context, store Store, dataDir string, progress io.Wr
 		return err
 	}
 	fmt.Fprintf(progress, "demo datasets ready in %s\n", time.Since(start).Round(time.Millisecond))
+	if err := store.SetMeta(ctx, demoUnitsKey, "1"); err != nil {
+		return err
+	}
 	return store.SetMeta(ctx, demoMetaKey, time.Now().UTC().Format(time.RFC3339))
+}
+
+// addDemoUnits gives the demo datasets registered in dir, once, the units
+// of the demo dictionary that their columns lack.
+func addDemoUnits(ctx context.Context, store Store, dir string) error {
+	if done, err := store.Meta(ctx, demoUnitsKey); err != nil || done != "" {
+		return err
+	}
+	list, err := store.List(ctx)
+	if err != nil {
+		return err
+	}
+	// The dictionaries do not depend on the generated values: a one-user
+	// panel gives the same tables and columns.
+	for _, ds := range demo.Generate(demo.Options{Users: 1}) {
+		path := filepath.Join(dir, slug(ds.Name)+".duckdb")
+		for _, d := range list {
+			if d.Driver != catalog.DriverDuckDB || d.DSN != path {
+				continue
+			}
+			stored, err := store.Descriptions(ctx, d.ID)
+			if err != nil {
+				return err
+			}
+			have := map[[2]string]catalog.Description{}
+			for _, s := range stored {
+				have[[2]string{s.Table, s.Column}] = s
+			}
+			var add []catalog.Description
+			for _, e := range Dictionary(ds) {
+				s, ok := have[[2]string{e.Table, e.Column}]
+				switch {
+				case e.Unit == "" || ok && s.Unit != "":
+				case ok:
+					s.Unit = e.Unit
+					add = append(add, s)
+				default:
+					add = append(add, e)
+				}
+			}
+			if err := store.SetDescriptions(ctx, d.ID, add); err != nil {
+				return fmt.Errorf("add units to demo dataset %d: %w", d.ID, err)
+			}
+		}
+	}
+	return store.SetMeta(ctx, demoUnitsKey, "1")
 }
 
 // DemoDuckDB writes the demo datasets into DuckDB files in dir (replacing
@@ -110,7 +173,7 @@ func DemoPostgres(ctx context.Context, store Store, dsn string, opts demo.Option
 }
 
 // Dictionary is the data dictionary of a demo dataset: its table and
-// column descriptions.
+// column descriptions, and the units of its money columns (₹).
 func Dictionary(ds demo.Dataset) []catalog.Description {
 	var out []catalog.Description
 	for _, t := range ds.Tables {
@@ -118,8 +181,8 @@ func Dictionary(ds demo.Dataset) []catalog.Description {
 			out = append(out, catalog.Description{Table: t.Name, Description: t.Description})
 		}
 		for _, c := range t.Columns {
-			if c.Description != "" {
-				out = append(out, catalog.Description{Table: t.Name, Column: c.Name, Description: c.Description})
+			if c.Description != "" || c.Unit != "" {
+				out = append(out, catalog.Description{Table: t.Name, Column: c.Name, Description: c.Description, Unit: c.Unit})
 			}
 		}
 	}

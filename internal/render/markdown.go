@@ -120,16 +120,29 @@ func multiHead(m result.Multi) string {
 	return b.String()
 }
 
-// tips ends a multi-query answer. The raw row cap comes from the first raw
-// result that states it, the aggregated cap likewise; the seed's "(no row
-// limit)" stays when no aggregated result states its cap.
 // defaultAggregatedLimit is SPEC §3's cap on aggregated rows, used in the
 // tips when no result of the call states its own.
 const defaultAggregatedLimit = 1000
 
+// tips ends a multi-query answer with advice that is true of this call.
+// The raw row cap comes from the first raw result that states it, the
+// aggregated cap likewise (else SPEC §3's 5 and 1,000 rows). Weighting is
+// automatic, so the tips never ask for weight columns: they say which
+// columns carry the weighted figures when some result was weighted, point
+// to the notes when an aggregated result was not, and say how to retry
+// when some query failed.
 func tips(results []result.Result) string {
 	raw, agg := 0, 0
+	var weighted, unweighted, failed bool
 	for _, r := range results {
+		switch {
+		case !r.OK:
+			failed = true
+		case r.Weighting.Applied:
+			weighted = true
+		case r.Aggregated && r.Weighting.ReasonIfNot != "":
+			unweighted = true
+		}
 		switch {
 		case r.RowLimit <= 0:
 		case r.Aggregated && agg == 0:
@@ -141,16 +154,23 @@ func tips(results []result.Result) string {
 	if raw == 0 {
 		raw = defaultRawLimit
 	}
-	// The same words whatever this call held: aggregated queries have a
-	// cap too (1,000 rows unless the dataset says otherwise).
 	if agg == 0 {
 		agg = defaultAggregatedLimit
 	}
-	aggText := "up to " + rowsText(agg)
-	return "**Tips**:\n" +
-		"- Raw queries are limited to " + rowsText(raw) + "\n" +
-		"- Use GROUP BY for aggregated data (" + aggText + ")\n" +
-		"- Include weight columns for accurate population estimates\n"
+	var b strings.Builder
+	b.WriteString("**Tips**:\n")
+	b.WriteString("- Raw queries are limited to " + rowsText(raw) + "\n")
+	b.WriteString("- Use GROUP BY for aggregated data (up to " + rowsText(agg) + ")\n")
+	if weighted {
+		b.WriteString("- Weights were applied for you: quote the weighted figures (weighted_*, reach_pct), not the raw counts; n is the unweighted base\n")
+	}
+	if unweighted {
+		b.WriteString("- Some aggregated results are not weighted: their notes say why\n")
+	}
+	if failed {
+		b.WriteString("- Fix the failed queries as their errors say and send only those again\n")
+	}
+	return b.String()
 }
 
 // resultSection lays out one result; unit is " ms" in a single answer and
@@ -166,6 +186,11 @@ func resultSection(r result.Result, opts Options, textCap int, unit string) sect
 			// A rejected query is echoed as its first EchoChars
 			// characters: enough to recognise it.
 			pre += "\n" + queryText(clip(cutRunes(strings.TrimSpace(r.Query), EchoChars), textCap))
+		}
+		// With show_sql, what was sent to the database: an error's
+		// position or name often refers to it rather than to the query.
+		if strings.TrimSpace(r.SQL) != "" {
+			pre += "\n**SQL sent**:\n\n" + fenced(clip(r.SQL, textCap), "sql")
 		}
 		return section{pre: pre}
 	}
@@ -197,16 +222,14 @@ func resultSection(r result.Result, opts Options, textCap int, unit string) sect
 	return s
 }
 
-// notes lists the remarks under a successful result, in order: the weight
-// column detected but not applied, why weights were not applied, what the
-// weighting did, the result's own notes (blank ones skipped), and the row
-// cap.
+// notes lists the remarks under a successful result, in order: why
+// weights were not applied, what the weighting did, the result's own notes
+// (blank ones skipped), and the row cap. A raw result says nothing about
+// weights unless a note of its own does: raw rows are never weighted, and
+// naming the weight column under them would suggest they were.
 func notes(r result.Result) []string {
 	var out []string
 	w := r.Weighting
-	if !w.Applied && w.WeightColumn != "" {
-		out = append(out, "Weight column detected: "+codeSpan(w.WeightColumn))
-	}
 	if w.ReasonIfNot != "" {
 		out = append(out, "Weights not applied: "+w.ReasonIfNot)
 	}

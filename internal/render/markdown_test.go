@@ -165,6 +165,91 @@ func TestSingle(t *testing.T) {
 			},
 		},
 		{
+			// Every kind of column the Markdown formats: dates at midnight
+			// (a timestamp with time zone, as date_trunc returns it on
+			// PostgreSQL), people and counts as whole numbers, percentages
+			// with fixed decimals, ₹ totals and means, small means with
+			// three significant digits.
+			name: "formats_weighted",
+			in: result.Result{
+				Dataset: "Sample Dataset", OK: true, Aggregated: true, TimeMS: 31.5,
+				Columns: []result.Column{
+					{Name: "month", Type: "timestamp with time zone"},
+					{Name: "orders", Type: "bigint", Kind: result.KindCount},
+					{Name: "revenue", Type: "numeric", Kind: result.KindTotal, Unit: "₹"},
+					{Name: "weighted_count", Type: "double precision", Kind: result.KindCount},
+					{Name: "weighted_pct", Type: "double precision", Kind: result.KindPercent},
+					{Name: "moe_pct", Type: "double precision", Kind: result.KindPercent},
+					{Name: "weighted_sum_amount", Type: "double precision", Kind: result.KindTotal, Unit: "₹"},
+					{Name: "weighted_avg_amount", Type: "double precision", Kind: result.KindMean, Unit: "₹"},
+					{Name: "se_weighted_avg_amount", Type: "double precision", Kind: result.KindMean, Unit: "₹"},
+					{Name: "weighted_avg_is_weekend", Type: "double precision", Kind: result.KindMean},
+					{Name: "n", Type: "bigint", Kind: result.KindCount},
+					{Name: "n_eff", Type: "double precision", Kind: result.KindCount},
+					{Name: "low_base", Type: "boolean"},
+				},
+				Rows: [][]any{
+					{"2026-04-01T00:00:00Z", int64(4210), 7842311.0, 1.2502398411e8, 33.8123, 0.8712, 7.0912345678e10, 1774.4512, 12.3456, 0.28123, int64(1796), 1185.23, false},
+					{"2026-05-01T00:00:00Z", int64(4388), 8065120.5, 1.3111209877e8, 35.4567, 0.9034, 7.4402348123e10, 1801.2, 9.87, 0.0213, int64(1834), 1201.77, false},
+					{"2026-06-01T00:00:00Z", int64(21), 30120.0, 3.412e5, 0.09, 0.0412, 1.5e8, 955.5, 0.4567, 0.000123, int64(21), 18.4, true},
+				},
+				Weighting: result.Weighting{Applied: true, WeightColumn: "users.weight", Notes: []string{"Weighted by users.weight ×1000"}},
+			},
+		},
+		{
+			// A crosstab with its Total rows: the NULL of a grouping column
+			// reads "Total" there, a real NULL group stays NULL.
+			name: "formats_totals",
+			in: result.Result{
+				Dataset: "Sample Dataset", OK: true, Aggregated: true, TimeMS: 12,
+				Columns: []result.Column{
+					{Name: "gender", Type: "text"}, {Name: "nccs", Type: "text"},
+					{Name: "weighted_count", Type: "double precision", Kind: result.KindCount},
+					{Name: "weighted_pct", Type: "double precision", Kind: result.KindPercent},
+					{Name: "is_total", Type: "boolean"},
+				},
+				Rows: [][]any{
+					{"Female", "A", 29914553.2, 12.2, false},
+					{"Female", nil, 856057.0, 0.35, false},
+					{nil, "A", 74280004.1, 12.38, true},
+					{nil, nil, 1800000.0, 0.3, true},
+				},
+			},
+		},
+		{
+			// Raw rows: identifiers without separators, amounts with their
+			// unit (whole rupees in one column, paise in another), dates
+			// as dates, timestamps without the T, a plain float as before.
+			name: "formats_raw",
+			in: result.Result{
+				Dataset: "Sample Dataset", OK: true, TimeMS: 2.5, RowLimit: 5,
+				Columns: []result.Column{
+					{Name: "order_id", Type: "integer", Kind: result.KindID},
+					{Name: "user_id", Type: "integer", Kind: result.KindID},
+					{Name: "amount", Type: "numeric(10,2)", Unit: "₹"},
+					{Name: "refund", Type: "numeric(10,2)", Unit: "₹"},
+					{Name: "order_date", Type: "date"},
+					{Name: "event_time", Type: "timestamp"},
+					{Name: "weight", Type: "double precision"},
+				},
+				Rows: [][]any{
+					{int64(12001), int64(1796), 1299.0, 0.5, "2026-04-02", "2026-04-02T00:35:09", 65.7778},
+					{int64(12002), int64(20000), 54999.0, nil, "2026-04-03", "2026-04-03T21:10:00.5", 279.4011},
+				},
+			},
+		},
+		{
+			// show_sql on a query the database refused: the error, the
+			// query as sent and the SQL that ran.
+			name: "error_show_sql",
+			in: result.Result{
+				DatasetID: 1, Dataset: "Sample Dataset",
+				Error: `column "gendr" does not exist. Did you mean gender? users has: user_id, weight, gender, age`,
+				Query: "SELECT gendr, COUNT(*) FROM users GROUP BY gendr",
+				SQL:   "SELECT gendr, count(*) AS count, sum(users.weight) * 1000 AS weighted_count\nFROM users\nGROUP BY gendr\nLIMIT 1001",
+			},
+		},
+		{
 			name: "byte_cap_single",
 			opts: Options{MaxBytes: 1024},
 			in: result.Result{
@@ -252,6 +337,37 @@ func TestMulti(t *testing.T) {
 			in: result.Multi{
 				Total: 1, Succeeded: 1, TotalMS: 8.25,
 				Results: []result.Result{{Dataset: "Sample Dataset", OK: true, Columns: genderCols, TimeMS: 8.1}},
+			},
+		},
+		{
+			// The footer's tips follow what the call held: a weighted
+			// result, an aggregate run without weights, a failure.
+			name: "multi_footer",
+			in: result.Multi{
+				Total: 3, Succeeded: 2, Failed: 1, TotalMS: 96, Parallel: true,
+				Results: []result.Result{
+					{
+						Label: "Gender", Dataset: "Sample Dataset", OK: true, Aggregated: true, RowLimit: 1000, TimeMS: 40,
+						Columns: []result.Column{
+							{Name: "gender", Type: "text"}, {Name: "count", Type: "bigint", Kind: result.KindCount},
+							{Name: "weighted_count", Type: "double precision", Kind: result.KindCount},
+							{Name: "weighted_pct", Type: "double precision", Kind: result.KindPercent},
+						},
+						Rows:      [][]any{{"Female", int64(887), 246000123.4, 41.0}, {"Male", int64(1091), 345000456.7, 57.5}, {"Other", int64(22), 8999876.5, 1.5}},
+						Weighting: result.Weighting{Applied: true, WeightColumn: "users.weight", Notes: []string{"Weighted by users.weight ×1000"}},
+					},
+					{
+						Label: "Unweighted", Dataset: "Sample Dataset", OK: true, Aggregated: true, RowLimit: 1000, TimeMS: 12,
+						Columns:   []result.Column{{Name: "platform", Type: "text"}, {Name: "count", Type: "bigint", Kind: result.KindCount}},
+						Rows:      [][]any{{"android", int64(1562)}, {"ios", int64(221)}, {"web", int64(217)}},
+						Weighting: result.Weighting{WeightColumn: "users.weight", ReasonIfNot: "apply_weights is false"},
+					},
+					{
+						Label: "Typo", Dataset: "Sample Dataset",
+						Error: `column "plattform" does not exist. Did you mean platform?`,
+						Query: "SELECT plattform, COUNT(*) FROM users GROUP BY 1",
+					},
+				},
 			},
 		},
 		{

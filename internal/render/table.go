@@ -2,12 +2,14 @@ package render
 
 import (
 	"math"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/mcp-analytics/mcp-analytics/internal/result"
 )
+
+// totalColumn marks the Total rows of a grouped weighted answer.
+const totalColumn = "is_total"
 
 // maxPad is the widest a column is padded to. Columns are padded to their
 // widest cell as in the seed layout, but one long text cell must not add
@@ -16,11 +18,17 @@ const maxPad = 32
 
 // Table renders a Markdown table of rows under cols, in the seed's layout:
 // a header row, a plain separator row (|------|), one line per row, cells
-// padded to the column's width (at most 32 characters). Cells are formatted
-// with [Number] and escaped with the rules of [Cell], except that in a
-// column where some float has a fractional part, integral floats get two
-// decimals as well (100.00 beside 2,499.50). A row shorter than
-// cols is padded with empty cells; values beyond len(cols) are not shown.
+// padded to the column's width (at most 32 characters). Cells are escaped
+// with the rules of [Cell] and formatted by their column (see the package
+// documentation, "Tables and values"): by its Kind and Unit when set
+// (people as whole numbers, percentages with fixed decimals, ₹ amounts,
+// identifiers without separators), dates at midnight as dates, and
+// otherwise with [Number], except that in a column where some float has a
+// fractional part, integral floats get two decimals as well (100.00 beside
+// 2,499.50). In a row marked is_total, a NULL in a column of labels that
+// every Total row leaves NULL (the column the totals roll up) reads
+// "Total". A row shorter than cols is padded
+// with empty cells; values beyond len(cols) are not shown.
 //
 // The result is capped at opts.MaxBytes like every answer: when the rows do
 // not fit, the table is cut at a row boundary and followed by a truncation
@@ -155,7 +163,8 @@ func tableParts(cols []result.Column, rows [][]any, opts Options) (head string, 
 		header[i] = Cell(c.Name, opts.MaxCell)
 		width[i] = max(1, min(maxPad, utf8.RuneCountInString(header[i])))
 	}
-	decimals := fractionalColumns(len(cols), rows)
+	formats := columnFormats(cols, rows)
+	rolled := totalColumns(cols, rows, formats)
 	cells := make([][]string, 0, len(rows))
 	size := 0 // bytes of the rows so far, without padding
 	for _, row := range rows {
@@ -166,13 +175,10 @@ func tableParts(cols []result.Column, rows [][]any, opts Options) (head string, 
 		for i := range cols {
 			if i < len(row) {
 				v := row[i]
-				if f, ok := v.(float64); ok && decimals[i] && isPlainInteger(f) {
-					if f == 0 {
-						f = 0 // no "-0.00"
-					}
-					v = groupDigits(strconv.FormatFloat(f, 'f', 2, 64))
+				if v == nil && rolled[i] && isTotal(cols, row) {
+					v = "Total"
 				}
-				line[i] = Cell(v, opts.MaxCell)
+				line[i] = Cell(formats[i].format(v), opts.MaxCell)
 			}
 			if w := utf8.RuneCountInString(line[i]); w > width[i] {
 				width[i] = min(maxPad, w)
@@ -201,20 +207,43 @@ func tableParts(cols []result.Column, rows [][]any, opts Options) (head string, 
 	return head, body, len(rows) - len(cells)
 }
 
-// fractionalColumns reports, per column, whether some float64 in it has a
-// fractional part. In such a column integral floats get two decimals too
-// (100.00 above 2,499.50), while a column of integral floats (counts summed
-// as floats) reads as integers.
-func fractionalColumns(n int, rows [][]any) []bool {
-	frac := make([]bool, n)
+// totalColumns reports, per column, whether the Total rows (is_total,
+// the totals of a grouped weighted answer) roll it up: a column of labels
+// that is NULL in every Total row. Its NULL there reads "Total"; a NULL
+// that is a group of its own (the NCCS class of panelists who declined)
+// stays NULL, in a Total row too, since some other Total row has a label
+// in that column.
+func totalColumns(cols []result.Column, rows [][]any, formats []columnFormat) []bool {
+	rolled := make([]bool, len(cols))
+	found := false
+	for i := range cols {
+		rolled[i] = formats[i].label
+	}
 	for _, row := range rows {
-		for i, v := range row[:min(n, len(row))] {
-			if f, ok := v.(float64); ok && !frac[i] && !math.IsInf(f, 0) && f != math.Trunc(f) {
-				frac[i] = true
+		if !isTotal(cols, row) {
+			continue
+		}
+		found = true
+		for i := range cols {
+			if i < len(row) && row[i] != nil {
+				rolled[i] = false
 			}
 		}
 	}
-	return frac
+	if !found {
+		return make([]bool, len(cols))
+	}
+	return rolled
+}
+
+// isTotal reports whether row is marked as a Total row.
+func isTotal(cols []result.Column, row []any) bool {
+	for i, c := range cols {
+		if c.Name == totalColumn && i < len(row) {
+			return row[i] == true
+		}
+	}
+	return false
 }
 
 // isPlainInteger reports whether [Number] prints f like an integer.

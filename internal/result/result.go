@@ -8,10 +8,38 @@ import "github.com/mcp-analytics/mcp-analytics/internal/significance"
 
 // Column describes one result column. Type is the database's type name in
 // lower case (for example "bigint", "text", "double precision", "date").
+//
+// Kind and Unit say how the Markdown shows the column's numbers (whole
+// people, fixed-decimal percentages, ₹ amounts, identifiers without
+// separators). They are display hints only: structuredContent carries the
+// raw values and neither field, so its meaning does not depend on them.
 type Column struct {
 	Name string `json:"name" jsonschema:"column name as the database returned it"`
 	Type string `json:"type" jsonschema:"database type name, lower case"`
+	Kind Kind   `json:"-"`
+	Unit string `json:"-"`
 }
+
+// Kind is what a column's numbers are, for formatting. The zero value means
+// unknown: numbers are shown by their value alone.
+type Kind string
+
+// Kinds of columns.
+const (
+	// KindID is an identifier (the respondent key, id, *_id): digits as
+	// stored, never with thousands separators.
+	KindID Kind = "id"
+	// KindCount is people or a count (weighted_count, weighted_reach, n,
+	// n_eff, COUNT(...)): whole numbers.
+	KindCount Kind = "count"
+	// KindPercent is a percentage or a margin in percentage points
+	// (weighted_pct, reach_pct, moe_pct): fixed decimals.
+	KindPercent Kind = "percent"
+	// KindMean is a mean or its standard error (weighted_avg_x, AVG(x)).
+	KindMean Kind = "mean"
+	// KindTotal is a sum of a measure (weighted_sum_x, SUM(x)).
+	KindTotal Kind = "total"
+)
 
 // Table is a capped result set. Each value in Rows is one of nil, bool,
 // int64, float64 or string: the source layer converts dates and times to ISO
@@ -62,7 +90,7 @@ type Result struct {
 	OK        bool     `json:"ok" jsonschema:"true when the query ran"`
 	Error     string   `json:"error,omitempty" jsonschema:"what went wrong and how to fix it, when ok is false"`
 	Query     string   `json:"query,omitempty" jsonschema:"the SQL as sent"`
-	SQL       string   `json:"sql,omitempty" jsonschema:"the SQL that actually ran, when show_sql was requested"`
+	SQL       string   `json:"sql,omitempty" jsonschema:"the SQL that was sent (also when it failed), when show_sql was requested"`
 	Columns   []Column `json:"columns" jsonschema:"result columns in order"`
 	Rows      [][]any  `json:"rows" jsonschema:"result rows; each row is an array of values in column order"`
 	RowCount  int      `json:"row_count" jsonschema:"number of rows returned"`

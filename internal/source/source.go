@@ -81,7 +81,31 @@ type QueryError struct {
 	// Code is the SQLSTATE the database reported ("" when it has none),
 	// for the query log; it is not part of the message.
 	Code string
+	// Kind is set for the errors a caller can explain better than the
+	// database, which PostgreSQL and DuckDB word differently:
+	// UndefinedColumn and UndefinedTable. "" for any other error.
+	Kind string
+	// Name is the unknown column or table of an UndefinedColumn or
+	// UndefinedTable error, as the database reports it.
+	Name string
+	// Qualifier is the table or alias an unknown column was written with
+	// ("u" for u.gendr), "" when it had none.
+	Qualifier string
 }
+
+// Kinds of [QueryError].
+const (
+	// UndefinedColumn: the SQL names a column no table in its FROM has
+	// (PostgreSQL 42703; DuckDB's Binder Error "Referenced column ... not
+	// found", "Table ... does not have a column named ...", and the
+	// "Alias with name ... exists" that an unknown GROUP BY name gives once
+	// the SELECT list carries explicit aliases).
+	UndefinedColumn = "undefined_column"
+	// UndefinedTable: the SQL reads a relation the database does not have
+	// (PostgreSQL 42P01 "relation ... does not exist"; DuckDB's Catalog
+	// Error "Table with name ... does not exist").
+	UndefinedTable = "undefined_table"
+)
 
 func (e *QueryError) Error() string {
 	s := e.Message

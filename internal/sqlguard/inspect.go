@@ -401,7 +401,7 @@ func (in *inspector) visitRangeVar(rv *pg_query.RangeVar, ctes *scope) {
 	if !in.opts.Relations[name] {
 		in.fail(&Error{
 			Code:    CodeDeniedRelation,
-			Message: fmt.Sprintf("relation %q does not exist in this dataset", rv.Relname),
+			Message: fmt.Sprintf("relation %q does not exist in this dataset%s", rv.Relname, DidYouMean(rv.Relname, sortedKeys(in.opts.Relations))),
 			Pos:     in.pos(rv.Location),
 			Hint:    in.tablesHint(),
 		})

@@ -281,21 +281,34 @@ func testDescriptions(t *testing.T, b Backend) {
 	if v1, _ := other.Version(ctx); v1 == v0 {
 		t.Error("version did not change after SetDescriptions")
 	}
-	// A later import replaces one entry, deletes another (empty text) and
+	// A later import replaces one entry, deletes another (empty text and
+	// unit), gives a third a unit, adds a unit without a description and
 	// leaves the rest.
 	if err := s.SetDescriptions(ctx, d.ID, []catalog.Description{
 		{Table: "users", Column: "nccs", Description: "NCCS class, A1..E."},
 		{Table: "users", Column: "age", Description: ""},
+		{Table: "orders", Column: "amount", Description: "Order value.", Unit: "₹"},
+		{Table: "users", Column: "total_spend", Unit: "₹"},
 	}); err != nil {
 		t.Fatal(err)
+	}
+	v2, _ := other.Version(ctx)
+	// Changing only a unit is a change too.
+	if err := s.SetDescriptions(ctx, d.ID, []catalog.Description{{Table: "orders", Column: "amount", Description: "Order value.", Unit: "INR"}}); err != nil {
+		t.Fatal(err)
+	}
+	if v3, _ := other.Version(ctx); v3 == v2 {
+		t.Error("version did not change after a unit changed")
 	}
 	got, err := other.Descriptions(ctx, d.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []catalog.Description{
+		{Table: "orders", Column: "amount", Description: "Order value.", Unit: "INR"},
 		{Table: "users", Description: "One row per panelist."},
 		{Table: "users", Column: "nccs", Description: "NCCS class, A1..E."},
+		{Table: "users", Column: "total_spend", Unit: "₹"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("descriptions (-want +got):\n%s", diff)

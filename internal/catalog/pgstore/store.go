@@ -379,13 +379,14 @@ func (s *Store) SetDescriptions(ctx context.Context, datasetID int64, ds []catal
 func setDescriptions(ctx context.Context, tx pgx.Tx, datasetID int64, ds []catalog.Description) error {
 	b := &pgx.Batch{}
 	for _, d := range ds {
-		if d.Description == "" {
+		if d.Description == "" && d.Unit == "" {
 			b.Queue(`DELETE FROM mcpa.descriptions WHERE dataset_id = $1 AND table_name = $2 AND column_name = $3`, datasetID, d.Table, d.Column)
 			continue
 		}
-		b.Queue(`INSERT INTO mcpa.descriptions (dataset_id, table_name, column_name, description) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (dataset_id, table_name, column_name) DO UPDATE SET description = excluded.description
-			WHERE mcpa.descriptions.description <> excluded.description`, datasetID, d.Table, d.Column, d.Description)
+		b.Queue(`INSERT INTO mcpa.descriptions (dataset_id, table_name, column_name, description, unit) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (dataset_id, table_name, column_name) DO UPDATE SET description = excluded.description, unit = excluded.unit
+			WHERE mcpa.descriptions.description <> excluded.description OR mcpa.descriptions.unit <> excluded.unit`,
+			datasetID, d.Table, d.Column, d.Description, d.Unit)
 	}
 	return tx.SendBatch(ctx, b).Close()
 }
@@ -453,7 +454,7 @@ func (s *Store) Codebook(ctx context.Context, datasetID int64) (catalog.Codebook
 
 // Descriptions returns a dataset's descriptions by table and column.
 func (s *Store) Descriptions(ctx context.Context, datasetID int64) ([]catalog.Description, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT table_name, column_name, description FROM mcpa.descriptions
+	rows, _ := s.pool.Query(ctx, `SELECT table_name, column_name, description, unit FROM mcpa.descriptions
 		WHERE dataset_id = $1 ORDER BY table_name, column_name`, datasetID)
 	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[catalog.Description])
 	if err != nil {

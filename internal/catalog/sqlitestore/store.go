@@ -372,12 +372,12 @@ func (s *Store) SetDescriptions(ctx context.Context, datasetID int64, ds []catal
 func setDescriptions(ctx context.Context, tx *sql.Tx, datasetID int64, ds []catalog.Description) error {
 	var err error
 	for _, d := range ds {
-		if d.Description == "" {
+		if d.Description == "" && d.Unit == "" {
 			_, err = tx.ExecContext(ctx, `DELETE FROM descriptions WHERE dataset_id = ? AND table_name = ? AND column_name = ?`, datasetID, d.Table, d.Column)
 		} else {
-			_, err = tx.ExecContext(ctx, `INSERT INTO descriptions (dataset_id, table_name, column_name, description) VALUES (?, ?, ?, ?)
-				ON CONFLICT (dataset_id, table_name, column_name) DO UPDATE SET description = excluded.description
-				WHERE description <> excluded.description`, datasetID, d.Table, d.Column, d.Description)
+			_, err = tx.ExecContext(ctx, `INSERT INTO descriptions (dataset_id, table_name, column_name, description, unit) VALUES (?, ?, ?, ?, ?)
+				ON CONFLICT (dataset_id, table_name, column_name) DO UPDATE SET description = excluded.description, unit = excluded.unit
+				WHERE description <> excluded.description OR unit <> excluded.unit`, datasetID, d.Table, d.Column, d.Description, d.Unit)
 		}
 		if err != nil {
 			return fmt.Errorf("store description of %s.%s: %w", d.Table, d.Column, err)
@@ -454,7 +454,7 @@ func (s *Store) Codebook(ctx context.Context, datasetID int64) (catalog.Codebook
 
 // Descriptions returns a dataset's descriptions by table and column.
 func (s *Store) Descriptions(ctx context.Context, datasetID int64) ([]catalog.Description, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT table_name, column_name, description FROM descriptions
+	rows, err := s.db.QueryContext(ctx, `SELECT table_name, column_name, description, unit FROM descriptions
 		WHERE dataset_id = ? ORDER BY table_name, column_name`, datasetID)
 	if err != nil {
 		return nil, fmt.Errorf("read descriptions of dataset %d: %w", datasetID, err)
@@ -463,7 +463,7 @@ func (s *Store) Descriptions(ctx context.Context, datasetID int64) ([]catalog.De
 	var out []catalog.Description
 	for rows.Next() {
 		var d catalog.Description
-		if err := rows.Scan(&d.Table, &d.Column, &d.Description); err != nil {
+		if err := rows.Scan(&d.Table, &d.Column, &d.Description, &d.Unit); err != nil {
 			return nil, fmt.Errorf("read descriptions of dataset %d: %w", datasetID, err)
 		}
 		out = append(out, d)

@@ -19,6 +19,7 @@ import (
 	"io"
 	"math/big"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -319,7 +320,40 @@ func (s *Source) classify(ctx context.Context, err error) error {
 		if i := strings.Index(msg, "\nLINE "); i >= 0 {
 			msg = msg[:i]
 		}
-		return &source.QueryError{Message: strings.TrimSpace(msg)}
+		qe := &source.QueryError{Message: strings.TrimSpace(msg)}
+		classifyMessage(qe)
+		return qe
 	}
 	return fmt.Errorf("duckdb query: %w", err)
+}
+
+// DuckDB's wording of unknown columns and tables (its errors carry no
+// SQLSTATE), with the name and qualifier as submatches.
+var (
+	unknownColumnREs = []*regexp.Regexp{
+		regexp.MustCompile(`^Binder Error: Referenced column "((?:[^"]|"")+)" not found`),
+		regexp.MustCompile(`^Binder Error: Table "((?:[^"]|"")+)" does not have a column named "((?:[^"]|"")+)"`),
+		regexp.MustCompile(`^Binder Error: Alias with name "((?:[^"]|"")+)" exists, but aliases cannot be used as part of an expression in the GROUP BY`),
+	}
+	unknownTableRE = regexp.MustCompile(`^Catalog Error: Table with name (\S+) does not exist`)
+)
+
+// classifyMessage sets the Kind, Name and Qualifier of an unknown column or
+// table, so that callers explain it the same way on both engines.
+func classifyMessage(qe *source.QueryError) {
+	unquote := func(s string) string { return strings.ReplaceAll(s, `""`, `"`) }
+	for i, re := range unknownColumnREs {
+		m := re.FindStringSubmatch(qe.Message)
+		if m == nil {
+			continue
+		}
+		qe.Kind, qe.Name = source.UndefinedColumn, unquote(m[1])
+		if i == 1 {
+			qe.Qualifier, qe.Name = unquote(m[1]), unquote(m[2])
+		}
+		return
+	}
+	if m := unknownTableRE.FindStringSubmatch(qe.Message); m != nil {
+		qe.Kind, qe.Name = source.UndefinedTable, strings.TrimSuffix(m[1], "!")
+	}
 }

@@ -3,6 +3,7 @@ package duckdb_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	_ "github.com/duckdb/duckdb-go/v2"
 
+	"github.com/mcp-analytics/mcp-analytics/internal/source"
 	"github.com/mcp-analytics/mcp-analytics/internal/source/duckdb"
 )
 
@@ -99,5 +101,37 @@ func TestSource_QueryCapsRows(t *testing.T) {
 	}
 	if _, err := src.Query(ctx, "SELECT nosuchcol FROM users LIMIT 6", 5); err == nil || strings.Contains(err.Error(), "LIMIT 6") {
 		t.Errorf("unknown column: err = %v, want the message without the SQL that ran", err)
+	}
+}
+
+// TestSource_UnknownNames checks that unknown columns and tables are
+// recognised in DuckDB's wording, with the name and qualifier.
+func TestSource_UnknownNames(t *testing.T) {
+	src, _ := open(t)
+	tests := []struct {
+		sql                   string
+		code, name, qualifier string
+	}{
+		{"SELECT gendr FROM users", source.UndefinedColumn, "gendr", ""},
+		{"SELECT u.gendr FROM users u", source.UndefinedColumn, "gendr", "u"},
+		{"SELECT gender, COUNT(*) FROM users WHERE wieght > 0 GROUP BY gender", source.UndefinedColumn, "wieght", ""},
+		// The weighting rewrite writes explicit aliases; DuckDB then words
+		// an unknown GROUP BY name as an alias used in an expression.
+		{"SELECT gendr AS gendr, COUNT(*) FROM users GROUP BY gendr", source.UndefinedColumn, "gendr", ""},
+		{"SELECT * FROM userz", source.UndefinedTable, "userz", ""},
+		{"SELECT x.gender FROM users u", "", "", ""},
+		{"SELECT 1/0::INTEGER + 'a'", "", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.sql, func(t *testing.T) {
+			_, err := src.Query(context.Background(), tt.sql, 5)
+			var qe *source.QueryError
+			if !errors.As(err, &qe) {
+				t.Fatalf("err = %v, want a query error", err)
+			}
+			if qe.Kind != tt.code || qe.Name != tt.name || qe.Qualifier != tt.qualifier {
+				t.Errorf("code, name, qualifier = %q, %q, %q; want %q, %q, %q (message %q)", qe.Kind, qe.Name, qe.Qualifier, tt.code, tt.name, tt.qualifier, qe.Message)
+			}
+		})
 	}
 }

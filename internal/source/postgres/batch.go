@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -62,6 +63,7 @@ func (s *Source) pipeline(ctx context.Context, sqls []string, maxRows []int, tab
 	}
 	defer conn.Release()
 	tm := conn.Conn().TypeMap()
+	loc := s.zone(conn.Conn().PgConn())
 	p := conn.Conn().PgConn().StartPipeline(ctx)
 	for i, q := range sqls {
 		if i > 0 {
@@ -101,7 +103,7 @@ func (s *Source) pipeline(ctx context.Context, sqls []string, maxRows []int, tab
 				break
 			}
 			if rr, ok := res.(*pgconn.ResultReader); ok {
-				tables[i], errs[i] = s.readResult(rr, tm, maxRows[i])
+				tables[i], errs[i] = s.readResult(rr, tm, loc, maxRows[i])
 				answered[i] = true
 				if tables[i] != nil && tables[i].Cut != "" && conn.Conn().PgConn().IsClosed() {
 					// A row longer than a query may read closed the
@@ -167,8 +169,8 @@ var errRowTooLarge = errors.New("postgres batch: a row longer than a query may r
 // when there were more, decoded as the pool's Query decodes them. Rows
 // past the source's byte bound are read but not kept (the SQL's LIMIT
 // bounds how many), and a row longer than the bound ends the result as in
-// [Source.query].
-func (s *Source) readResult(rr *pgconn.ResultReader, tm *pgtype.Map, maxRows int) (*result.Table, error) {
+// [Source.query]. loc is the session's zone (see [Source.zone]).
+func (s *Source) readResult(rr *pgconn.ResultReader, tm *pgtype.Map, loc *time.Location, maxRows int) (*result.Table, error) {
 	fds := rr.FieldDescriptions()
 	t := &result.Table{Columns: make([]result.Column, len(fds))}
 	types := make([]*pgtype.Type, len(fds))
@@ -204,7 +206,7 @@ func (s *Source) readResult(rr *pgconn.ResultReader, tm *pgtype.Map, maxRows int
 				}
 				row[i] = v
 			}
-			row[i] = normalize(row[i], t.Columns[i].Type)
+			row[i] = normalize(row[i], t.Columns[i].Type, loc)
 		}
 		t.Rows = append(t.Rows, row)
 	}

@@ -30,9 +30,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+	_ "time/tzdata" // session time zones (TimeZone) on hosts without a zoneinfo database
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -78,6 +81,8 @@ type Source struct {
 	acquireTimeout time.Duration
 	maxResultBytes int // 0: no bound
 	log            *slog.Logger
+	// zones caches the locations of the sessions' TimeZone settings.
+	zones sync.Map // string → *time.Location (nil when unknown)
 }
 
 // Open creates the pool. It does not wait for a connection: the first ones
@@ -220,6 +225,7 @@ func (s *Source) query(ctx context.Context, sql string, maxRows int) (*result.Ta
 
 	fds := rows.FieldDescriptions()
 	tm := rows.Conn().TypeMap()
+	loc := s.zone(conn.Conn().PgConn())
 	t := &result.Table{Columns: make([]result.Column, len(fds))}
 	for i, fd := range fds {
 		t.Columns[i] = result.Column{Name: fd.Name, Type: typeName(tm, fd.DataTypeOID)}
@@ -244,7 +250,7 @@ func (s *Source) query(ctx context.Context, sql string, maxRows int) (*result.Ta
 		}
 		// Values allocates a fresh slice per row: normalise in place.
 		for i, v := range vals {
-			vals[i] = normalize(v, t.Columns[i].Type)
+			vals[i] = normalize(v, t.Columns[i].Type, loc)
 		}
 		t.Rows = append(t.Rows, vals)
 	}
@@ -408,8 +414,36 @@ func typeName(tm *pgtype.Map, oid uint32) string {
 	return "oid " + strconv.FormatUint(uint64(oid), 10)
 }
 
-func normalize(v any, typ string) any {
+// zone returns the location of the session's TimeZone setting, in which
+// PostgreSQL itself shows a timestamp with time zone; nil when it is not
+// known. pgx scans such a value into the Go process's local zone, so
+// without this date_trunc('month', d), midnight of the first in the
+// session's zone, would read as 18:30 the day before under a UTC process
+// and an Asia/Kolkata database.
+func (s *Source) zone(pc *pgconn.PgConn) *time.Location {
+	name := pc.ParameterStatus("TimeZone")
+	if name == "" {
+		return nil
+	}
+	if loc, ok := s.zones.Load(name); ok {
+		return loc.(*time.Location)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		loc = nil
+	}
+	s.zones.Store(name, loc)
+	return loc
+}
+
+// normalize converts a scanned value into a result value; loc is the
+// session's zone (see zone), used for timestamps with time zone.
+func normalize(v any, typ string, loc *time.Location) any {
 	switch x := v.(type) {
+	case time.Time:
+		if loc != nil && typ == "timestamp with time zone" {
+			return source.Normalize(x.In(loc), typ)
+		}
 	case pgtype.Numeric:
 		if !x.Valid {
 			return nil
@@ -471,7 +505,19 @@ func (s *Source) classify(ctx context.Context, err error) error {
 		case pgErr.Code == "25006": // read_only_sql_transaction
 			return &source.QueryError{Message: "the dataset is read-only: " + pgErr.Message, Hint: "only SELECT queries are allowed", Code: pgErr.Code}
 		}
-		return &source.QueryError{Message: pgErr.Message, Detail: pgErr.Detail, Hint: pgErr.Hint, Position: int(pgErr.Position), Code: pgErr.Code}
+		qe := &source.QueryError{Message: pgErr.Message, Detail: pgErr.Detail, Hint: pgErr.Hint, Position: int(pgErr.Position), Code: pgErr.Code}
+		switch pgErr.Code {
+		case "42703": // undefined_column
+			if m := undefinedColumnRE.FindStringSubmatch(pgErr.Message); m != nil {
+				qe.Kind = source.UndefinedColumn
+				qe.Qualifier, qe.Name = splitQualified(m[1])
+			}
+		case "42P01": // undefined_table
+			if m := undefinedTableRE.FindStringSubmatch(pgErr.Message); m != nil {
+				qe.Kind, qe.Name = source.UndefinedTable, strings.ReplaceAll(m[1], `""`, `"`)
+			}
+		}
+		return qe
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		if errors.Is(ctxErr, context.DeadlineExceeded) {
@@ -484,6 +530,54 @@ func (s *Source) classify(ctx context.Context, err error) error {
 		return &source.UnavailableError{Err: redact(err)}
 	}
 	return fmt.Errorf("postgres query: %w", redact(err))
+}
+
+// PostgreSQL's wording of 42703 and 42P01: `column "gendr" does not
+// exist`, `column u.gendr does not exist`, `relation "userz" does not
+// exist` ("missing FROM-clause entry for table" is 42P01 too, and is left
+// as it is).
+var (
+	undefinedColumnRE = regexp.MustCompile(`^column (.+) does not exist$`)
+	undefinedTableRE  = regexp.MustCompile(`^relation "((?:[^"]|"")+)" does not exist$`)
+)
+
+// splitQualified splits the column of a 42703 message, u.gendr or
+// "Gendr" or u."Gendr", into its qualifier and name.
+func splitQualified(s string) (qualifier, name string) {
+	parts := []string{}
+	for s != "" {
+		var part string
+		if strings.HasPrefix(s, `"`) {
+			end := 1
+			for end < len(s) {
+				if s[end] == '"' {
+					if end+1 < len(s) && s[end+1] == '"' {
+						end += 2
+						continue
+					}
+					break
+				}
+				end++
+			}
+			part = strings.ReplaceAll(s[1:min(end, len(s))], `""`, `"`)
+			s = s[min(end+1, len(s)):]
+		} else {
+			i := strings.IndexByte(s, '.')
+			if i < 0 {
+				i = len(s)
+			}
+			part, s = s[:i], s[i:]
+		}
+		parts = append(parts, part)
+		s = strings.TrimPrefix(s, ".")
+	}
+	if len(parts) == 0 {
+		return "", ""
+	}
+	if len(parts) == 1 {
+		return "", parts[0]
+	}
+	return parts[len(parts)-2], parts[len(parts)-1]
 }
 
 // redact keeps a connection error's cause but not the connection string:

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mcp-analytics/mcp-analytics/internal/pgtest"
+	"github.com/mcp-analytics/mcp-analytics/internal/result"
 	"github.com/mcp-analytics/mcp-analytics/internal/source"
 	"github.com/mcp-analytics/mcp-analytics/internal/source/postgres"
 )
@@ -201,5 +202,76 @@ func TestSource_StandardConformingStrings(t *testing.T) {
 	}
 	if tb.Rows[0][0] != "on" {
 		t.Errorf("after a session switched it off, a query ran with standard_conforming_strings = %v", tb.Rows[0][0])
+	}
+}
+
+// TestSource_UnknownNames checks that unknown columns and tables are
+// recognised whatever PostgreSQL's wording, with the name and qualifier.
+func TestSource_UnknownNames(t *testing.T) {
+	src, _ := open(t)
+	ctx := context.Background()
+	tests := []struct {
+		sql                   string
+		code, name, qualifier string
+	}{
+		{"SELECT gendr FROM users", source.UndefinedColumn, "gendr", ""},
+		{"SELECT u.gendr FROM users u", source.UndefinedColumn, "gendr", "u"},
+		{`SELECT "Gender" FROM users`, source.UndefinedColumn, "Gender", ""},
+		{"SELECT gender, COUNT(*) FROM users WHERE wieght > 0 GROUP BY gender", source.UndefinedColumn, "wieght", ""},
+		{"SELECT * FROM userz", source.UndefinedTable, "userz", ""},
+		{"SELECT x.gender FROM users u", "", "", ""}, // missing FROM-clause entry: left as PostgreSQL words it
+		{"SELECT 1/0", "", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.sql, func(t *testing.T) {
+			_, err := src.Query(ctx, tt.sql, 5)
+			var qe *source.QueryError
+			if !errors.As(err, &qe) {
+				t.Fatalf("err = %v, want a query error", err)
+			}
+			if qe.Kind != tt.code || qe.Name != tt.name || qe.Qualifier != tt.qualifier {
+				t.Errorf("code, name, qualifier = %q, %q, %q; want %q, %q, %q (message %q)", qe.Kind, qe.Name, qe.Qualifier, tt.code, tt.name, tt.qualifier, qe.Message)
+			}
+		})
+	}
+}
+
+// TestSource_TimestamptzInSessionZone checks that a timestamp with time
+// zone is written in the session's zone, as PostgreSQL shows it: the first
+// of the month at midnight stays midnight, not 18:30 the day before.
+func TestSource_TimestamptzInSessionZone(t *testing.T) {
+	_, dsn := open(t)
+	ctx := context.Background()
+	for _, zone := range []string{"UTC", "Asia/Kolkata", "America/New_York"} {
+		t.Run(zone, func(t *testing.T) {
+			sep := "?"
+			if strings.Contains(dsn, "?") {
+				sep = "&"
+			}
+			src, err := postgres.Open(ctx, dsn+sep+"timezone="+zone, postgres.Options{MinConns: 1, MaxConns: 2, QueryTimeout: 5 * time.Second, ConnectTimeout: 5 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer src.Close()
+			const q = "SELECT date_trunc('month', DATE '2026-03-15') AS m, TIMESTAMPTZ '2026-03-15 12:00:00+00' AS noon"
+			single, err := src.Query(ctx, q, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			batch, errs := src.QueryBatch(ctx, []string{q, q}, []int{1, 1})
+			for i, tab := range []*result.Table{single, batch[0], batch[1]} {
+				if i > 0 && errs[i-1] != nil {
+					t.Fatal(errs[i-1])
+				}
+				m, _ := tab.Rows[0][0].(string)
+				if !strings.HasPrefix(m, "2026-03-01T00:00:00") {
+					t.Errorf("result %d: date_trunc = %q, want midnight of 2026-03-01 in %s", i, m, zone)
+				}
+				noon, err := time.Parse(time.RFC3339Nano, tab.Rows[0][1].(string))
+				if err != nil || !noon.Equal(time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC)) {
+					t.Errorf("result %d: noon = %v (%v), want the same instant", i, tab.Rows[0][1], err)
+				}
+			}
+		})
 	}
 }
