@@ -223,6 +223,9 @@ func (s *Service) finish(ctx context.Context, h *dataset.Handle, r *result.Resul
 	if t.Cut != "" {
 		r.Notes = append(r.Notes, t.Cut)
 	}
+	if plan.Aggregated {
+		r.GroupColumns = plan.Groups
+	}
 	if plan.Added.Total != "" {
 		totalsLast(t, plan.Added.Total)
 	}

@@ -169,9 +169,9 @@ func compareNote(b significance.Significance) string {
 		test, b.CompareBy, strings.Join(letters, ", "), b.Measure, b.Alpha, correction, b.MinBase)
 	switch o := b.Overall; {
 	case o != nil && b.Test == "means":
-		s += fmt.Sprintf(" Overall Wald F = %.3g on %.3g and %.4g df, p = %s.", o.F, o.DF1, o.DF2, pText(o.P))
+		s += fmt.Sprintf(" Overall Wald F = %.3g on %s and %s df, p %s.", o.F, dfText(o.DF1), dfText(o.DF2), pText(o.P))
 	case o != nil:
-		s += fmt.Sprintf(" Overall Rao–Scott F = %.3g on %.3g and %.4g df, p = %s.", o.F, o.DF1, o.DF2, pText(o.P))
+		s += fmt.Sprintf(" Overall Rao–Scott F = %.3g on %s and %s df, p %s.", o.F, dfText(o.DF1), dfText(o.DF2), pText(o.P))
 	case b.OverallNote != "":
 		s += " No overall test: " + b.OverallNote + "."
 	}
@@ -182,7 +182,15 @@ func pText(p float64) string {
 	if p < 0.001 {
 		return "< 0.001"
 	}
-	return fmt.Sprintf("%.3f", p)
+	return fmt.Sprintf("= %.3f", p)
+}
+
+// dfText writes degrees of freedom: Rao–Scott's are not whole numbers.
+func dfText(df float64) string {
+	if df >= 100 {
+		return fmt.Sprintf("%.0f", df)
+	}
+	return fmt.Sprintf("%.2f", df)
 }
 
 func valueText(v any) string {

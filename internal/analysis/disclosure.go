@@ -22,7 +22,6 @@ func suppress(t *result.Table, r *result.Result, plan QueryPlan) {
 	for i, c := range t.Columns {
 		keep[i] = slices.Contains(plan.Groups, c.Name) || c.Name == plan.Added.Total
 	}
-	r.GroupColumns = plan.Groups
 	mark := fmt.Sprintf("suppressed (n < %d)", plan.MinCell)
 	for i, row := range t.Rows {
 		if n, ok := count(row[col]); ok && n >= int64(plan.MinCell) {

@@ -365,6 +365,19 @@ func col(r result.Result, name string) int {
 	return -1
 }
 
+// groupRows are the rows of a result that are groups, not Total rows
+// (is_total).
+func groupRows(r result.Result) [][]any {
+	t := col(r, "is_total")
+	var out [][]any
+	for _, row := range r.Rows {
+		if t < 0 || row[t] != true {
+			out = append(out, row)
+		}
+	}
+	return out
+}
+
 func label(v any) string {
 	if v == nil {
 		return "NULL"
@@ -378,6 +391,7 @@ func label(v any) string {
 // given, or else sorted by value (NULL last).
 func checkBars(t *testing.T, c card, r result.Result, dim string, order ...string) {
 	t.Helper()
+	r.Rows = groupRows(r) // the Total row is a reference line, not a bar
 	di, pi, mi, li := col(r, dim), col(r, "weighted_pct"), col(r, "moe_pct"), col(r, "low_base")
 	if c.Bars != len(r.Rows) || len(c.Labels) != len(r.Rows) || len(c.Values) != len(r.Rows) {
 		t.Fatalf("%d bars, %d labels, %d values for %d rows", c.Bars, len(c.Labels), len(c.Values), len(r.Rows))
@@ -572,16 +586,18 @@ func TestView_Browser(t *testing.T) {
 		r := decodeResult(t, s.StructuredContent)
 		c := h.read("c").Cards[0]
 		genders, classes := map[string]bool{}, map[string]bool{}
-		for _, row := range r.Rows {
+		for _, row := range groupRows(r) {
 			genders[label(row[0])] = true
 			classes[label(row[1])] = true
 		}
-		series := min(len(genders), len(classes))
+		// One legend entry per series, and one for the Total rows (the
+		// Total of each category, drawn as a mark on its cluster).
+		series := min(len(genders), len(classes)) + 1
 		// A row suppressed by disclosure control (fewer than min_cell
 		// panelists: gender Other × NCCS NULL) keeps its labels but has no
 		// figure to draw.
 		bars, pct := 0, col(r, "weighted_pct")
-		for _, row := range r.Rows {
+		for _, row := range groupRows(r) {
 			if pct < 0 || row[pct] != nil {
 				bars++
 			}
@@ -598,7 +614,7 @@ func TestView_Browser(t *testing.T) {
 		s := h.show("t", "query_dataset", map[string]any{"dataset_id": 1, "query": "SELECT date_trunc('month', order_date) AS month, COUNT(DISTINCT user_id) AS buyers FROM orders GROUP BY 1 ORDER BY 1"}, nil, "light", 640)
 		r := decodeResult(t, s.StructuredContent)
 		c := h.read("t").Cards[0]
-		if c.Kind != "line" || c.Lines != 1 || c.Points != len(r.Rows) || c.Bands != 1 {
+		if c.Kind != "line" || c.Lines != 1 || c.Points != len(groupRows(r)) || c.Bands != 1 || c.Refs != 1 {
 			t.Errorf("month series: %+v for %d rows", c, len(r.Rows))
 		}
 		h.screenshot("t", "monthly-trend-light")
@@ -678,7 +694,7 @@ func TestView_Browser(t *testing.T) {
 		s := h.show("l", "query_dataset", map[string]any{"dataset_id": 1, "query": "SELECT state, COUNT(*) FROM users GROUP BY state"}, nil, "light", 640)
 		r := decodeResult(t, s.StructuredContent)
 		c := h.read("l").Cards[0]
-		if len(r.Rows) <= 25 {
+		if len(groupRows(r)) <= 25 {
 			checkBars(t, c, r, "state")
 		}
 		if c.LowBase == 0 {

@@ -27,6 +27,25 @@ func Single(r result.Result, opts Options) string {
 	})
 }
 
+// rowCount is the header's count of rows: the groups, and the Total rows
+// apart ("12 (+ 3 Total)").
+func rowCount(r result.Result) string {
+	totals := 0
+	for _, row := range r.Rows {
+		if isTotal(r.Columns, row) {
+			totals++
+		}
+	}
+	s := Number(int64(len(r.Rows) - totals))
+	switch {
+	case totals == 1:
+		s += " (+ Total)"
+	case totals > 1:
+		s += " (+ " + Number(int64(totals)) + " Total)"
+	}
+	return s
+}
+
 // legend explains, once per answer, the added columns the answer shows (n,
 // n_eff, margins of error, low_base…): a batch of thirty weighted questions
 // gets one explanation, not thirty, and a column that is not shown is not
@@ -196,7 +215,7 @@ func resultSection(r result.Result, opts Options, textCap int, unit string) sect
 	}
 
 	var s section
-	header := "**Rows**: " + Number(int64(len(r.Rows))) + " | **Time**: " + msText(r.TimeMS, unit)
+	header := "**Rows**: " + rowCount(r) + " | **Time**: " + msText(r.TimeMS, unit)
 	if name := strings.TrimSpace(oneLine(r.Dataset)); name != "" {
 		header += " | **Dataset**: " + clip(name, textCap)
 	}
@@ -207,7 +226,7 @@ func resultSection(r result.Result, opts Options, textCap int, unit string) sect
 	case len(r.Columns) == 0:
 		s.pre = header + "_No columns._\n"
 	default:
-		head, body, more := tableParts(r.Columns, r.Rows, opts)
+		head, body, more := tableParts(r.Columns, r.Rows, opts, displayOf(r))
 		s.pre, s.rows, s.more = header+head, body, more
 	}
 

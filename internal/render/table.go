@@ -38,7 +38,7 @@ func Table(cols []result.Column, rows [][]any, opts Options) string {
 	if len(cols) == 0 {
 		return "_No columns._\n"
 	}
-	head, body, more := tableParts(cols, rows, opts)
+	head, body, more := tableParts(cols, rows, opts, display{})
 	return fit(opts, func(int) layout {
 		return layout{sections: []section{{pre: head, rows: body, more: more}}}
 	})
@@ -156,34 +156,50 @@ func escapePipes(s string) string {
 // stops once the rows exceed opts.MaxBytes, since later rows cannot be
 // shown, and returns how many rows it left out. Columns are padded to the
 // rows it renders.
-func tableParts(cols []result.Column, rows [][]any, opts Options) (head string, body []string, more int) {
-	header := make([]string, len(cols))
-	width := make([]int, len(cols))
-	for i, c := range cols {
-		header[i] = Cell(c.Name, opts.MaxCell)
-		width[i] = max(1, min(maxPad, utf8.RuneCountInString(header[i])))
+func tableParts(cols []result.Column, rows [][]any, opts Options, d display) (head string, body []string, more int) {
+	shown := make([]int, 0, len(cols)) // the columns shown, in order
+	for i := range cols {
+		if !d.hide[i] {
+			shown = append(shown, i)
+		}
+	}
+	header := make([]string, len(shown))
+	width := make([]int, len(shown))
+	for k, i := range shown {
+		header[k] = Cell(cols[i].Name, opts.MaxCell)
+		width[k] = max(1, min(maxPad, utf8.RuneCountInString(header[k])))
 	}
 	formats := columnFormats(cols, rows)
-	rolled := totalColumns(cols, rows, formats)
+	rolled := totalColumns(cols, rows, formats, d.groups)
 	cells := make([][]string, 0, len(rows))
 	size := 0 // bytes of the rows so far, without padding
-	for _, row := range rows {
+	for r, row := range rows {
 		if size > opts.MaxBytes {
 			break // no answer can show this row
 		}
-		line := make([]string, len(cols))
-		for i := range cols {
+		line := make([]string, len(shown))
+		for k, i := range shown {
 			if i < len(row) {
 				v := row[i]
-				if v == nil && rolled[i] && isTotal(cols, row) {
+				switch {
+				case v == nil && rolled[i] && isTotal(cols, row):
 					v = "Total"
+				case v == nil && d.blank != nil:
+					if text := d.blank(r, i); text != "" {
+						v = text
+					}
 				}
-				line[i] = Cell(formats[i].format(v), opts.MaxCell)
+				line[k] = Cell(formats[i].format(v), opts.MaxCell)
+				if d.suffix != nil {
+					if text := d.suffix(r, i); text != "" {
+						line[k] = Cell(Number(formats[i].format(v))+" "+text, opts.MaxCell)
+					}
+				}
 			}
-			if w := utf8.RuneCountInString(line[i]); w > width[i] {
-				width[i] = min(maxPad, w)
+			if w := utf8.RuneCountInString(line[k]); w > width[k] {
+				width[k] = min(maxPad, w)
 			}
-			size += len(line[i]) + 3
+			size += len(line[k]) + 3
 		}
 		cells = append(cells, line)
 	}
@@ -213,11 +229,17 @@ func tableParts(cols []result.Column, rows [][]any, opts Options) (head string, 
 // that is a group of its own (the NCCS class of panelists who declined)
 // stays NULL, in a Total row too, since some other Total row has a label
 // in that column.
-func totalColumns(cols []result.Column, rows [][]any, formats []columnFormat) []bool {
+//
+// When the grouping columns are known (groups), they are the candidates, text
+// or not (a Total of ages rolls up a number); otherwise the text columns are.
+func totalColumns(cols []result.Column, rows [][]any, formats []columnFormat, groups map[int]bool) []bool {
 	rolled := make([]bool, len(cols))
 	found := false
 	for i := range cols {
 		rolled[i] = formats[i].label
+		if len(groups) > 0 {
+			rolled[i] = groups[i]
+		}
 	}
 	for _, row := range rows {
 		if !isTotal(cols, row) {

@@ -64,9 +64,13 @@ func (r *rewriter) addTotals(p *plan) {
 		flag = binOp("=", groupingFunc(clone(exprs[col])), intConst(1))
 	}
 	// Every window of the answer works within Total rows or within group rows.
+	// Windows are shared between the figures that use them: each is changed
+	// once.
+	seen := map[*pg.WindowDef]bool{}
 	for _, root := range level2Roots(sel) {
 		walkExpr(root, func(x *pg.Node) bool {
-			if fc := x.GetFuncCall(); fc != nil && fc.Over != nil {
+			if fc := x.GetFuncCall(); fc != nil && fc.Over != nil && !seen[fc.Over] {
+				seen[fc.Over] = true
 				fc.Over.PartitionClause = append([]*pg.Node{clone(part)}, fc.Over.PartitionClause...)
 			}
 			return true
