@@ -296,7 +296,11 @@ func (r *rewriter) countPanelists(res *Result, input *pg.ParseResult) {
 		sel = res.Tree.Stmts[0].Stmt.GetSelectStmt()
 	}
 	count := funcCall("count", key)
-	count.GetFuncCall().AggDistinct = true
+	// Over the weights table alone each row is one panelist: a plain count
+	// is the distinct count, without the sort or hash DISTINCT needs.
+	if !(len(sc.items) == 1 && sc.items[0].kind == weightsItem && sc.items[0].table != "") {
+		count.GetFuncCall().AggDistinct = true
+	}
 	sel.TargetList = append(sel.TargetList, resTarget(cellCol, count))
 	res.Added.Cell = cellCol
 }
