@@ -27,6 +27,10 @@ const (
 // ErrNotFound is returned for a dataset id the store does not hold.
 var ErrNotFound = errors.New("dataset not found")
 
+// ErrExists is wrapped by a store's Add and AddToken when the name (or id)
+// is taken, so callers test for it with errors.Is rather than by wording.
+var ErrExists = errors.New("already exists")
+
 // Dataset is one registered dataset.
 type Dataset struct {
 	ID          int64

@@ -189,7 +189,7 @@ func applyOne(ctx context.Context, store FileStore, want catalog.Dataset) (Chang
 		}
 		if have == nil {
 			d, err := store.Add(ctx, want)
-			if err != nil && attempt == 0 && strings.Contains(err.Error(), "already exists") {
+			if err != nil && attempt == 0 && errors.Is(err, catalog.ErrExists) {
 				continue // another replica added it first
 			}
 			if err != nil {
