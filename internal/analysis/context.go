@@ -380,7 +380,7 @@ func ident(name string) string {
 	if plainIdent.MatchString(name) {
 		return name
 	}
-	return dataset.QuoteIdent(name)
+	return source.QuoteIdent(name)
 }
 
 func tableHasColumn(t source.Table, name string) bool {

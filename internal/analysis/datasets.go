@@ -276,7 +276,7 @@ func (s *Service) Sample(ctx context.Context, id int64, table string, limit int)
 	if limit <= 0 {
 		limit = 10
 	}
-	req.Query = "SELECT * FROM " + dataset.QuoteIdent(found)
+	req.Query = "SELECT * FROM " + source.QuoteIdent(found)
 	req.MaxRows = min(limit, rawCap)
 	r := s.Query(ctx, req)
 	r.Query = ""

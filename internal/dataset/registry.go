@@ -533,7 +533,7 @@ func dateRanges(ctx context.Context, src source.Source, columns []string) []Date
 	for i, tc := range columns {
 		table, col, _ := strings.Cut(tc, ".")
 		parts = append(parts, fmt.Sprintf("SELECT %d AS i, CAST(MIN(%s) AS DATE) AS lo, CAST(MAX(%s) AS DATE) AS hi FROM %s",
-			i, QuoteIdent(col), QuoteIdent(col), QuoteIdent(table)))
+			i, source.QuoteIdent(col), source.QuoteIdent(col), source.QuoteIdent(table)))
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -572,11 +572,6 @@ func (h *Handle) TableDates(table string) (from, to string, ok bool) {
 		ok = true
 	}
 	return from, to, ok
-}
-
-// QuoteIdent quotes a table or column name for SQL.
-func QuoteIdent(name string) string {
-	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
 }
 
 func (e *entry) retire() {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mcp-analytics/mcp-analytics/internal/source"
 	pg "github.com/pganalyze/pg_query_go/v6"
 )
 
@@ -108,14 +109,9 @@ func PanelSQL(roles Roles) string {
 	if w == "" || table == "" || key == "" {
 		return ""
 	}
-	wd := fmt.Sprintf("CAST(%s AS DOUBLE PRECISION)", quoteIdent(w))
+	wd := fmt.Sprintf("CAST(%s AS DOUBLE PRECISION)", source.QuoteIdent(w))
 	return fmt.Sprintf("SELECT COUNT(%s) AS n, SUM(%s) AS sum_w, SUM(%s * %s) AS sum_w2 FROM %s WHERE %s > 0",
-		quoteIdent(key), wd, wd, wd, quoteIdent(table), quoteIdent(w))
-}
-
-// quoteIdent quotes a name for SQL.
-func quoteIdent(name string) string {
-	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+		source.QuoteIdent(key), wd, wd, wd, source.QuoteIdent(table), source.QuoteIdent(w))
 }
 
 // Result describes a rewrite.
