@@ -190,7 +190,7 @@ func exampleQueries(tables []source.Table, roles dataset.Roles, prof *catalog.Pr
 			out = append(out, result.ContextExample{Question: "Reach (people, not events) by " + c + " in " + t.Name, SQL: fmt.Sprintf("SELECT %s, COUNT(DISTINCT %s) AS reach FROM %s GROUP BY %s ORDER BY reach DESC", ident(c), k, tn, ident(c))})
 			if users != nil && userCat != "" && !tableHasColumn(t, userCat) {
 				out = append(out, result.ContextExample{Question: "Reach of " + t.Name + " by the panelists' " + userCat, SQL: fmt.Sprintf("SELECT u.%s, COUNT(DISTINCT e.%s) AS reach FROM %s AS e JOIN %s AS u ON u.%s = e.%s GROUP BY u.%s ORDER BY reach DESC",
-						ident(userCat), k, tn, ident(users.Name), k, k, ident(userCat))})
+					ident(userCat), k, tn, ident(users.Name), k, k, ident(userCat))})
 			}
 		}
 		if prof != nil && prof.DateTo != "" {
