@@ -146,10 +146,7 @@ func Plan(h *dataset.Handle, req Request) (QueryPlan, error) {
 			return QueryPlan{}, &InputError{Message: fmt.Sprintf("correction must be none or bonferroni, not %q", c)}
 		}
 	}
-	keys := []string{"user_id", "respondent_id", "panelist_id"}
-	if h.Roles.RespondentKey != "" {
-		keys = []string{h.Roles.RespondentKey}
-	}
+	keys := h.Roles.Keys()
 	q, err := sqlguard.Check(req.Query, sqlguard.Options{
 		Dialect:        dialect(h.Dataset.Driver),
 		MaxBytes:       h.Limits.MaxQueryBytes,
@@ -171,7 +168,7 @@ func Plan(h *dataset.Handle, req Request) (QueryPlan, error) {
 		p.Cap = req.MaxRows
 	}
 
-	roles := weightingRoles(h.Roles)
+	roles := h.Roles.Roles
 	p.MinBase = roles.MinBase
 	if p.MinBase <= 0 {
 		p.MinBase = weighting.DefaultMinBase
@@ -234,22 +231,6 @@ func Plan(h *dataset.Handle, req Request) (QueryPlan, error) {
 		return QueryPlan{}, fmt.Errorf("deparse: %w", err)
 	}
 	return p, nil
-}
-
-func weightingRoles(r dataset.Roles) weighting.Roles {
-	out := weighting.Roles{
-		WeightColumn:  r.WeightColumn,
-		WeightsTable:  r.WeightsTable,
-		RespondentKey: r.RespondentKey,
-		NCCSColumn:    r.NCCSColumn,
-		NCCSMap:       r.NCCSMap,
-		WeightScale:   r.WeightScale,
-		MinBase:       r.MinBase,
-	}
-	if out.NCCSMap == nil && r.NCCSPreset == "12-grade" {
-		out.NCCSMap = weighting.TwelveGradeNCCSMap()
-	}
-	return out
 }
 
 // uniqueColumns lists the columns the profile shows to be (nearly) unique in

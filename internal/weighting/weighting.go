@@ -32,18 +32,6 @@ func DefaultNCCSMap() map[string]string {
 	return map[string]string{"A1": "A", "A": "A", "B": "B", "C": "C/D/E", "D": "C/D/E", "E": "C/D/E"}
 }
 
-// TwelveGradeNCCSMap returns the preset for panels labelled with the twelve NCCS
-// grades A1..E3: every grade is merged into its letter.
-func TwelveGradeNCCSMap() map[string]string {
-	return map[string]string{
-		"A1": "A", "A2": "A", "A3": "A",
-		"B1": "B", "B2": "B",
-		"C1": "C", "C2": "C",
-		"D1": "D", "D2": "D",
-		"E1": "E", "E2": "E", "E3": "E",
-	}
-}
-
 // Schema lists, per table name (lower case, unqualified), its column names (lower case).
 // The rewrite uses it to resolve unqualified columns and to know which tables are
 // user level (hold the weight) and which are event level (hold the respondent key only).
