@@ -94,7 +94,6 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		}}
 	if *stdio {
 		// stdio is the local user's own process: no token, every dataset.
-		srv.AddReceivingMiddleware(server.CheckArguments)
 		recOpts.Transport = "pipe"
 		srv.AddReceivingMiddleware(mcpserver.NewRecorder(recOpts).Middleware)
 		banner(env.Stderr, a, "stdio", "none (stdio: the local user)")
