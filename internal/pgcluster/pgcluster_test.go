@@ -1,4 +1,4 @@
-package pgcluster
+package pgcluster_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/mcp-analytics/mcp-analytics/internal/pgcluster"
 	"github.com/mcp-analytics/mcp-analytics/internal/pgtest"
 )
 
@@ -18,8 +19,8 @@ import (
 func TestCluster_Replica(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	p, err := StartPrimary(ctx)
-	if errors.Is(err, ErrUnavailable) && os.Getenv("MCPA_REQUIRE_POSTGRES") != "1" {
+	p, err := pgcluster.StartPrimary(ctx)
+	if errors.Is(err, pgcluster.ErrUnavailable) && os.Getenv("MCPA_REQUIRE_POSTGRES") != "1" {
 		pgtest.Skip(t, "a PostgreSQL cluster of its own (pg_ctlcluster)", fmt.Sprint(err))
 	}
 	if err != nil {
