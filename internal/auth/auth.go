@@ -383,6 +383,16 @@ func GrantFromRequest(req mcp.Request) (Grant, bool) {
 	return g, true
 }
 
+// GrantOf returns the grant of a TokenInfo returned by
+// [Authenticator.Verify].
+func GrantOf(ti *sdkauth.TokenInfo) (Grant, bool) {
+	if ti == nil {
+		return Grant{}, false
+	}
+	g, ok := ti.Extra[grantKey].(Grant)
+	return g, ok
+}
+
 // ScopeMiddleware is an MCP receiving middleware that narrows every call to
 // the datasets of the token on the HTTP request carrying it. The scope comes
 // from that request — not from the session's context, which holds whatever
