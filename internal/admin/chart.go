@@ -119,7 +119,7 @@ type counted struct {
 
 // newColumnChart lays out counts over [since, since+n*bucket).
 func newColumnChart(title, by string, since time.Time, bucket time.Duration, n int, rows []counted, tickFormat string) columnChart {
-	c := columnChart{Title: title, By: by, Buckets: n, Width: 720, Height: 230, PlotH: 180}
+	c := columnChart{Title: title, By: by, Buckets: n, Width: 1100, Height: 230, PlotH: 180}
 	const left, right = 40, 10
 	c.ColW = float64(c.Width-left-right) / float64(n)
 	// Series by total, largest first; beyond 7 they are lumped as "other".
@@ -205,7 +205,11 @@ func newColumnChart(title, by string, since time.Time, bucket time.Duration, n i
 	}
 	if c.MaxY > 0 {
 		top := niceCeil(c.MaxY)
-		for _, v := range []int64{0, top / 2, top} {
+		vs := []int64{0, top}
+		if top%2 == 0 {
+			vs = []int64{0, top / 2, top}
+		}
+		for _, v := range vs {
 			c.YTicks = append(c.YTicks, ytick{Y: float64(c.PlotH) - float64(v)*scale, Label: fmt.Sprint(v)})
 		}
 	}

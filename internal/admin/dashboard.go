@@ -118,6 +118,12 @@ func (c *Console) dashboardFor(ctx context.Context, rg timeRange) (dashboardData
 	// Busiest datasets and guard rejections count queries: the single
 	// query of query_dataset / get_dataset_sample (kind call) and each
 	// query of execute_multi_query (kind query).
+	names := map[string]string{}
+	if list, err := store.List(ctx); err == nil {
+		for _, ds := range list {
+			names[fmt.Sprint(ds.ID)] = ds.Name
+		}
+	}
 	perDataset, perRule := map[string]float64{}, map[string]float64{}
 	var dsOrder, ruleOrder []string
 	for _, kind := range []string{catalog.KindCall, catalog.KindQuery} {
@@ -130,6 +136,12 @@ func (c *Console) dashboardFor(ctx context.Context, rg timeRange) (dashboardData
 			id, name, _ := strings.Cut(r.Key, " ")
 			if id == "0" || id == "" || kind == catalog.KindCall && r.Key == "" {
 				continue
+			}
+			if name == "" {
+				name = names[id]
+			}
+			if name == "" {
+				name = "removed dataset"
 			}
 			k := name + " (#" + id + ")"
 			if _, ok := perDataset[k]; !ok {

@@ -579,7 +579,12 @@ func (c *Console) showDataset(w http.ResponseWriter, r *http.Request, s *session
 		if !slices.Contains(data.Tables, data.SampleOf) {
 			data.SampleOf = data.Tables[0]
 		}
-		data.Sample = c.opts.Service.Sample(ctx, d.ID, data.SampleOf, 0)
+		// As many rows as the tools' samples may show: the raw row cap.
+		limit := c.opts.Limits.RawRows
+		if l, ok := c.opts.Registry.Limits(d.ID); ok {
+			limit = l.RawRows
+		}
+		data.Sample = c.opts.Service.Sample(ctx, d.ID, data.SampleOf, limit)
 		data.Examples = c.contextExamples(ctx, d, data.Profile)
 	}
 	status := http.StatusOK

@@ -134,6 +134,16 @@ func (c *Console) logPage(w http.ResponseWriter, r *http.Request, s *session) {
 	if form.Before > 0 {
 		d.Newest = Prefix + "/log?" + q.Encode()
 	}
+	// Calls refused before the dataset was opened carry its id only.
+	names := map[int64]string{}
+	for _, ds := range d.Datasets {
+		names[ds.ID] = ds.Name
+	}
+	for i := range recs {
+		if recs[i].DatasetID != 0 && recs[i].DatasetName == "" {
+			recs[i].DatasetName = names[recs[i].DatasetID]
+		}
+	}
 	d.Records = recs
 	c.render(w, r, s, http.StatusOK, "log", "Query log", d)
 }
