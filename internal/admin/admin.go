@@ -72,6 +72,9 @@ type Console struct {
 	// to be checked, which costs more than the rest of the page.
 	exMu     sync.Mutex
 	examples map[int64]cachedExamples
+
+	dashMu sync.Mutex
+	dash   map[string]cachedDashboard // by range key
 }
 
 type cachedExamples struct {
@@ -93,7 +96,7 @@ func New(ctx context.Context, opts Options) (*Console, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Console{opts: opts, log: log.With("component", "admin"), now: time.Now, examples: map[int64]cachedExamples{}}
+	c := &Console{opts: opts, log: log.With("component", "admin"), now: time.Now, examples: map[int64]cachedExamples{}, dash: map[string]cachedDashboard{}}
 	var err error
 	if c.pages, err = parsePages(); err != nil {
 		return nil, err
