@@ -260,7 +260,7 @@ func (c *Console) authed(h func(http.ResponseWriter, *http.Request, *session)) h
 				c.setCookie(w, r, *s)
 			}
 		case accessSignIn:
-			if s == nil || s.Open || s.Principal == "" || !c.tokenStillAdmin(ctx, s.TokenID) {
+			if s == nil || s.Open || s.Principal == "" || !c.stillAdmin(ctx, s) {
 				if r.Method != http.MethodGet {
 					c.fail(w, r, nil, http.StatusForbidden, "Sign in first.")
 					return
@@ -278,8 +278,17 @@ func (c *Console) authed(h func(http.ResponseWriter, *http.Request, *session)) h
 	})
 }
 
-// tokenStillAdmin reports whether the token of a session is still active
-// with the admin scope: revoking a token ends its console sessions too.
+// stillAdmin reports whether a signed-in session may go on. For an API
+// token: the token is still active with the admin scope (revoking it ends
+// its console sessions too). For an OAuth subject: the session's expiry,
+// which is the JWT's, was checked when the cookie was read.
+func (c *Console) stillAdmin(ctx context.Context, s *session) bool {
+	if s.TokenID == 0 {
+		return strings.HasPrefix(s.Principal, "oauth:")
+	}
+	return c.tokenStillAdmin(ctx, s.TokenID)
+}
+
 func (c *Console) tokenStillAdmin(ctx context.Context, id int64) bool {
 	tokens, err := c.opts.Store.Tokens(ctx)
 	if err != nil {
@@ -350,14 +359,19 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g, _ := auth.GrantOf(ti)
-	id, isToken := strings.CutPrefix(ti.UserID, "token:")
-	tokenID, _ := strconv.ParseInt(id, 10, 64)
-	if !isToken || !g.HasScope(catalog.ScopeAdmin) {
+	if !g.HasScope(catalog.ScopeAdmin) {
 		c.log.InfoContext(ctx, "admin sign-in without the admin scope", "remote", r.RemoteAddr, "subject", g.Subject)
-		c.showSignin(w, r, http.StatusForbidden, "This token lacks the admin scope (mcp-analytics tokens create --scopes admin).")
+		c.showSignin(w, r, http.StatusForbidden, "This token lacks the admin scope (mcp-analytics tokens create --scopes admin, or an OAuth token with the admin claim).")
 		return
 	}
-	s := session{Nonce: newNonce(), Principal: g.Principal, TokenID: tokenID, Expires: c.now().Add(c.opts.SessionTTL)}
+	s := session{Nonce: newNonce(), Principal: g.Principal, Expires: c.now().Add(c.opts.SessionTTL)}
+	if id, isToken := strings.CutPrefix(ti.UserID, "token:"); isToken {
+		s.TokenID, _ = strconv.ParseInt(id, 10, 64)
+	} else if !ti.Expiration.IsZero() && ti.Expiration.Before(s.Expires) {
+		// An OAuth session ends with its JWT: the console cannot ask the
+		// identity provider again.
+		s.Expires = ti.Expiration
+	}
 	c.setCookie(w, r, s)
 	c.log.InfoContext(ctx, "admin signed in", "principal", g.Principal, "remote", r.RemoteAddr)
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)

@@ -37,6 +37,8 @@ type stackOptions struct {
 	Postgres bool
 	// Tokens to create before the server starts: name → scopes.
 	Tokens map[string][]string
+	// Auth is the auth configuration (its TokenRefresh is set to 200 ms).
+	Auth auth.Config
 }
 
 func newStack(t testing.TB, o stackOptions) (*stack, map[string]string) {
@@ -60,7 +62,8 @@ func newStack(t testing.TB, o stackOptions) (*stack, map[string]string) {
 		_ = qlog.Close(cctx)
 		cancel()
 	})
-	authn, err := auth.New(ctx, auth.Config{TokenRefresh: 200 * time.Millisecond}, f.Store, nil)
+	o.Auth.TokenRefresh = 200 * time.Millisecond
+	authn, err := auth.New(ctx, o.Auth, f.Store, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

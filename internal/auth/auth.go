@@ -215,6 +215,9 @@ func (a *Authenticator) Verify(ctx context.Context, token string) (*sdkauth.Toke
 	c.Grant.Subject = a.cfg.Issuer + " " + user
 	c.Grant.Principal = "oauth:" + user
 	c.Grant.Scopes = []string{catalog.ScopeMCP}
+	if c.Admin {
+		c.Grant.Scopes = append(c.Grant.Scopes, catalog.ScopeAdmin)
+	}
 	return &sdkauth.TokenInfo{UserID: "oauth:" + user, Expiration: c.Expiry, Extra: map[string]any{grantKey: c.Grant}}, nil
 }
 

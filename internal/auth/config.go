@@ -34,6 +34,10 @@ type Config struct {
 	// token without the claim sees no dataset. Default "mcpa_datasets".
 	// (MCPA_AUTH_DATASETS_CLAIM)
 	DatasetsClaim string
+	// AdminClaim names the JWT claim that lets its subject sign in to the
+	// admin console: the claim must be true (or "true"). Default
+	// "mcpa_admin". (MCPA_AUTH_ADMIN_CLAIM)
+	AdminClaim string
 	// Scopes are advertised as scopes_supported in the metadata.
 	// (MCPA_AUTH_SCOPES, separated by spaces or commas)
 	Scopes []string
@@ -65,6 +69,9 @@ func (c Config) withDefaults() Config {
 	if c.DatasetsClaim == "" {
 		c.DatasetsClaim = "mcpa_datasets"
 	}
+	if c.AdminClaim == "" {
+		c.AdminClaim = "mcpa_admin"
+	}
 	if c.ClockSkew == 0 {
 		c.ClockSkew = 60 * time.Second
 	}
@@ -94,6 +101,8 @@ func (c *Config) LoadEnv(environ []string) error {
 			c.Audience = v
 		case "MCPA_AUTH_DATASETS_CLAIM":
 			c.DatasetsClaim = v
+		case "MCPA_AUTH_ADMIN_CLAIM":
+			c.AdminClaim = v
 		case "MCPA_AUTH_SCOPES":
 			c.Scopes = SplitList(v)
 		case "MCPA_AUTH_ALLOWED_ORIGINS":

@@ -57,7 +57,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	}
 	ya := cfg.Auth
 	authCfg = auth.Config{Issuer: ya.Issuer, JWKSURL: ya.JWKSURL, Resource: ya.Resource, Audience: ya.Audience,
-		DatasetsClaim: ya.DatasetsClaim, Scopes: ya.Scopes, AllowedOrigins: ya.AllowedOrigins,
+		DatasetsClaim: ya.DatasetsClaim, AdminClaim: ya.AdminClaim, Scopes: ya.Scopes, AllowedOrigins: ya.AllowedOrigins,
 		AllowUnauthenticated: ya.AllowUnauthenticated, TokenRefresh: ya.TokenRefresh, Required: ya.Required}
 	if err := authCfg.LoadEnv(env.Environ); err != nil {
 		return fmt.Errorf("auth settings: %w", err)
@@ -214,7 +214,7 @@ func describeAuth(ctx context.Context, a *auth.Authenticator) string {
 	c := a.Config()
 	switch {
 	case c.OAuth():
-		return "OAuth JWTs from " + c.Issuer + " (datasets from claim " + c.DatasetsClaim + "; metadata at " + a.MetadataURL() + "), and API tokens"
+		return "OAuth JWTs from " + c.Issuer + " (datasets from claim " + c.DatasetsClaim + ", console admins from claim " + c.AdminClaim + "; metadata at " + a.MetadataURL() + "), and API tokens"
 	case a.Required(ctx):
 		return "API tokens required (mcp-analytics tokens create / list)"
 	}

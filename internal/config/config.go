@@ -69,6 +69,7 @@ type Auth struct {
 	Resource             string        `yaml:"resource"`
 	Audience             string        `yaml:"audience"`
 	DatasetsClaim        string        `yaml:"datasets_claim"`
+	AdminClaim           string        `yaml:"admin_claim"`
 	Scopes               []string      `yaml:"scopes"`
 	AllowedOrigins       []string      `yaml:"allowed_origins"`
 	AllowUnauthenticated bool          `yaml:"allow_unauthenticated"`
