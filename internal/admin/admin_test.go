@@ -345,8 +345,10 @@ func TestConsole_Validation(t *testing.T) {
 	if p := b.get("/admin/log?outcome=maybe"); p.status != http.StatusBadRequest || !strings.Contains(p.body, "outcome must be") {
 		t.Errorf("log filter with a bad outcome: %d", p.status)
 	}
-	if p := b.get("/admin/log?dataset=x"); p.status != http.StatusBadRequest {
-		t.Errorf("log filter with a bad dataset: %d", p.status)
+	for _, q := range []string{"dataset=x", "from=yesterday", "to=2026-13-01T00:00", "from=2026-12-02T10:00&to=2026-12-02T09:00", "period=week"} {
+		if p := b.get("/admin/log?" + q); p.status != http.StatusBadRequest || !strings.Contains(p.body, "Please fix") {
+			t.Errorf("log filter %s: %d, want 400 with what to fix", q, p.status)
+		}
 	}
 	for _, path := range []string{"/admin/datasets/99", "/admin/datasets/x/edit", "/admin/log/" + strings.Repeat("0", 32), "/admin/log/zz", "/admin/nope"} {
 		if p := b.get(path); p.status != http.StatusNotFound {
@@ -575,6 +577,8 @@ func TestConsole_Dashboard(t *testing.T) {
 		{"client=CLAUDE-AI", 6},
 		{"q=" + url.QueryEscape("WHERE 1 = 1"), 1},
 		{"period=1h&dataset=1", 4},
+		{"from=" + time.Now().UTC().Add(-time.Hour).Format("2006-01-02T15:04") + "&to=" + time.Now().UTC().Add(time.Hour).Format("2006-01-02T15:04"), 6},
+		{"to=" + time.Now().UTC().Add(-time.Hour).Format("2006-01-02T15:04"), 0},
 		{"kind=admin", 0},
 	} {
 		p := b.get("/admin/log?" + tt.query)

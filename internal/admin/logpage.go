@@ -18,7 +18,22 @@ const logPageSize = 50
 // logForm is the query log page's filter form, as given.
 type logForm struct {
 	Dataset, Tool, Client, Outcome, Kind, Period, Text string
-	Before                                             int64
+	// From and To bound the time (UTC, as datetime-local inputs send it:
+	// 2006-01-02T15:04), within the period.
+	From, To string
+	Before   int64
+}
+
+// timeInput is the format of datetime-local inputs (seconds optional).
+const timeInput = "2006-01-02T15:04"
+
+func parseTimeInput(s string) (time.Time, error) {
+	for _, f := range []string{timeInput, timeInput + ":05", "2006-01-02"} {
+		if t, err := time.ParseInLocation(f, s, time.UTC); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a date and time such as 2026-12-01T09:30", s)
 }
 
 var periods = []struct{ Key, Label string }{{"", "any time"}, {"1h", "last hour"}, {"24h", "last 24 h"}, {"7d", "last 7 days"}, {"30d", "last 30 days"}}
@@ -39,7 +54,7 @@ func periodSpan(k string) time.Duration {
 
 func readLogForm(q url.Values) logForm {
 	f := logForm{Dataset: q.Get("dataset"), Tool: q.Get("tool"), Client: strings.TrimSpace(q.Get("client")), Outcome: q.Get("outcome"),
-		Kind: q.Get("kind"), Period: q.Get("period"), Text: q.Get("q")}
+		Kind: q.Get("kind"), Period: q.Get("period"), Text: q.Get("q"), From: strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to"))}
 	f.Before, _ = strconv.ParseInt(q.Get("before"), 10, 64)
 	return f
 }
@@ -63,6 +78,23 @@ func (f logForm) filter(now time.Time) (catalog.LogFilter, []string) {
 	} else if f.Period != "" {
 		problems = append(problems, "unknown period "+strconv.Quote(f.Period))
 	}
+	if f.From != "" {
+		if t, err := parseTimeInput(f.From); err != nil {
+			problems = append(problems, "From: "+err.Error())
+		} else if t.After(lf.Since) {
+			lf.Since = t
+		}
+	}
+	if f.To != "" {
+		if t, err := parseTimeInput(f.To); err != nil {
+			problems = append(problems, "To: "+err.Error())
+		} else {
+			lf.Until = t
+		}
+	}
+	if !lf.Until.IsZero() && !lf.Since.Before(lf.Until) {
+		problems = append(problems, "To must be later than From")
+	}
 	if f.Before > 0 {
 		lf.BeforeSeq = f.Before
 	}
@@ -76,7 +108,7 @@ func (f logForm) filter(now time.Time) (catalog.LogFilter, []string) {
 func (f logForm) query() url.Values {
 	v := url.Values{}
 	for k, s := range map[string]string{"dataset": f.Dataset, "tool": f.Tool, "client": f.Client, "outcome": f.Outcome,
-		"kind": f.Kind, "period": f.Period, "q": f.Text} {
+		"kind": f.Kind, "period": f.Period, "q": f.Text, "from": f.From, "to": f.To} {
 		if s != "" {
 			v.Set(k, s)
 		}
