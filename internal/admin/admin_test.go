@@ -620,3 +620,30 @@ func TestConsole_Paging(t *testing.T) {
 		t.Errorf("CSV export: %d rows, want 121", len(rows))
 	}
 }
+
+// TestConsole_UnreachableDataset shows a dataset whose database cannot be
+// opened: listed as unavailable with the reason, its page and its test
+// say why, and no page fails.
+func TestConsole_UnreachableDataset(t *testing.T) {
+	s, _ := newStack(t, stackOptions{})
+	s.f.UpdateDataset(t, apptest.DuckSample, func(d *catalog.Dataset) { d.DSN = "/nonexistent/gone.duckdb" })
+	b := s.browser(t)
+	p := b.get("/admin/datasets")
+	row := between(p.body, `data-id="1"`, "</tr>")
+	if p.status != http.StatusOK || !strings.Contains(row, "unavailable") || strings.Contains(row, "reachable</span>") {
+		t.Errorf("datasets page: %d, row %q", p.status, row)
+	}
+	if !strings.Contains(between(p.body, `data-id="2"`, "</tr>"), "reachable") {
+		t.Error("the other dataset is not reachable")
+	}
+	if p := b.get("/admin/datasets/1"); p.status != http.StatusOK || !strings.Contains(p.body, `<div class="error">`) {
+		t.Errorf("dataset page of an unreachable dataset: %d", p.status)
+	}
+	csrf := b.csrf("/admin/datasets/1")
+	if p := b.post("/admin/datasets/1/test", url.Values{"csrf": {csrf}}); !strings.Contains(p.body, "Cannot be used") {
+		t.Errorf("test of an unreachable dataset: %d %s", p.status, between(p.body, `id="test-result">`, "</div>"))
+	}
+	if p := b.post("/admin/datasets/1/profile", url.Values{"csrf": {csrf}}); p.status != http.StatusBadGateway || !strings.Contains(p.body, "Profiling failed") {
+		t.Errorf("re-profile of an unreachable dataset: %d", p.status)
+	}
+}
