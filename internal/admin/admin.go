@@ -22,6 +22,7 @@ import (
 	"github.com/mcp-analytics/mcp-analytics/internal/config"
 	"github.com/mcp-analytics/mcp-analytics/internal/dataset"
 	"github.com/mcp-analytics/mcp-analytics/internal/querylog"
+	"github.com/mcp-analytics/mcp-analytics/internal/result"
 )
 
 // Prefix is where the console is mounted.
@@ -80,7 +81,7 @@ type Console struct {
 type cachedExamples struct {
 	key string
 	at  time.Time
-	ex  []analysis.ContextExample
+	ex  []result.ContextExample
 }
 
 // New builds the console. It reads (or creates) the session signing key in

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mcp-analytics/mcp-analytics/internal/analysis"
 	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
 	"github.com/mcp-analytics/mcp-analytics/internal/dataset"
 	"github.com/mcp-analytics/mcp-analytics/internal/result"
@@ -21,7 +20,7 @@ import (
 
 // datasetRow is one line of the datasets page.
 type datasetRow struct {
-	analysis.DatasetInfo
+	result.DatasetInfo
 	Connection string // redacted
 	Ready      bool
 }
@@ -515,14 +514,14 @@ type profileTable struct {
 type datasetData struct {
 	Dataset    catalog.Dataset
 	Connection string
-	Schema     analysis.Schema
+	Schema     result.Schema
 	SchemaErr  string
 	Profile    *catalog.Profile
 	Profiles   []profileTable
 	SampleOf   string
 	Tables     []string
 	Sample     result.Result
-	Examples   []analysis.ContextExample
+	Examples   []result.ContextExample
 	Test       *testResult
 	Err        string
 }
@@ -596,7 +595,7 @@ func (c *Console) showDataset(w http.ResponseWriter, r *http.Request, s *session
 
 // contextExamples returns level 3's example queries of d, from the cache
 // while d and its profile are unchanged (for at most 10 minutes).
-func (c *Console) contextExamples(ctx context.Context, d catalog.Dataset, p *catalog.Profile) []analysis.ContextExample {
+func (c *Console) contextExamples(ctx context.Context, d catalog.Dataset, p *catalog.Profile) []result.ContextExample {
 	key := d.UpdatedAt.String()
 	if p != nil {
 		key += "|" + p.ProfiledAt.String()

@@ -10,6 +10,8 @@ import (
 
 	"github.com/mcp-analytics/mcp-analytics/internal/analysis"
 	"github.com/mcp-analytics/mcp-analytics/internal/apptest"
+	"github.com/mcp-analytics/mcp-analytics/internal/render"
+	"github.com/mcp-analytics/mcp-analytics/internal/result"
 )
 
 // budget is each level's token budget (SPEC §6) at 4 characters a token.
@@ -29,6 +31,7 @@ func TestService_Context(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				render.Context(&doc)
 				total += budget[level]
 				if doc.Tokens > total {
 					t.Errorf("level %d: %d tokens, over the %d budget of levels 0..%d", level, doc.Tokens, total, level)
@@ -70,7 +73,7 @@ func contextPromises(level int, id int64) []string {
 // checkExamples runs level 3's examples: every one succeeds and is
 // weighted, and a COUNT(*) split of the user-level table adds up to the
 // whole weighted population.
-func checkExamples(t *testing.T, f *apptest.Fixture, id int64, doc analysis.ContextDoc) {
+func checkExamples(t *testing.T, f *apptest.Fixture, id int64, doc result.Context) {
 	t.Helper()
 	ctx := context.Background()
 	if len(doc.Examples) < 4 {
@@ -129,6 +132,7 @@ func TestService_ContextNarrowing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	render.Context(&doc)
 	details := doc.Markdown[strings.Index(doc.Markdown, "# Details"):]
 	if !strings.Contains(details, "## app_usage") || strings.Contains(details, "## orders") {
 		t.Errorf("level 3 for app_usage shows other tables:\n%s", details)

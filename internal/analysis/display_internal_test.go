@@ -4,11 +4,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
 	"github.com/mcp-analytics/mcp-analytics/internal/dataset"
 	"github.com/mcp-analytics/mcp-analytics/internal/result"
 	"github.com/mcp-analytics/mcp-analytics/internal/source"
 	"github.com/mcp-analytics/mcp-analytics/internal/sqlguard"
+	"github.com/mcp-analytics/mcp-analytics/internal/weighting"
 )
 
 // panelHandle is a dataset handle for pure tests: users, orders with ₹
@@ -24,7 +24,7 @@ func panelHandle(withRefunds bool) *dataset.Handle {
 			{Table: "orders", Column: "order_date", From: "2025-07-16", To: "2026-06-20"},
 		},
 	}
-	h.Roles.Roles = catalog.Roles{WeightColumn: "weight", WeightsTable: "users", RespondentKey: "user_id"}
+	h.Roles.Roles = weighting.Roles{WeightColumn: "weight", WeightsTable: "users", RespondentKey: "user_id"}
 	if withRefunds {
 		h.Tables = append(h.Tables, source.Table{Name: "refunds", Columns: []source.Column{{Name: "amount"}}})
 		h.Units["refunds.amount"] = "paise"

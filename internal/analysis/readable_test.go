@@ -384,7 +384,7 @@ func TestService_DateRangesPerTable(t *testing.T) {
 	list := f.Service.Datasets(ctx)
 	for _, e := range engines {
 		t.Run(e.name, func(t *testing.T) {
-			var info analysis.DatasetInfo
+			var info result.DatasetInfo
 			for _, d := range list.Datasets {
 				if d.ID == e.sample {
 					info = d
@@ -416,7 +416,7 @@ func TestService_DateRangesPerTable(t *testing.T) {
 					}
 				}
 			}
-			periods := analysis.EventPeriods(info.DateRanges, info.DateFrom, info.DateTo)
+			periods := render.EventPeriods(info.DateRanges, info.DateFrom, info.DateTo)
 			if !strings.Contains(periods, "app_usage "+got["app_usage.event_date"][0]+" to ") || !strings.Contains(periods, "orders "+got["orders.order_date"][0]+" to ") || strings.Contains(periods, "users") {
 				t.Errorf("event periods = %q", periods)
 			}

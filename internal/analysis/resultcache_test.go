@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/mcp-analytics/mcp-analytics/internal/analysis"
 	"github.com/mcp-analytics/mcp-analytics/internal/apptest"
 	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
@@ -14,7 +16,7 @@ import (
 func TestService_ResultCache(t *testing.T) {
 	f := apptest.New(t, apptest.Options{Postgres: true, Service: []analysis.Option{analysis.WithResultCache(time.Minute)}})
 	ctx := context.Background()
-	q := analysis.Request{DatasetID: apptest.PostgresSample, Query: "SELECT gender, COUNT(*) FROM users GROUP BY gender", ApplyWeights: true, MergeNCCS: true}
+	q := analysis.Request{DatasetID: apptest.PostgresSample, Query: "SELECT gender, COUNT(*) FROM users GROUP BY gender", ApplyWeights: true, MergeNCCS: true, Totals: true}
 	first := f.Service.Query(ctx, q)
 	second := f.Service.Query(ctx, q)
 	if !first.OK || first.Cached || !second.OK || !second.Cached {
@@ -23,8 +25,20 @@ func TestService_ResultCache(t *testing.T) {
 	if !strings.Contains(strings.Join(second.Notes, " "), "Cached answer from") {
 		t.Errorf("notes = %q", second.Notes)
 	}
-	if len(first.Rows) != len(second.Rows) || len(first.Columns) != len(second.Columns) {
-		t.Errorf("cached answer differs: %d×%d vs %d×%d", len(first.Rows), len(first.Columns), len(second.Rows), len(second.Columns))
+	// The same rows in the same order (the Total row last, every figure
+	// equal), the same columns and notes but for the cache's own (first): the
+	// cached table is not altered again by the steps that follow a query.
+	if d := cmp.Diff(first.Rows, second.Rows); d != "" {
+		t.Errorf("cached rows differ (-first +second):\n%s", d)
+	}
+	if d := cmp.Diff(first.Columns, second.Columns); d != "" {
+		t.Errorf("cached columns differ (-first +second):\n%s", d)
+	}
+	if d := cmp.Diff(first.Notes, second.Notes[1:], cmpopts.EquateEmpty()); d != "" {
+		t.Errorf("cached notes differ (-first +second):\n%s", d)
+	}
+	if len(first.Rows) < 3 {
+		t.Errorf("want the groups and a Total row, got %v", first.Rows)
 	}
 	// A change to the dataset invalidates its answers.
 	f.UpdateDataset(t, apptest.PostgresSample, func(d *catalog.Dataset) { d.Description = "wave 2" })

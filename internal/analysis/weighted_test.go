@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/mcp-analytics/mcp-analytics/internal/analysis"
@@ -218,6 +219,54 @@ func TestService_GroupByAliasInsideSubqueries(t *testing.T) {
 					t.Errorf("%s: groups %v, want older and young", q, groups)
 				}
 			})
+		}
+	}
+}
+
+// TestService_LowBaseNoteWhenTheNamesAreTaken: a query whose own columns
+// are called n and low_base gets the rewrite's figures under other names,
+// and the low-base note still finds them (it reads the names the rewrite
+// chose, never guesses them).
+func TestService_LowBaseNoteWhenTheNamesAreTaken(t *testing.T) {
+	f := apptest.New(t, apptest.Options{Postgres: true})
+	q := "SELECT city, COUNT(*) AS n, 0 AS low_base FROM users GROUP BY city"
+	for _, e := range engines {
+		r := f.Service.Query(context.Background(), analysis.Request{DatasetID: e.sample, Query: q, ApplyWeights: true, MergeNCCS: true})
+		if !r.OK || !r.Weighting.Applied {
+			t.Fatalf("%s: ok=%v applied=%v error=%s", e.name, r.OK, r.Weighting.Applied, r.Error)
+		}
+		// The analyst's n is the plain count; the rewrite's base has another
+		// name, and its low-base flag too.
+		names := make([]string, len(r.Columns))
+		for i, c := range r.Columns {
+			names[i] = c.Name
+		}
+		if slices.Index(names, "n") != 1 || slices.Index(names, "low_base") != 2 {
+			t.Fatalf("%s: the query's own columns moved: %v", e.name, names)
+		}
+		flag := -1
+		for i, name := range names {
+			if i > 2 && strings.HasPrefix(name, "low_base") {
+				flag = i
+			}
+		}
+		if flag < 0 {
+			t.Fatalf("%s: no low-base flag of the rewrite's among %v", e.name, names)
+		}
+		var low int
+		for _, row := range r.Rows {
+			if b, _ := row[flag].(bool); b {
+				low++
+			}
+		}
+		var note string
+		for _, n := range r.Notes {
+			if strings.HasPrefix(n, "⚠ Low base") {
+				note = n
+			}
+		}
+		if low == 0 || note == "" {
+			t.Errorf("%s: %d groups flagged low base by %s, note %q; want both (demo cities under 30 panelists)", e.name, low, names[flag], note)
 		}
 	}
 }

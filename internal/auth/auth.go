@@ -18,6 +18,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 
 	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
+	"github.com/mcp-analytics/mcp-analytics/internal/config"
 	"github.com/mcp-analytics/mcp-analytics/internal/dataset"
 )
 
@@ -86,13 +87,13 @@ type Authenticator struct {
 // the OAuth settings of cfg. It reads the tokens once, so a catalog that
 // cannot be read fails here rather than on the first request.
 func New(ctx context.Context, cfg Config, store TokenStore, log *slog.Logger) (*Authenticator, error) {
-	if err := cfg.Validate(); err != nil {
+	if err := Validate(cfg); err != nil {
 		return nil, err
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	cfg = cfg.withDefaults()
+	cfg = withDefaults(cfg)
 	a := &Authenticator{cfg: cfg, store: store, log: log.With("component", "auth"), now: time.Now}
 	if cfg.OAuth() {
 		a.jwt = &jwtVerifier{cfg: cfg, now: time.Now, keys: &keySet{
@@ -425,7 +426,7 @@ func ParseDatasets(s string) (all bool, ids []int64, err error) {
 	if strings.EqualFold(strings.TrimSpace(s), "all") {
 		return true, nil, nil
 	}
-	for _, f := range SplitList(s) {
+	for _, f := range config.SplitList(s) {
 		id, err := parseDatasetID(f)
 		if err != nil {
 			return false, nil, err

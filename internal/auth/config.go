@@ -5,64 +5,19 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mcp-analytics/mcp-analytics/internal/config"
 )
 
-// Config holds the HTTP auth settings. It is loaded from MCPA_AUTH_*
-// environment variables ([Config.LoadEnv]) and serve's flags.
-type Config struct {
-	// Issuer enables OAuth resource-server mode: the exact "iss" of
-	// accepted JWTs, and the authorization server advertised in the
-	// protected resource metadata. (MCPA_AUTH_ISSUER)
-	Issuer string
-	// JWKSURL is where the issuer publishes its signing keys; required with
-	// Issuer. It must be https unless it points at a loopback host.
-	// (MCPA_AUTH_JWKS_URL)
-	JWKSURL string
-	// Resource is the public URL of the MCP endpoint, e.g.
-	// https://analytics.example.com/mcp: the "resource" of the protected
-	// resource metadata; required with Issuer. (MCPA_AUTH_RESOURCE)
-	Resource string
-	// Audience is the "aud" a JWT must carry; default Resource (RFC 8707).
-	// (MCPA_AUTH_AUDIENCE)
-	Audience string
-	// DatasetsClaim names the JWT claim listing the dataset ids the caller
-	// may see: a JSON array of numbers or strings, or a string of ids
-	// separated by spaces or commas; "*" or "all" grants every dataset. A
-	// token without the claim sees no dataset. Default "mcpa_datasets".
-	// (MCPA_AUTH_DATASETS_CLAIM)
-	DatasetsClaim string
-	// AdminClaim names the JWT claim that lets its subject sign in to the
-	// admin console: the claim must be true (or "true"). Default
-	// "mcpa_admin". (MCPA_AUTH_ADMIN_CLAIM)
-	AdminClaim string
-	// Scopes are advertised as scopes_supported in the metadata.
-	// (MCPA_AUTH_SCOPES, separated by spaces or commas)
-	Scopes []string
-	// ClockSkew is the tolerance on exp and nbf; default 60s.
-	ClockSkew time.Duration
-	// TokenRefresh bounds how long a token created or revoked by another
-	// process goes unnoticed; default 2s. (MCPA_AUTH_TOKEN_REFRESH)
-	TokenRefresh time.Duration
-	// AllowedOrigins are browser origins (scheme://host[:port]) allowed to
-	// call the endpoint cross-origin. (MCPA_AUTH_ALLOWED_ORIGINS)
-	AllowedOrigins []string
-	// AllowUnauthenticated lets the server listen on a non-loopback address
-	// without any auth. (MCPA_AUTH_ALLOW_UNAUTHENTICATED)
-	AllowUnauthenticated bool
-	// Required demands a token even before the first one exists, so a
-	// fresh deployment starts locked (every call 401) instead of open or
-	// refusing to start; tokens created later with "mcp-analytics tokens
-	// create" are accepted within TokenRefresh. (MCPA_AUTH_REQUIRED)
-	Required bool
-}
+// Config is the auth settings type, declared once in package config (read
+// from YAML, MCPA_AUTH_* and serve's flags); the alias keeps this package's
+// code and tests short.
+type Config = config.Auth
 
-// OAuth reports whether resource-server mode is configured.
-func (c Config) OAuth() bool { return c.Issuer != "" }
-
-func (c Config) withDefaults() Config {
+// withDefaults fills in the defaults of c's unset durations and names.
+func withDefaults(c Config) Config {
 	if c.Audience == "" {
 		c.Audience = c.Resource
 	}
@@ -81,64 +36,8 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// LoadEnv overrides c with the MCPA_AUTH_* variables present in environ
-// ("KEY=value" strings).
-func (c *Config) LoadEnv(environ []string) error {
-	var errs []error
-	for _, kv := range environ {
-		key, v, ok := strings.Cut(kv, "=")
-		if !ok || !strings.HasPrefix(key, "MCPA_AUTH_") {
-			continue
-		}
-		switch key {
-		case "MCPA_AUTH_ISSUER":
-			c.Issuer = v
-		case "MCPA_AUTH_JWKS_URL":
-			c.JWKSURL = v
-		case "MCPA_AUTH_RESOURCE":
-			c.Resource = v
-		case "MCPA_AUTH_AUDIENCE":
-			c.Audience = v
-		case "MCPA_AUTH_DATASETS_CLAIM":
-			c.DatasetsClaim = v
-		case "MCPA_AUTH_ADMIN_CLAIM":
-			c.AdminClaim = v
-		case "MCPA_AUTH_SCOPES":
-			c.Scopes = SplitList(v)
-		case "MCPA_AUTH_ALLOWED_ORIGINS":
-			c.AllowedOrigins = SplitList(v)
-		case "MCPA_AUTH_TOKEN_REFRESH":
-			d, err := time.ParseDuration(v)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", key, err))
-			}
-			c.TokenRefresh = d
-		case "MCPA_AUTH_REQUIRED":
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", key, err))
-			}
-			c.Required = b
-		case "MCPA_AUTH_ALLOW_UNAUTHENTICATED":
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", key, err))
-			}
-			c.AllowUnauthenticated = b
-		default:
-			errs = append(errs, fmt.Errorf("unknown variable %s", key))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// SplitList splits a list written with spaces or commas.
-func SplitList(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' })
-}
-
 // Validate reports every problem of c at once.
-func (c Config) Validate() error {
+func Validate(c Config) error {
 	var errs []error
 	if c.OAuth() {
 		if _, err := parseURL("issuer", c.Issuer, false); err != nil {

@@ -20,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mcp-analytics/mcp-analytics/internal/config"
 )
 
 // errInvalid marks a token that is not acceptable; its text says why and
@@ -234,7 +236,7 @@ func grantFromClaim(v any) (Grant, error) {
 	case nil:
 		return Grant{Datasets: []int64{}}, nil
 	case string:
-		for _, s := range SplitList(x) {
+		for _, s := range config.SplitList(x) {
 			items = append(items, s)
 		}
 	case []any:

@@ -324,7 +324,7 @@ func TestRun_Soak(t *testing.T) {
 		t.Skip("starts two PostgreSQL clusters")
 	}
 	if _, err := pgcluster.BinDir(); err != nil && !pgtest.Required() {
-		t.Skipf("SKIPPED LOUDLY: %v", err)
+		pgtest.Skip(t, "a PostgreSQL cluster of its own (pg_ctlcluster)", fmt.Sprint(err))
 	}
 	dsn := pgtest.NewDatabase(t)
 	ctx := context.Background()

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,6 +27,10 @@ const (
 
 // ErrNotFound is returned for a dataset id the store does not hold.
 var ErrNotFound = errors.New("dataset not found")
+
+// ErrExists is wrapped by a store's Add and AddToken when the name (or id)
+// is taken, so callers test for it with errors.Is rather than by wording.
+var ErrExists = errors.New("already exists")
 
 // Dataset is one registered dataset.
 type Dataset struct {
@@ -68,15 +73,48 @@ type Replicas struct {
 
 // Roles name the columns that carry survey meaning (SPEC §5). Any left empty
 // is detected from whole column names.
+// They are stored as JSON in the catalog and written as YAML in a
+// provisioning file; package dataset resolves them (detection, preset).
 type Roles struct {
-	WeightColumn  string            `json:"weight_column,omitempty"`
-	WeightsTable  string            `json:"weights_table,omitempty"`
-	RespondentKey string            `json:"respondent_key,omitempty"`
-	NCCSColumn    string            `json:"nccs_column,omitempty"`
-	NCCSPreset    string            `json:"nccs_preset,omitempty"` // "default" or "12-grade"
-	NCCSMap       map[string]string `json:"nccs_map,omitempty"`
-	WeightScale   float64           `json:"weight_scale,omitempty"`
-	MinBase       int               `json:"min_base,omitempty"`
+	WeightColumn  string            `json:"weight_column,omitempty" yaml:"weight_column"`
+	WeightsTable  string            `json:"weights_table,omitempty" yaml:"weights_table"`
+	RespondentKey string            `json:"respondent_key,omitempty" yaml:"respondent_key"`
+	NCCSColumn    string            `json:"nccs_column,omitempty" yaml:"nccs_column"`
+	NCCSPreset    string            `json:"nccs_preset,omitempty" yaml:"nccs_preset"` // a name of NCCSPresetNames
+	NCCSMap       map[string]string `json:"nccs_map,omitempty" yaml:"nccs_map"`       // wins over the preset
+	WeightScale   float64           `json:"weight_scale,omitempty" yaml:"weight_scale"`
+	MinBase       int               `json:"min_base,omitempty" yaml:"min_base"`
+}
+
+// NCCSPreset returns the NCCS merge map of a named preset: "default" is
+// the original system's rule (A1 and A → A, C, D, E → C/D/E), returned as
+// nil so the rewrite applies its own; "12-grade" merges the grades A1..E3
+// into their letters. Adding a preset is adding a case here.
+func NCCSPreset(name string) (map[string]string, bool) {
+	switch name {
+	case "default":
+		return nil, true
+	case "12-grade":
+		return map[string]string{
+			"A1": "A", "A2": "A", "A3": "A",
+			"B1": "B", "B2": "B",
+			"C1": "C", "C2": "C",
+			"D1": "D", "D2": "D",
+			"E1": "E", "E2": "E", "E3": "E",
+		}, true
+	}
+	return nil, false
+}
+
+// NCCSPresetNames are the names NCCSPreset knows.
+func NCCSPresetNames() []string { return []string{"default", "12-grade"} }
+
+func quoted(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = strconv.Quote(n)
+	}
+	return out
 }
 
 // Limits override the server's limits for one dataset.
@@ -110,8 +148,10 @@ func (d Dataset) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("driver must be %q or %q, not %q", DriverPostgres, DriverDuckDB, d.Driver))
 	}
-	if d.Settings.Roles.NCCSPreset != "" && d.Settings.Roles.NCCSPreset != "default" && d.Settings.Roles.NCCSPreset != "12-grade" {
-		errs = append(errs, fmt.Errorf("nccs preset must be \"default\" or \"12-grade\", not %q", d.Settings.Roles.NCCSPreset))
+	if p := d.Settings.Roles.NCCSPreset; p != "" {
+		if _, ok := NCCSPreset(p); !ok {
+			errs = append(errs, fmt.Errorf("nccs preset must be %s, not %q", strings.Join(quoted(NCCSPresetNames()), " or "), p))
+		}
 	}
 	if rp := d.Settings.Replicas; len(rp.DSNs) > 0 || rp.Fallback != "" || rp.MaxLag != 0 {
 		if d.Driver != DriverPostgres {

@@ -30,16 +30,49 @@ import (
 // Version is set at build time with -ldflags "-X .../internal/cli.Version=v1.2.3".
 var Version = ""
 
-// version returns the build's version, falling back to the module version
-// recorded by the Go toolchain.
+// version returns the build's version: the one set at build time, else the
+// module version the Go toolchain recorded (a tag, or a pseudo-version such
+// as v0.0.0-20261202050700-1a2b3c4d5e6f), else the VCS revision and commit
+// time it recorded ("1a2b3c4d5e6f 2026-12-02T05:07:00Z", "+dirty" for
+// uncommitted changes), else "dev" (go run, which records neither).
 func version() string {
 	if Version != "" {
 		return Version
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
 	}
-	return "dev"
+	return buildVersion(bi)
+}
+
+func buildVersion(bi *debug.BuildInfo) string {
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, at string
+	dirty := false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "dev"
+	}
+	v := rev[:min(12, len(rev))]
+	if at != "" {
+		v += " " + at
+	}
+	if dirty {
+		v += " +dirty"
+	}
+	return v
 }
 
 // Env is what a command sees of its process.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcp-analytics/mcp-analytics/internal/pgtest"
 	"github.com/mcp-analytics/mcp-analytics/internal/surveyfile"
 	"github.com/mcp-analytics/mcp-analytics/internal/surveyfile/fixture"
 )
@@ -34,7 +35,7 @@ func requireReadStat(t *testing.T) {
 	if os.Getenv("MCPA_REQUIRE_POSTGRES") == "1" || os.Getenv("CI") != "" {
 		t.Fatalf("ReadStat is required here: %v %v", err, cmdErr)
 	}
-	t.Skipf("SKIPPING: ReadStat is not installed: %v %v", err, cmdErr)
+	pgtest.Skip(t, "ReadStat", fmt.Sprintf("ReadStat is not installed: %v %v", err, cmdErr))
 }
 
 // surveyVars is the codebook of the survey file the tests import.

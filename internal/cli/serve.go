@@ -18,6 +18,7 @@ import (
 
 	"github.com/mcp-analytics/mcp-analytics/internal/admin"
 	"github.com/mcp-analytics/mcp-analytics/internal/auth"
+	"github.com/mcp-analytics/mcp-analytics/internal/config"
 	"github.com/mcp-analytics/mcp-analytics/internal/mcpserver"
 	"github.com/mcp-analytics/mcp-analytics/internal/metrics"
 	"github.com/mcp-analytics/mcp-analytics/internal/querylog"
@@ -55,15 +56,11 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if *noDemo {
 		cfg.Demo = false
 	}
-	ya := cfg.Auth
-	authCfg = auth.Config{Issuer: ya.Issuer, JWKSURL: ya.JWKSURL, Resource: ya.Resource, Audience: ya.Audience,
-		DatasetsClaim: ya.DatasetsClaim, AdminClaim: ya.AdminClaim, Scopes: ya.Scopes, AllowedOrigins: ya.AllowedOrigins,
-		AllowUnauthenticated: ya.AllowUnauthenticated, TokenRefresh: ya.TokenRefresh, Required: ya.Required}
-	if err := authCfg.LoadEnv(env.Environ); err != nil {
-		return fmt.Errorf("auth settings: %w", err)
-	}
+	// The YAML file and MCPA_AUTH_* are in cfg.Auth already; the flags
+	// override both.
+	authCfg = cfg.Auth
 	authFlags.apply(fs, &authCfg)
-	if err := authCfg.Validate(); err != nil {
+	if err := auth.Validate(authCfg); err != nil {
 		return &UsageError{Message: err.Error(), Hint: "see SECURITY.md for the auth settings"}
 	}
 	// Logs go to stderr: in stdio mode stdout carries the protocol.
@@ -98,7 +95,6 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		}}
 	if *stdio {
 		// stdio is the local user's own process: no token, every dataset.
-		srv.AddReceivingMiddleware(server.CheckArguments)
 		recOpts.Transport = "pipe"
 		srv.AddReceivingMiddleware(mcpserver.NewRecorder(recOpts).Middleware)
 		banner(env.Stderr, a, "stdio", "none (stdio: the local user)")
@@ -246,7 +242,7 @@ func (f authFlags) apply(fs *flag.FlagSet, c *auth.Config) {
 		case "allow-unauthenticated":
 			c.AllowUnauthenticated = *f.allowUnauth
 		case "allowed-origins":
-			c.AllowedOrigins = auth.SplitList(*f.origins)
+			c.AllowedOrigins = config.SplitList(*f.origins)
 		case "auth-issuer":
 			c.Issuer = *f.issuer
 		case "auth-jwks-url":

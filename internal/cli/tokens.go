@@ -12,6 +12,7 @@ import (
 
 	"github.com/mcp-analytics/mcp-analytics/internal/auth"
 	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
+	"github.com/mcp-analytics/mcp-analytics/internal/config"
 )
 
 const tokensHint = "mcp-analytics tokens create --name NAME --datasets 1,2|all | list | revoke NAME|ID"
@@ -44,7 +45,7 @@ func tokensCreate(ctx context.Context, env Env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	scopes := auth.SplitList(*scopeList)
+	scopes := config.SplitList(*scopeList)
 	for _, sc := range scopes {
 		if !slices.Contains(catalog.Scopes, sc) {
 			return &UsageError{Message: fmt.Sprintf("unknown scope %q", sc), Hint: "scopes are " + strings.Join(catalog.Scopes, ", ")}

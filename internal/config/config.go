@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -61,20 +62,64 @@ type QueryLog struct {
 	Retention time.Duration `yaml:"retention"`
 }
 
-// Auth configures authentication: API tokens need no settings; OAuth 2.1
-// resource-server mode is enabled by Issuer.
+// Auth holds the HTTP auth settings (SECURITY.md): the one type for them,
+// read from the YAML file, the MCPA_AUTH_* variables and serve's --auth-*
+// flags, validated and used by package auth. API tokens need no settings;
+// OAuth 2.1 resource-server mode is enabled by Issuer.
 type Auth struct {
-	Issuer               string        `yaml:"issuer"`
-	JWKSURL              string        `yaml:"jwks_url"`
-	Resource             string        `yaml:"resource"`
-	Audience             string        `yaml:"audience"`
-	DatasetsClaim        string        `yaml:"datasets_claim"`
-	AdminClaim           string        `yaml:"admin_claim"`
-	Scopes               []string      `yaml:"scopes"`
-	AllowedOrigins       []string      `yaml:"allowed_origins"`
-	AllowUnauthenticated bool          `yaml:"allow_unauthenticated"`
-	Required             bool          `yaml:"required"`
-	TokenRefresh         time.Duration `yaml:"token_refresh"`
+	// Issuer enables OAuth resource-server mode: the exact "iss" of
+	// accepted JWTs, and the authorization server advertised in the
+	// protected resource metadata. (MCPA_AUTH_ISSUER)
+	Issuer string `yaml:"issuer"`
+	// JWKSURL is where the issuer publishes its signing keys; required with
+	// Issuer. It must be https unless it points at a loopback host.
+	// (MCPA_AUTH_JWKS_URL)
+	JWKSURL string `yaml:"jwks_url"`
+	// Resource is the public URL of the MCP endpoint, e.g.
+	// https://analytics.example.com/mcp: the "resource" of the protected
+	// resource metadata; required with Issuer. (MCPA_AUTH_RESOURCE)
+	Resource string `yaml:"resource"`
+	// Audience is the "aud" a JWT must carry; default Resource (RFC 8707).
+	// (MCPA_AUTH_AUDIENCE)
+	Audience string `yaml:"audience"`
+	// DatasetsClaim names the JWT claim listing the dataset ids the caller
+	// may see: a JSON array of numbers or strings, or a string of ids
+	// separated by spaces or commas; "*" or "all" grants every dataset. A
+	// token without the claim sees no dataset. Default "mcpa_datasets".
+	// (MCPA_AUTH_DATASETS_CLAIM)
+	DatasetsClaim string `yaml:"datasets_claim"`
+	// AdminClaim names the JWT claim that lets its subject sign in to the
+	// admin console: the claim must be true (or "true"). Default
+	// "mcpa_admin". (MCPA_AUTH_ADMIN_CLAIM)
+	AdminClaim string `yaml:"admin_claim"`
+	// Scopes are advertised as scopes_supported in the metadata.
+	// (MCPA_AUTH_SCOPES, separated by spaces or commas)
+	Scopes []string `yaml:"scopes"`
+	// AllowedOrigins are browser origins (scheme://host[:port]) allowed to
+	// call the endpoint cross-origin. (MCPA_AUTH_ALLOWED_ORIGINS)
+	AllowedOrigins []string `yaml:"allowed_origins"`
+	// AllowUnauthenticated lets the server listen on a non-loopback address
+	// without any auth. (MCPA_AUTH_ALLOW_UNAUTHENTICATED)
+	AllowUnauthenticated bool `yaml:"allow_unauthenticated"`
+	// Required demands a token even before the first one exists, so a
+	// fresh deployment starts locked (every call 401) instead of open or
+	// refusing to start; tokens created later with "mcp-analytics tokens
+	// create" are accepted within TokenRefresh. (MCPA_AUTH_REQUIRED)
+	Required bool `yaml:"required"`
+	// TokenRefresh bounds how long a token created or revoked by another
+	// process goes unnoticed; default 2s. (MCPA_AUTH_TOKEN_REFRESH)
+	TokenRefresh time.Duration `yaml:"token_refresh"`
+	// ClockSkew is the tolerance on exp and nbf; default 60s.
+	// (MCPA_AUTH_CLOCK_SKEW)
+	ClockSkew time.Duration `yaml:"clock_skew"`
+}
+
+// OAuth reports whether resource-server mode is configured.
+func (a Auth) OAuth() bool { return a.Issuer != "" }
+
+// SplitList splits a list written with spaces or commas.
+func SplitList(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' })
 }
 
 // Log configures logging.
@@ -237,6 +282,9 @@ func envVars() []envVar {
 			return nil
 		}
 	}
+	list := func(p func(*Config) *[]string) func(*Config, string) error {
+		return func(c *Config, v string) error { *p(c) = SplitList(v); return nil }
+	}
 	duration := func(p func(*Config) *time.Duration) func(*Config, string) error {
 		return func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)
@@ -274,6 +322,18 @@ func envVars() []envVar {
 		{"MCPA_MAX_CELL_CHARS", integer(func(c *Config) *int { return &c.Limits.MaxCellChars })},
 		{"MCPA_MAX_RESULT_BYTES", integer(func(c *Config) *int { return &c.Limits.MaxResultBytes })},
 		{"MCPA_MIN_CELL", integer(func(c *Config) *int { return &c.Limits.MinCell })},
+		{"MCPA_AUTH_ISSUER", str(func(c *Config) *string { return &c.Auth.Issuer })},
+		{"MCPA_AUTH_JWKS_URL", str(func(c *Config) *string { return &c.Auth.JWKSURL })},
+		{"MCPA_AUTH_RESOURCE", str(func(c *Config) *string { return &c.Auth.Resource })},
+		{"MCPA_AUTH_AUDIENCE", str(func(c *Config) *string { return &c.Auth.Audience })},
+		{"MCPA_AUTH_DATASETS_CLAIM", str(func(c *Config) *string { return &c.Auth.DatasetsClaim })},
+		{"MCPA_AUTH_ADMIN_CLAIM", str(func(c *Config) *string { return &c.Auth.AdminClaim })},
+		{"MCPA_AUTH_SCOPES", list(func(c *Config) *[]string { return &c.Auth.Scopes })},
+		{"MCPA_AUTH_ALLOWED_ORIGINS", list(func(c *Config) *[]string { return &c.Auth.AllowedOrigins })},
+		{"MCPA_AUTH_ALLOW_UNAUTHENTICATED", boolean(func(c *Config) *bool { return &c.Auth.AllowUnauthenticated })},
+		{"MCPA_AUTH_REQUIRED", boolean(func(c *Config) *bool { return &c.Auth.Required })},
+		{"MCPA_AUTH_TOKEN_REFRESH", duration(func(c *Config) *time.Duration { return &c.Auth.TokenRefresh })},
+		{"MCPA_AUTH_CLOCK_SKEW", duration(func(c *Config) *time.Duration { return &c.Auth.ClockSkew })},
 	}
 }
 
@@ -297,6 +357,15 @@ func ApplyEnv(cfg *Config, environ []string) error {
 		}
 		if err := v.set(cfg, val); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", v.name, err))
+		}
+	}
+	// A misspelt auth variable would leave a server open that its operator
+	// meant to lock, so an unknown MCPA_AUTH_* name is an error.
+	known := EnvNames()
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "MCPA_AUTH_") && !slices.Contains(known, name) {
+			errs = append(errs, fmt.Errorf("unknown variable %s", name))
 		}
 	}
 	return errors.Join(errs...)

@@ -2,6 +2,7 @@ package config
 
 import (
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -48,6 +49,19 @@ func TestLoad_Layers(t *testing.T) {
 				}
 			},
 		},
+		{
+			name:    "auth variables over the file, lists split on commas and spaces",
+			yaml:    "auth:\n  issuer: https://file.example.com\n  token_refresh: 9s\n",
+			environ: []string{"HOME=/root", "MCPA_AUTH_ISSUER=https://idp", "MCPA_AUTH_ALLOWED_ORIGINS=https://a.example, https://b.example", "MCPA_AUTH_ALLOW_UNAUTHENTICATED=true", "MCPA_AUTH_TOKEN_REFRESH=5s"},
+			check: func(t *testing.T, c Config) {
+				want := Auth{Issuer: "https://idp", AllowedOrigins: []string{"https://a.example", "https://b.example"}, AllowUnauthenticated: true, TokenRefresh: 5 * time.Second}
+				if !reflect.DeepEqual(c.Auth, want) {
+					t.Errorf("auth = %+v, want %+v", c.Auth, want)
+				}
+			},
+		},
+		{name: "a misspelt auth variable is an error", environ: []string{"MCPA_AUTH_ISUER=x"}, wantErr: "unknown variable MCPA_AUTH_ISUER"},
+		{name: "a bad auth duration is an error", environ: []string{"MCPA_AUTH_TOKEN_REFRESH=soon"}, wantErr: "MCPA_AUTH_TOKEN_REFRESH"},
 		{name: "unknown keys are errors", yaml: "lisen: x\n", wantErr: "field lisen not found"},
 		{name: "unset variables are errors", yaml: "data_dir: ${NOPE}\n", wantErr: "NOPE"},
 		{name: "bad env values are errors", environ: []string{"MCPA_RAW_ROWS=five"}, wantErr: "MCPA_RAW_ROWS"},

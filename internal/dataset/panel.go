@@ -24,7 +24,7 @@ const (
 // the rewrite keeps its sub-queries, when the dataset has no weights or the
 // scan fails.
 func loadPanel(ctx context.Context, src source.Source, roles Roles, limit time.Duration) (*weighting.Panel, error) {
-	q := weighting.PanelSQL(weighting.Roles{WeightColumn: roles.WeightColumn, WeightsTable: roles.WeightsTable, RespondentKey: roles.RespondentKey})
+	q := weighting.PanelSQL(roles.Roles)
 	if q == "" {
 		return nil, nil
 	}

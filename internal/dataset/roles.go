@@ -5,6 +5,7 @@ import (
 
 	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
 	"github.com/mcp-analytics/mcp-analytics/internal/source"
+	"github.com/mcp-analytics/mcp-analytics/internal/weighting"
 )
 
 // Whole column names that carry survey roles (SPEC §5). Detection compares
@@ -16,18 +17,33 @@ var (
 	dateTypes       = []string{"date", "timestamp", "timestamp without time zone", "timestamp with time zone", "timestamptz"}
 )
 
-// Roles are a dataset's survey roles after detection, with the overrides of
-// its settings applied.
+// Roles are a dataset's survey roles, resolved once when it is opened: the
+// settings (catalog.Roles) win, the rest is detected from whole column
+// names, and the NCCS preset is turned into its merge map. The embedded
+// weighting.Roles is what the rewrite takes, as is; the guard takes Keys.
 type Roles struct {
-	catalog.Roles
+	weighting.Roles
 	// DateColumns lists table.column of every date or timestamp column.
 	DateColumns []string
+}
+
+// Keys are the columns that identify a panelist: the respondent key, or,
+// when none was found, every name one could have.
+func (r Roles) Keys() []string {
+	if r.RespondentKey != "" {
+		return []string{r.RespondentKey}
+	}
+	return slices.Clone(respondentNames)
 }
 
 // DetectRoles finds the survey roles in tables. Settings that are already
 // set (overrides) win over detection.
 func DetectRoles(tables []source.Table, set catalog.Roles) Roles {
-	r := Roles{Roles: set}
+	r := Roles{Roles: weighting.Roles{WeightColumn: set.WeightColumn, WeightsTable: set.WeightsTable, RespondentKey: set.RespondentKey,
+		NCCSColumn: set.NCCSColumn, NCCSMap: set.NCCSMap, WeightScale: set.WeightScale, MinBase: set.MinBase}}
+	if r.NCCSMap == nil && set.NCCSPreset != "" {
+		r.NCCSMap, _ = catalog.NCCSPreset(set.NCCSPreset) // the name was validated when the dataset was saved
+	}
 	if r.WeightColumn == "" || r.WeightsTable == "" {
 		// The weights table is the table holding a weight column; when
 		// several do, prefer the one that also holds a respondent key.

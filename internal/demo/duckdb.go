@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/duckdb/duckdb-go/v2"
+	"github.com/mcp-analytics/mcp-analytics/internal/source"
 )
 
 // WriteDuckDB creates the tables of ds in db (a read-write DuckDB
@@ -38,7 +39,7 @@ func WriteDuckDB(ctx context.Context, db *sql.DB, ds Dataset) (err error) {
 		}
 	}()
 	for _, t := range ds.Tables {
-		for _, stmt := range createStatements(t, quoteIdent(t.Name), true) {
+		for _, stmt := range createStatements(t, source.QuoteIdent(t.Name), true) {
 			if _, err := conn.ExecContext(ctx, stmt); err != nil {
 				return fmt.Errorf("demo: create table %s: %w", t.Name, err)
 			}
@@ -60,7 +61,7 @@ func WriteDuckDB(ctx context.Context, db *sql.DB, ds Dataset) (err error) {
 func createStatements(t Table, qname string, inlineKey bool) []string {
 	var cols []string
 	for _, c := range t.Columns {
-		def := quoteIdent(c.Name) + " " + c.Type
+		def := source.QuoteIdent(c.Name) + " " + c.Type
 		if !c.Nullable {
 			def += " NOT NULL"
 		}
@@ -72,10 +73,10 @@ func createStatements(t Table, qname string, inlineKey bool) []string {
 	out := []string{
 		"DROP TABLE IF EXISTS " + qname,
 		"CREATE TABLE " + qname + " (\n\t" + strings.Join(cols, ",\n\t") + "\n)",
-		"COMMENT ON TABLE " + qname + " IS " + quoteLiteral(t.Description),
+		"COMMENT ON TABLE " + qname + " IS " + source.QuoteLiteral(t.Description),
 	}
 	for _, c := range t.Columns {
-		out = append(out, "COMMENT ON COLUMN "+qname+"."+quoteIdent(c.Name)+" IS "+quoteLiteral(c.Description))
+		out = append(out, "COMMENT ON COLUMN "+qname+"."+source.QuoteIdent(c.Name)+" IS "+source.QuoteLiteral(c.Description))
 	}
 	return out
 }
@@ -126,15 +127,4 @@ func duckValue(typ string, v any) driver.Value {
 		return duckdb.Decimal{Width: 10, Scale: 2, Value: big.NewInt(int64(math.Round(f * 100)))}
 	}
 	return f
-}
-
-// quoteIdent quotes an SQL identifier for PostgreSQL and DuckDB alike.
-func quoteIdent(s string) string {
-	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
-}
-
-// quoteLiteral quotes an SQL string literal for PostgreSQL and DuckDB alike
-// (standard_conforming_strings: backslashes are not escapes).
-func quoteLiteral(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/mcp-analytics/mcp-analytics/internal/source"
 )
 
 // WritePostgres creates schema (if missing), replaces the tables of ds inside
@@ -27,7 +28,7 @@ func WritePostgres(ctx context.Context, conn *pgx.Conn, schema string, ds Datase
 		}
 	}()
 
-	if _, err := tx.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+quoteIdent(schema)); err != nil {
+	if _, err := tx.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+source.QuoteIdent(schema)); err != nil {
 		return fmt.Errorf("demo: create schema %s: %w", schema, err)
 	}
 	for _, t := range ds.Tables {
@@ -69,10 +70,10 @@ func loadPostgresTable(ctx context.Context, tx pgx.Tx, schema string, t Table) e
 
 	var stmts []string
 	if t.PrimaryKey != "" {
-		stmts = append(stmts, "ALTER TABLE "+qname+" ADD PRIMARY KEY ("+quoteIdent(t.PrimaryKey)+")")
+		stmts = append(stmts, "ALTER TABLE "+qname+" ADD PRIMARY KEY ("+source.QuoteIdent(t.PrimaryKey)+")")
 	}
 	if isEventTable(t) {
-		stmts = append(stmts, "CREATE INDEX "+quoteIdent(t.Name+"_user_id_idx")+" ON "+qname+" (user_id)")
+		stmts = append(stmts, "CREATE INDEX "+source.QuoteIdent(t.Name+"_user_id_idx")+" ON "+qname+" (user_id)")
 	}
 	for _, stmt := range stmts {
 		if _, err := tx.Exec(ctx, stmt); err != nil {
@@ -97,5 +98,5 @@ func isEventTable(t Table) bool {
 }
 
 func qualified(schema, table string) string {
-	return quoteIdent(schema) + "." + quoteIdent(table)
+	return source.QuoteIdent(schema) + "." + source.QuoteIdent(table)
 }

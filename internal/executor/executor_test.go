@@ -23,20 +23,36 @@ func TestExecutor_Run(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := New(tt.limit, PerClient(tt.limit))
+			// The jobs hold their slots until as many run at once as the
+			// limit allows: an executor running fewer at a time (one at a
+			// time, say) leaves them waiting, and the test fails.
+			wantPeak := min(tt.limit, tt.calls*tt.jobs)
+			reached := make(chan struct{})
+			var once sync.Once
 			var running, peak atomic.Int32
 			var wg sync.WaitGroup
 			for range tt.calls {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
+					runs := make([]atomic.Int32, tt.jobs)
 					slots := make([]int, tt.jobs)
 					e.Run(context.Background(), tt.jobs, func(ctx context.Context, i int, _ time.Duration) {
+						runs[i].Add(1)
 						n := running.Add(1)
 						for {
 							p := peak.Load()
 							if n <= p || peak.CompareAndSwap(p, n) {
 								break
 							}
+						}
+						if int(n) == wantPeak {
+							once.Do(func() { close(reached) })
+						}
+						select {
+						case <-reached:
+						case <-time.After(10 * time.Second):
+							t.Errorf("job %d: never %d jobs at once (peak %d): the executor does not run jobs concurrently", i, wantPeak, peak.Load())
 						}
 						// Later jobs finish first: order must still hold.
 						time.Sleep(time.Duration(tt.jobs-i) * time.Millisecond)
@@ -46,6 +62,9 @@ func TestExecutor_Run(t *testing.T) {
 					for i, v := range slots {
 						if v != i+1 {
 							t.Errorf("slot %d = %d: a job did not run or ran out of order", i, v)
+						}
+						if n := runs[i].Load(); n != 1 {
+							t.Errorf("job %d ran %d times, want once", i, n)
 						}
 					}
 				}()

@@ -13,7 +13,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
-	"github.com/mcp-analytics/mcp-analytics/internal/dataset"
 	"github.com/mcp-analytics/mcp-analytics/internal/render"
 	"github.com/mcp-analytics/mcp-analytics/internal/source"
 )
@@ -26,7 +25,7 @@ func loadWithDuckDB(ctx context.Context, conn *sql.Conn, f File, opts Options) (
 	tr := TableResult{Name: f.Table, Source: base, Format: fm}
 	tc := catalog.TableCodebook{Name: f.Table, Source: base, Format: fm}
 	create := func(reader string) error {
-		_, err := conn.ExecContext(ctx, "CREATE OR REPLACE TABLE "+dataset.QuoteIdent(f.Table)+" AS SELECT * FROM "+reader)
+		_, err := conn.ExecContext(ctx, "CREATE OR REPLACE TABLE "+source.QuoteIdent(f.Table)+" AS SELECT * FROM "+reader)
 		return err
 	}
 	var err error
@@ -44,7 +43,7 @@ func loadWithDuckDB(ctx context.Context, conn *sql.Conn, f File, opts Options) (
 		}
 	}
 	if fm == "parquet" {
-		err = create("read_parquet(" + quote(f.Path) + ")")
+		err = create("read_parquet(" + source.QuoteLiteral(f.Path) + ")")
 	} else {
 		err = create(csvReader(f.Path, opts, false))
 		if err != nil && isConversion(err) {
@@ -56,7 +55,7 @@ func loadWithDuckDB(ctx context.Context, conn *sql.Conn, f File, opts Options) (
 	if err != nil {
 		return tr, tc, readError(base, fm, opts, err)
 	}
-	if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+dataset.QuoteIdent(f.Table)).Scan(&tr.Rows); err != nil {
+	if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+source.QuoteIdent(f.Table)).Scan(&tr.Rows); err != nil {
 		return tr, tc, fmt.Errorf("count rows of %s: %w", f.Table, err)
 	}
 	if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM duckdb_columns() WHERE table_name = ?", f.Table).Scan(&tr.Columns); err != nil {
@@ -102,20 +101,18 @@ func csvDelimiter(path string, opts Options) (rune, error) {
 // csvReader is the read_csv call for a file: a header row, types detected
 // (from every row when all is set), ragged rows an error.
 func csvReader(path string, opts Options, all bool) string {
-	args := []string{quote(path), "header = true", "auto_detect = true", "strict_mode = true", "null_padding = false"}
+	args := []string{source.QuoteLiteral(path), "header = true", "auto_detect = true", "strict_mode = true", "null_padding = false"}
 	if opts.Delimiter != "" {
-		args = append(args, "delim = "+quote(opts.Delimiter))
+		args = append(args, "delim = "+source.QuoteLiteral(opts.Delimiter))
 	}
 	if opts.Encoding != "" {
-		args = append(args, "encoding = "+quote(strings.ToLower(opts.Encoding)))
+		args = append(args, "encoding = "+source.QuoteLiteral(strings.ToLower(opts.Encoding)))
 	}
 	if all {
 		args = append(args, "sample_size = -1")
 	}
 	return "read_csv(" + strings.Join(args, ", ") + ")"
 }
-
-func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 func isConversion(err error) bool {
 	msg := err.Error()
@@ -161,7 +158,7 @@ func readError(file, fm string, opts Options, err error) error {
 // checkDuplicates fails when the respondent key repeats in the user-level
 // table: each panelist must be one row, or weights count twice.
 func checkDuplicates(ctx context.Context, src source.Source, table, key string) error {
-	t, k := dataset.QuoteIdent(table), dataset.QuoteIdent(key)
+	t, k := source.QuoteIdent(table), source.QuoteIdent(key)
 	res, err := src.Query(ctx, fmt.Sprintf(`SELECT CAST(%s AS VARCHAR) AS id, COUNT(*) AS n, COUNT(*) OVER () AS ids
 		FROM %s GROUP BY %s HAVING COUNT(*) > 1 ORDER BY n DESC, id LIMIT 5`, k, t, k), 5)
 	if err != nil {
@@ -185,7 +182,7 @@ func checkDuplicates(ctx context.Context, src source.Source, table, key string) 
 // warnings (those panelists drop out of weighted figures), negative ones
 // an error unless allowed.
 func checkWeights(ctx context.Context, src source.Source, table, column string, allowNegative bool) ([]string, error) {
-	t, c := dataset.QuoteIdent(table), dataset.QuoteIdent(column)
+	t, c := source.QuoteIdent(table), source.QuoteIdent(column)
 	res, err := src.Query(ctx, fmt.Sprintf(`SELECT COUNT(*), COUNT(*) FILTER (WHERE %s IS NULL), COUNT(*) FILTER (WHERE %s = 0),
 		COUNT(*) FILTER (WHERE %s < 0), MIN(%s) FROM %s`, c, c, c, c, t), 1)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
 	"github.com/mcp-analytics/mcp-analytics/internal/catalog/sqlitestore"
 	"github.com/mcp-analytics/mcp-analytics/internal/importer"
+	"github.com/mcp-analytics/mcp-analytics/internal/pgtest"
 	"github.com/mcp-analytics/mcp-analytics/internal/secret"
 	"github.com/mcp-analytics/mcp-analytics/internal/surveyfile"
 	"github.com/mcp-analytics/mcp-analytics/internal/surveyfile/fixture"
@@ -31,7 +32,7 @@ func requireReadStat(t *testing.T) {
 	if os.Getenv("MCPA_REQUIRE_POSTGRES") == "1" || os.Getenv("CI") != "" {
 		t.Fatalf("ReadStat is required here: %v %v", err, cmdErr)
 	}
-	t.Skipf("SKIPPING: ReadStat is not installed: %v %v", err, cmdErr)
+	pgtest.Skip(t, "ReadStat", fmt.Sprintf("ReadStat is not installed: %v %v", err, cmdErr))
 }
 
 func newStore(t *testing.T, dir string) *sqlitestore.Store {

@@ -15,7 +15,7 @@ import (
 	duckdbdrv "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
-	"github.com/mcp-analytics/mcp-analytics/internal/dataset"
+	"github.com/mcp-analytics/mcp-analytics/internal/source"
 	"github.com/mcp-analytics/mcp-analytics/internal/surveyfile"
 )
 
@@ -119,7 +119,7 @@ func loadSAV(ctx context.Context, conn *sql.Conn, f File, opts Options) (TableRe
 			if c.name == "" || c.typ != "DOUBLE" || col.kind != surveyfile.KindInteger || col.fractional {
 				continue
 			}
-			if _, err := conn.ExecContext(ctx, fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s SET DATA TYPE BIGINT", dataset.QuoteIdent(f.Table), dataset.QuoteIdent(c.name))); err != nil {
+			if _, err := conn.ExecContext(ctx, fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s SET DATA TYPE BIGINT", source.QuoteIdent(f.Table), source.QuoteIdent(c.name))); err != nil {
 				return tr, tc, fmt.Errorf("make %s.%s an integer column: %w", f.Table, c.name, err)
 			}
 		}
@@ -206,12 +206,12 @@ func labelTexts(v surveyfile.Variable) []string {
 func createSQL(table string, cols []*savColumn) string {
 	var defs []string
 	for _, c := range cols {
-		defs = append(defs, dataset.QuoteIdent(c.name)+" "+c.typ)
+		defs = append(defs, source.QuoteIdent(c.name)+" "+c.typ)
 		if c.code != "" {
-			defs = append(defs, dataset.QuoteIdent(c.code)+" "+c.codeTyp)
+			defs = append(defs, source.QuoteIdent(c.code)+" "+c.codeTyp)
 		}
 	}
-	return "CREATE TABLE " + dataset.QuoteIdent(table) + " (" + strings.Join(defs, ", ") + ")"
+	return "CREATE TABLE " + source.QuoteIdent(table) + " (" + strings.Join(defs, ", ") + ")"
 }
 
 // value converts variable i of row r: the column's value and the original

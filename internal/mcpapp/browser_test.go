@@ -23,6 +23,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/mcp-analytics/mcp-analytics/internal/pgtest"
 	"github.com/mcp-analytics/mcp-analytics/internal/result"
 )
 
@@ -52,8 +53,7 @@ func chromium(t *testing.T) string {
 	if os.Getenv("MCPA_REQUIRE_BROWSER") == "1" {
 		t.Fatal(msg + "; MCPA_REQUIRE_BROWSER=1 requires it")
 	}
-	fmt.Fprintln(os.Stderr, "!!!", msg)
-	t.Skip(msg)
+	pgtest.Skip(t, "Chromium", msg)
 	return ""
 }
 

@@ -56,7 +56,7 @@ func New(svc *analysis.Service, opts Options) *mcp.Server {
 		Instructions: instructions,
 		Logger:       log.With("component", "mcp"),
 	})
-	s.AddReceivingMiddleware(h.recoverPanics, withClient, h.capAnswers)
+	s.AddReceivingMiddleware(checkDuplicateKeys, h.recoverPanics, withClient, h.capAnswers)
 
 	addTool(s, tool("list_available_datasets", "List datasets",
 		"List the datasets you can query: id, name, description, tables, panelists, date range, weight column and status. Start here."), h.listDatasets)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -17,9 +16,9 @@ import (
 // ListIn is list_available_datasets' input: it takes none.
 type ListIn struct{}
 
-func (h *handlers) listDatasets(ctx context.Context, _ *mcp.CallToolRequest, _ ListIn) (*mcp.CallToolResult, analysis.DatasetList, error) {
+func (h *handlers) listDatasets(ctx context.Context, _ *mcp.CallToolRequest, _ ListIn) (*mcp.CallToolResult, result.DatasetList, error) {
 	list := h.svc.Datasets(ctx)
-	return text(datasetsMarkdown(list, h.render), false), list, nil
+	return text(render.Datasets(list, h.render), false), list, nil
 }
 
 // SchemaIn is get_dataset_schema's input.
@@ -27,13 +26,13 @@ type SchemaIn struct {
 	DatasetID int64 `json:"dataset_id" jsonschema:"id of the dataset, from list_available_datasets"`
 }
 
-func (h *handlers) getSchema(ctx context.Context, _ *mcp.CallToolRequest, in SchemaIn) (*mcp.CallToolResult, analysis.Schema, error) {
+func (h *handlers) getSchema(ctx context.Context, _ *mcp.CallToolRequest, in SchemaIn) (*mcp.CallToolResult, result.Schema, error) {
 	noteOf(ctx).datasetID = in.DatasetID
 	sc, err := h.svc.Schema(ctx, in.DatasetID)
 	if err != nil {
-		return text("**Error**: "+err.Error(), true), analysis.Schema{DatasetID: in.DatasetID, Tables: []analysis.TableInfo{}}, nil
+		return text("**Error**: "+err.Error(), true), result.Schema{DatasetID: in.DatasetID, Tables: []result.TableInfo{}}, nil
 	}
-	return text(schemaMarkdown(sc, h.render), false), sc, nil
+	return text(render.Schema(sc, h.render), false), sc, nil
 }
 
 // QueryIn is query_dataset's input.
@@ -181,92 +180,12 @@ type ContextIn struct {
 	TableName string `json:"table_name,omitempty" jsonschema:"at level 3, describe only this table"`
 }
 
-func (h *handlers) getContext(ctx context.Context, _ *mcp.CallToolRequest, in ContextIn) (*mcp.CallToolResult, analysis.ContextDoc, error) {
+func (h *handlers) getContext(ctx context.Context, _ *mcp.CallToolRequest, in ContextIn) (*mcp.CallToolResult, result.Context, error) {
 	noteOf(ctx).datasetID = in.DatasetID
 	doc, err := h.svc.Context(ctx, in.Level, in.DatasetID, in.TableName)
 	if err != nil {
-		return text("**Error**: "+err.Error(), true), analysis.ContextDoc{Level: in.Level}, nil
+		return text("**Error**: "+err.Error(), true), result.Context{Level: in.Level}, nil
 	}
+	render.Context(&doc)
 	return text(doc.Markdown, false), doc, nil
-}
-
-func datasetsMarkdown(list analysis.DatasetList, opts render.Options) string {
-	if len(list.Datasets) == 0 {
-		return "No datasets are available. An operator can add one with `mcp-analytics datasets add`."
-	}
-	cols := []result.Column{{Name: "id"}, {Name: "name"}, {Name: "description"}, {Name: "tables"}, {Name: "rows"},
-		{Name: "date range"}, {Name: "weight column"}, {Name: "status"}}
-	rows := make([][]any, len(list.Datasets))
-	for i, d := range list.Datasets {
-		dates := analysis.EventPeriods(d.DateRanges, d.DateFrom, d.DateTo)
-		var nrows any = d.Rows
-		if d.Rows < 0 {
-			nrows = nil
-		}
-		rows[i] = []any{d.ID, d.Name, d.Description, strings.Join(d.Tables, ", "), nrows, dates, d.WeightColumn, d.Status}
-	}
-	return fmt.Sprintf("# Available Datasets\n\n**Total**: %d\n\n%s\n_Next: get_dataset_schema(dataset_id) for tables and columns; put several questions into one execute_multi_query call._\n",
-		len(list.Datasets), render.Table(cols, rows, opts))
-}
-
-func schemaMarkdown(sc analysis.Schema, opts render.Options) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "# Schema: %s (dataset %d)\n\n", sc.Dataset, sc.DatasetID)
-	if sc.Description != "" {
-		b.WriteString(sc.Description + "\n\n")
-	}
-	if sc.WeightColumn != "" {
-		fmt.Fprintf(&b, "**Weight**: `%s`", sc.WeightColumn)
-		if sc.WeightScale > 1 {
-			fmt.Fprintf(&b, " (×%s = people)", render.Number(sc.WeightScale))
-		}
-		fmt.Fprintf(&b, " | **Respondent key**: `%s`", sc.RespondentKey)
-		if sc.NCCSColumn != "" {
-			fmt.Fprintf(&b, " | **NCCS**: `%s` (merged A1+A → A, C/D/E in results)", sc.NCCSColumn)
-		}
-		b.WriteString("\n\n")
-	}
-	if sc.DateFrom != "" {
-		fmt.Fprintf(&b, "**Dates**: %s to %s (each table's period is under it)\n\n", sc.DateFrom, sc.DateTo)
-	}
-	cols := []result.Column{{Name: "column"}, {Name: "type"}, {Name: "nullable"}, {Name: "role"}, {Name: "description"}}
-	for _, t := range sc.Tables {
-		var est any = t.RowEstimate
-		if t.RowEstimate < 0 {
-			est = "unknown"
-		}
-		fmt.Fprintf(&b, "## %s\n\n**Grain**: %s | **Rows** (estimate): %s", t.Name, t.Grain, render.Number(est))
-		if t.Source != "" {
-			fmt.Fprintf(&b, " | **Imported from**: %s", t.Source)
-		}
-		if t.DateFrom != "" {
-			fmt.Fprintf(&b, " | **Dates**: %s to %s", t.DateFrom, t.DateTo)
-		}
-		b.WriteString("\n\n")
-		if t.Source != "" {
-			b.WriteString("_Columns with value labels hold the labels (write `WHERE gender = 'Female'`, not the code); user-missing codes are NULL._\n\n")
-		}
-		tcols := cols
-		if t.Source != "" {
-			tcols = append(append([]result.Column(nil), cols[:4]...), result.Column{Name: "measure"}, cols[4])
-		}
-		rows := make([][]any, len(t.Columns))
-		for i, c := range t.Columns {
-			desc := c.Description
-			if c.Unit != "" {
-				desc = strings.TrimSpace(desc + " Unit: " + c.Unit + ".")
-			}
-			if c.DateFrom != "" {
-				desc = strings.TrimSpace(desc + " From " + c.DateFrom + " to " + c.DateTo + ".")
-			}
-			if t.Source != "" {
-				rows[i] = []any{c.Name, c.Type, c.Nullable, c.Role, c.Measure, desc}
-				continue
-			}
-			rows[i] = []any{c.Name, c.Type, c.Nullable, c.Role, desc}
-		}
-		b.WriteString(render.Table(tcols, rows, opts))
-		b.WriteString("\n")
-	}
-	return b.String()
 }

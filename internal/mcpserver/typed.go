@@ -178,6 +178,8 @@ func (c *argChecker) value(path string, raw json.RawMessage, s *jsonschema.Schem
 			if _, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
 				return raw, false
 			}
+			c.bad("%s must be a whole number such as 1, not %s", path, clipText(string(raw), 40))
+			return raw, false
 		case "string":
 			var str string
 			if json.Unmarshal(raw, &str) == nil {

@@ -3,11 +3,13 @@ package pgcluster
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/mcp-analytics/mcp-analytics/internal/pgtest"
 )
 
 // TestCluster_Replica starts a primary and a streaming replica, checks
@@ -18,7 +20,7 @@ func TestCluster_Replica(t *testing.T) {
 	defer cancel()
 	p, err := StartPrimary(ctx)
 	if errors.Is(err, ErrUnavailable) && os.Getenv("MCPA_REQUIRE_POSTGRES") != "1" {
-		t.Skipf("SKIPPED LOUDLY: %v", err)
+		pgtest.Skip(t, "a PostgreSQL cluster of its own (pg_ctlcluster)", fmt.Sprint(err))
 	}
 	if err != nil {
 		t.Fatal(err)

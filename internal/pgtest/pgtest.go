@@ -88,8 +88,7 @@ func Connect(ctx context.Context, tb testing.TB, dsn string) *pgx.Conn {
 		if Required() {
 			tb.Fatal(msg + " [MCPA_REQUIRE_POSTGRES=1: failing instead of skipping]")
 		}
-		fmt.Fprintln(os.Stderr, "!!!!!!!! SKIPPING DATABASE TEST: "+msg)
-		tb.Skip(msg)
+		Skip(tb, "PostgreSQL", msg)
 	}
 	tb.Cleanup(func() { conn.Close(context.Background()) })
 	return conn

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
+	"github.com/mcp-analytics/mcp-analytics/internal/source"
 )
 
 // duckdb profiles each table with SUMMARIZE (DuckDB's own one-pass column
@@ -15,7 +16,7 @@ func duckdb(ctx context.Context, in Input, p *catalog.Profile) error {
 	for _, t := range in.Tables {
 		tp := newTable(in, t)
 		qctx, cancel := context.WithTimeout(ctx, in.Timeout)
-		res, err := in.Source.Query(qctx, "SUMMARIZE "+quote(t.Name), 10_000)
+		res, err := in.Source.Query(qctx, "SUMMARIZE "+source.QuoteIdent(t.Name), 10_000)
 		if err != nil {
 			cancel()
 			return fmt.Errorf("summarize table %s: %w", t.Name, err)
@@ -54,7 +55,7 @@ func duckdb(ctx context.Context, in Input, p *catalog.Profile) error {
 			if !IsCategorical(*c) || count == 0 {
 				continue
 			}
-			top, err := topValues(qctx, in.Source, quote(t.Name), c.Name, count)
+			top, err := topValues(qctx, in.Source, source.QuoteIdent(t.Name), c.Name, count)
 			if err != nil {
 				cancel()
 				return err

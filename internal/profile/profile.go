@@ -192,8 +192,6 @@ func number(v any) float64 {
 	return 0
 }
 
-func quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
-
 // sample profiles one table from at most SampleRows rows: one aggregate
 // query for every column, then one top-values query per categorical
 // column. Used where the database has no statistics for the table.
@@ -203,10 +201,10 @@ func sample(ctx context.Context, in Input, t source.Table, tp *catalog.TableProf
 	}
 	ctx, cancel := context.WithTimeout(ctx, in.Timeout)
 	defer cancel()
-	from := fmt.Sprintf("(SELECT * FROM %s LIMIT %d) AS s", quote(t.Name), SampleRows)
+	from := fmt.Sprintf("(SELECT * FROM %s LIMIT %d) AS s", source.QuoteIdent(t.Name), SampleRows)
 	sel := []string{"COUNT(*)"}
 	for _, c := range t.Columns {
-		q := quote(c.Name)
+		q := source.QuoteIdent(c.Name)
 		sel = append(sel, "COUNT("+q+")", "COUNT(DISTINCT "+q+")", "CAST(MIN("+q+") AS VARCHAR)", "CAST(MAX("+q+") AS VARCHAR)")
 	}
 	res, err := in.Source.Query(ctx, "SELECT "+strings.Join(sel, ", ")+" FROM "+from, 1)
@@ -244,7 +242,7 @@ func sample(ctx context.Context, in Input, t source.Table, tp *catalog.TableProf
 
 // topValues counts the most common values of a column in from.
 func topValues(ctx context.Context, src source.Source, from, col string, total float64) ([]catalog.ValueShare, error) {
-	q := quote(col)
+	q := source.QuoteIdent(col)
 	res, err := src.Query(ctx, fmt.Sprintf("SELECT CAST(%s AS VARCHAR) AS v, COUNT(*) AS n FROM %s WHERE %s IS NOT NULL GROUP BY %s ORDER BY n DESC, v LIMIT %d",
 		q, from, q, q, topN), topN)
 	if err != nil {

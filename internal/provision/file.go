@@ -35,7 +35,7 @@ type FileDataset struct {
 	Description string                `yaml:"description"`
 	Driver      string                `yaml:"driver"`
 	DSN         string                `yaml:"dsn"`
-	Roles       FileRoles             `yaml:"roles"`
+	Roles       catalog.Roles         `yaml:"roles"`
 	Limits      FileLimits            `yaml:"limits"`
 	Dictionary  []catalog.Description `yaml:"dictionary"`
 	// DictionaryFile is a CSV or YAML data dictionary, relative to the
@@ -47,18 +47,6 @@ type FileDataset struct {
 	Replicas        []string      `yaml:"replicas"`
 	ReplicaFallback string        `yaml:"replica_fallback"`
 	MaxReplicaLag   time.Duration `yaml:"max_replica_lag"`
-}
-
-// FileRoles are catalog.Roles spelled for YAML.
-type FileRoles struct {
-	WeightColumn  string            `yaml:"weight_column"`
-	WeightsTable  string            `yaml:"weights_table"`
-	RespondentKey string            `yaml:"respondent_key"`
-	NCCSColumn    string            `yaml:"nccs_column"`
-	NCCSPreset    string            `yaml:"nccs_preset"`
-	NCCSMap       map[string]string `yaml:"nccs_map"`
-	WeightScale   float64           `yaml:"weight_scale"`
-	MinBase       int               `yaml:"min_base"`
 }
 
 // FileLimits are catalog.Limits spelled for YAML.
@@ -110,7 +98,7 @@ func ParseFile(data []byte, environ []string) (File, error) {
 func (d FileDataset) dataset() catalog.Dataset {
 	return catalog.Dataset{ID: d.ID, Name: d.Name, Description: d.Description, Driver: d.Driver, DSN: d.DSN,
 		Settings: catalog.Settings{
-			Roles:    catalog.Roles(d.Roles),
+			Roles:    d.Roles,
 			Limits:   catalog.Limits(d.Limits),
 			Replicas: catalog.Replicas{DSNs: d.Replicas, Fallback: d.ReplicaFallback, MaxLag: d.MaxReplicaLag},
 		}}
@@ -189,7 +177,7 @@ func applyOne(ctx context.Context, store FileStore, want catalog.Dataset) (Chang
 		}
 		if have == nil {
 			d, err := store.Add(ctx, want)
-			if err != nil && attempt == 0 && strings.Contains(err.Error(), "already exists") {
+			if err != nil && attempt == 0 && errors.Is(err, catalog.ErrExists) {
 				continue // another replica added it first
 			}
 			if err != nil {

@@ -109,7 +109,7 @@ func TestWriter_SpoolsWhileTheStoreIsDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := pgstore.Open(ctx, cluster.URL(""), box)
+	s, err := pgstore.Open(ctx, cluster.DSN(""), box)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,9 @@ func TestWriter_SpoolsWhileTheStoreIsDown(t *testing.T) {
 		t.Fatalf("%d stored before the outage, want 50", n)
 	}
 
-	cluster.Stop(t)
+	if err := cluster.Stop(ctx, "fast"); err != nil {
+		t.Fatal(err)
+	}
 	for i := range 10 {
 		first.Add(records(fmt.Sprintf("down%d", i), 20, time.Now())...)
 		second.Add(records(fmt.Sprintf("restart%d", i), 10, time.Now())...)
@@ -151,7 +153,9 @@ func TestWriter_SpoolsWhileTheStoreIsDown(t *testing.T) {
 		t.Errorf("spool files while the store is down = %v, want one per writer", files)
 	}
 
-	cluster.Start(t)
+	if err := cluster.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
 	deadline := time.Now().Add(30 * time.Second)
 	for first.Pending() > 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)

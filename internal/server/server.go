@@ -11,9 +11,10 @@
 //     refuses a non-loopback Host), the request body cap (413) and the
 //     protocol checks.
 //
-// Inside the MCP server, [CheckArguments] refuses tool arguments with
-// duplicate or case-variant keys and [auth.ScopeMiddleware] narrows each
-// call to its token's datasets.
+// Inside the MCP server, [auth.ScopeMiddleware] narrows each call to its
+// token's datasets. Tool arguments are checked by package mcpserver itself
+// (duplicate keys, the input schemas), on every transport alike: this
+// package keeps to HTTP.
 package server
 
 import (
@@ -58,9 +59,9 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Handler returns the HTTP handler serving srv. It installs [CheckArguments]
-// and [auth.ScopeMiddleware] on srv, so srv must not be served any other
-// way with different expectations.
+// Handler returns the HTTP handler serving srv. It installs
+// [auth.ScopeMiddleware] on srv, so srv must not be served any other way
+// with different expectations.
 func Handler(srv *mcp.Server, opts Options) http.Handler {
 	log := opts.Logger
 	if log == nil {
@@ -71,7 +72,7 @@ func Handler(srv *mcp.Server, opts Options) http.Handler {
 		maxBody = 4 << 20
 	}
 	calls := newRequestContexts()
-	srv.AddReceivingMiddleware(CheckArguments, auth.ScopeMiddleware, calls.middleware)
+	srv.AddReceivingMiddleware(auth.ScopeMiddleware, calls.middleware)
 	var h http.Handler = mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, &mcp.StreamableHTTPOptions{
 		Stateless:                    opts.Stateless,
 		MaxRequestBodyBytes:          maxBody,

@@ -185,6 +185,12 @@ func hasAggregate(m protoreflect.Message) bool {
 	return found
 }
 
+// IsAggregate reports whether name (lower case, unqualified) is an
+// aggregate function of PostgreSQL or DuckDB. It is the one list of them:
+// the guard's classification, the lineage of result columns and the
+// weighting rewrite all ask it.
+func IsAggregate(name string) bool { return aggregateFunctions[name] }
+
 // aggregateFunctions are the aggregates of PostgreSQL and DuckDB that can be
 // written as plain calls (f(x)), without DISTINCT, FILTER or WITHIN GROUP.
 var aggregateFunctions = map[string]bool{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/mcp-analytics/mcp-analytics/internal/pgtest"
 	"github.com/mcp-analytics/mcp-analytics/internal/surveyfile"
 	"github.com/mcp-analytics/mcp-analytics/internal/surveyfile/fixture"
 )
@@ -27,7 +29,7 @@ func requireReadStat(t *testing.T) {
 	if os.Getenv("MCPA_REQUIRE_POSTGRES") == "1" || os.Getenv("CI") != "" {
 		t.Fatalf("ReadStat is required here: %v", err)
 	}
-	t.Skipf("SKIPPING: %v", err)
+	pgtest.Skip(t, "ReadStat", fmt.Sprint(err))
 }
 
 var vars = []fixture.Var{

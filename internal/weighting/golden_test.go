@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
 	pg "github.com/pganalyze/pg_query_go/v6"
 	"github.com/rogpeppe/go-internal/txtar"
 )
@@ -94,7 +95,7 @@ func goldenOptions(t *testing.T, text string) Options {
 		case line == "merge_nccs=false":
 			opts.MergeNCCS = false
 		case line == "twelve_grade":
-			opts.Roles.NCCSMap = TwelveGradeNCCSMap()
+			opts.Roles.NCCSMap, _ = catalog.NCCSPreset("12-grade")
 		case line == "scale=1":
 			opts.Roles.WeightScale = 1
 		case line == "min_base=50":

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mcp-analytics/mcp-analytics/internal/sqlguard"
 	pg "github.com/pganalyze/pg_query_go/v6"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -154,24 +155,11 @@ func funcName(fc *pg.FuncCall) string {
 	return strings.ToLower(fc.Funcname[len(fc.Funcname)-1].GetString_().GetSval())
 }
 
-// aggregateNames are the aggregate functions the rewrite recognises as collapsing rows.
-// Unknown functions are treated as scalar; the caller's classification decides
-// whether the query is aggregated at all.
-var aggregateNames = map[string]bool{
-	"count": true, "sum": true, "avg": true, "min": true, "max": true,
-	"stddev": true, "stddev_samp": true, "stddev_pop": true, "variance": true,
-	"var_samp": true, "var_pop": true, "string_agg": true, "array_agg": true,
-	"bool_and": true, "bool_or": true, "every": true, "median": true,
-	"percentile_cont": true, "percentile_disc": true, "mode": true,
-	"corr": true, "covar_pop": true, "covar_samp": true, "json_agg": true,
-	"jsonb_agg": true, "bit_and": true, "bit_or": true, "approx_count_distinct": true,
-	"list": true, "first": true, "last": true, "any_value": true, "arg_min": true,
-	"arg_max": true, "quantile_cont": true, "quantile_disc": true,
-}
-
 // isAggregate reports whether fc is a plain (not windowed) aggregate call.
+// The names are sqlguard's (the one list); an unknown function is scalar,
+// and the guard's classification decides whether the query is aggregated.
 func isAggregate(fc *pg.FuncCall) bool {
-	return fc.Over == nil && (aggregateNames[funcName(fc)] || fc.AggStar || fc.AggDistinct || len(fc.AggOrder) > 0 || fc.AggWithinGroup)
+	return fc.Over == nil && (sqlguard.IsAggregate(funcName(fc)) || fc.AggStar || fc.AggDistinct || len(fc.AggOrder) > 0 || fc.AggWithinGroup)
 }
 
 // walk calls visit for n and, while visit returns true, for every node below it.

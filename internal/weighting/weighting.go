@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mcp-analytics/mcp-analytics/internal/source"
 	pg "github.com/pganalyze/pg_query_go/v6"
 )
 
@@ -29,18 +30,6 @@ const DefaultMinBase = 30
 // A, B stays B, and C, D and E become C/D/E.
 func DefaultNCCSMap() map[string]string {
 	return map[string]string{"A1": "A", "A": "A", "B": "B", "C": "C/D/E", "D": "C/D/E", "E": "C/D/E"}
-}
-
-// TwelveGradeNCCSMap returns the preset for panels labelled with the twelve NCCS
-// grades A1..E3: every grade is merged into its letter.
-func TwelveGradeNCCSMap() map[string]string {
-	return map[string]string{
-		"A1": "A", "A2": "A", "A3": "A",
-		"B1": "B", "B2": "B",
-		"C1": "C", "C2": "C",
-		"D1": "D", "D2": "D",
-		"E1": "E", "E2": "E", "E3": "E",
-	}
 }
 
 // Schema lists, per table name (lower case, unqualified), its column names (lower case).
@@ -108,14 +97,9 @@ func PanelSQL(roles Roles) string {
 	if w == "" || table == "" || key == "" {
 		return ""
 	}
-	wd := fmt.Sprintf("CAST(%s AS DOUBLE PRECISION)", quoteIdent(w))
+	wd := fmt.Sprintf("CAST(%s AS DOUBLE PRECISION)", source.QuoteIdent(w))
 	return fmt.Sprintf("SELECT COUNT(%s) AS n, SUM(%s) AS sum_w, SUM(%s * %s) AS sum_w2 FROM %s WHERE %s > 0",
-		quoteIdent(key), wd, wd, wd, quoteIdent(table), quoteIdent(w))
-}
-
-// quoteIdent quotes a name for SQL.
-func quoteIdent(name string) string {
-	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+		source.QuoteIdent(key), wd, wd, wd, source.QuoteIdent(table), source.QuoteIdent(w))
 }
 
 // Result describes a rewrite.

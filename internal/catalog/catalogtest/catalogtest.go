@@ -113,7 +113,7 @@ func testLifecycle(t *testing.T, b Backend) {
 	if diff := cmp.Diff(d, got, cmp.Comparer(func(a, b time.Time) bool { return a.Sub(b).Abs() < time.Millisecond })); diff != "" {
 		t.Errorf("Get differs from what Add returned (-added +got):\n%s", diff)
 	}
-	if _, err := s.Add(ctx, catalog.Dataset{Name: "Panel", Driver: catalog.DriverDuckDB, DSN: "x.duckdb"}); err == nil || !strings.Contains(err.Error(), "already exists") {
+	if _, err := s.Add(ctx, catalog.Dataset{Name: "Panel", Driver: catalog.DriverDuckDB, DSN: "x.duckdb"}); !errors.Is(err, catalog.ErrExists) {
 		t.Errorf("duplicate name: err = %v, want already exists", err)
 	}
 	if _, err := s.Add(ctx, catalog.Dataset{Name: "Bad", Driver: "mysql", DSN: "x"}); err == nil {
@@ -190,7 +190,7 @@ func testExplicitID(t *testing.T, b Backend) {
 	if err != nil || d.ID != 42 {
 		t.Fatalf("Add with id 42 = %d, %v", d.ID, err)
 	}
-	if _, err := s.Add(ctx, catalog.Dataset{ID: 42, Name: "Other", Driver: catalog.DriverDuckDB, DSN: "/o.duckdb"}); err == nil || !strings.Contains(err.Error(), "already exists") {
+	if _, err := s.Add(ctx, catalog.Dataset{ID: 42, Name: "Other", Driver: catalog.DriverDuckDB, DSN: "/o.duckdb"}); !errors.Is(err, catalog.ErrExists) {
 		t.Errorf("second dataset with id 42: err = %v, want already exists", err)
 	}
 	next, err := s.Add(ctx, catalog.Dataset{Name: "Next", Driver: catalog.DriverDuckDB, DSN: "/n.duckdb"})

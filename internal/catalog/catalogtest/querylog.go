@@ -235,7 +235,7 @@ func testTokens(t *testing.T, b Backend) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.AddToken(ctx, catalog.Token{Name: "analyst", Hash: "h4"}); err == nil || err.Error() != `an active token named "analyst" already exists` {
+	if _, err := s.AddToken(ctx, catalog.Token{Name: "analyst", Hash: "h4"}); !errors.Is(err, catalog.ErrExists) || err.Error() != `an active token named "analyst" already exists` {
 		t.Errorf("duplicate active name: err = %v", err)
 	}
 	if _, err := s.AddToken(ctx, catalog.Token{Name: "other", Hash: "h1"}); err == nil {

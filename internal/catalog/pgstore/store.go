@@ -242,9 +242,9 @@ func conflict(d catalog.Dataset, err error) error {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 		if pgErr.ConstraintName == "datasets_pkey" {
-			return fmt.Errorf("a dataset with id %d already exists", d.ID)
+			return fmt.Errorf("a dataset with id %d %w", d.ID, catalog.ErrExists)
 		}
-		return fmt.Errorf("a dataset named %q already exists", d.Name)
+		return fmt.Errorf("a dataset named %q %w", d.Name, catalog.ErrExists)
 	}
 	return fmt.Errorf("store dataset %q: %w", d.Name, err)
 }

@@ -24,7 +24,7 @@ func (s *Store) AddToken(ctx context.Context, t catalog.Token) (catalog.Token, e
 	if err != nil {
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "tokens_active_name" {
-			return t, fmt.Errorf("an active token named %q already exists", t.Name)
+			return t, fmt.Errorf("an active token named %q %w", t.Name, catalog.ErrExists)
 		}
 		return t, fmt.Errorf("add token: %w", redact(err))
 	}

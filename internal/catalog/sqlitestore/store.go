@@ -235,9 +235,9 @@ func conflict(d catalog.Dataset, err error) error {
 	msg := err.Error()
 	switch {
 	case strings.Contains(msg, "UNIQUE constraint failed: datasets.name"):
-		return fmt.Errorf("a dataset named %q already exists", d.Name)
+		return fmt.Errorf("a dataset named %q %w", d.Name, catalog.ErrExists)
 	case strings.Contains(msg, "UNIQUE constraint failed: datasets.id"):
-		return fmt.Errorf("a dataset with id %d already exists", d.ID)
+		return fmt.Errorf("a dataset with id %d %w", d.ID, catalog.ErrExists)
 	}
 	return fmt.Errorf("store dataset %q: %w", d.Name, err)
 }

@@ -21,7 +21,7 @@ func (s *Store) AddToken(ctx context.Context, t catalog.Token) (catalog.Token, e
 		t.Name, t.Hash, datasets, scopes, now.Format(time.RFC3339Nano))
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE constraint failed: tokens.name") {
-			return t, fmt.Errorf("an active token named %q already exists", t.Name)
+			return t, fmt.Errorf("an active token named %q %w", t.Name, catalog.ErrExists)
 		}
 		return t, fmt.Errorf("add token: %w", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/mcp-analytics/mcp-analytics/internal/pgcluster"
+	"github.com/mcp-analytics/mcp-analytics/internal/pgtest"
 	"github.com/mcp-analytics/mcp-analytics/internal/result"
 	"github.com/mcp-analytics/mcp-analytics/internal/source"
 	"github.com/mcp-analytics/mcp-analytics/internal/source/postgres"
@@ -27,7 +28,7 @@ func replicaPair(t *testing.T) (primary, replica *pgcluster.Cluster) {
 	ctx := context.Background()
 	p, err := pgcluster.StartPrimary(ctx)
 	if errors.Is(err, pgcluster.ErrUnavailable) && os.Getenv("MCPA_REQUIRE_POSTGRES") != "1" {
-		t.Skipf("SKIPPED LOUDLY: %v", err)
+		pgtest.Skip(t, "a PostgreSQL cluster of its own (pg_ctlcluster)", fmt.Sprint(err))
 	}
 	if err != nil {
 		t.Fatal(err)

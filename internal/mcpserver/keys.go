@@ -1,4 +1,4 @@
-package server
+package mcpserver
 
 import (
 	"bytes"
@@ -7,19 +7,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-// CheckArguments is an MCP receiving middleware that refuses a tools/call
-// whose arguments hold the same key twice in one object, exactly or in
-// another case ({"query": "SELECT 1", "QUERY": "DROP TABLE x"}). JSON
-// decoders disagree on such input (first or last wins, case-sensitive or
-// not), so one value could be checked and another run; refusing it removes
-// the question. The answer is a tool error the caller can fix.
-func CheckArguments(next mcp.MethodHandler) mcp.MethodHandler {
+// checkDuplicateKeys is a receiving middleware, installed by [New] so it
+// holds on every transport, that refuses a tools/call whose arguments hold
+// the same key twice in one object, exactly or in another case
+// ({"query": "SELECT 1", "QUERY": "DROP TABLE x"}). JSON decoders disagree
+// on such input (first or last wins, case-sensitive or not), so one value
+// could be checked and another run; refusing it removes the question. The
+// answer is a tool error the caller can fix. The other argument checks
+// (types, whole numbers, required and unknown names) follow each tool's
+// published input schema (typed.go).
+func checkDuplicateKeys(next mcp.MethodHandler) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 		if method != "tools/call" {
 			return next(ctx, method, req)
@@ -36,11 +38,6 @@ func CheckArguments(next mcp.MethodHandler) mcp.MethodHandler {
 	}
 }
 
-// integerArguments are the tools' whole-number arguments: a float or an
-// out-of-range number there gets a plain message rather than the decoder's
-// Go error text.
-var integerArguments = map[string]bool{"dataset_id": true, "limit": true, "level": true}
-
 // checkKeys walks a JSON value and reports the first object key that
 // appears twice in its object, compared case-insensitively (Unicode simple
 // folding, as encoding/json matches struct fields).
@@ -54,8 +51,6 @@ func checkKeys(data []byte) error {
 	}
 	var stack []frame
 	expectKey := false
-	lastKey := ""
-	d.UseNumber()
 	for {
 		tok, err := d.Token()
 		if errors.Is(err, io.EOF) {
@@ -88,17 +83,9 @@ func checkKeys(data []byte) error {
 				}
 				top.keys[folded] = v
 				expectKey = false
-				lastKey = v
 				continue
 			}
-		case json.Number:
-			if integerArguments[lastKey] {
-				if _, err := strconv.ParseInt(string(v), 10, 64); err != nil {
-					return fmt.Errorf("%s must be a whole number such as 1, not %s", lastKey, v)
-				}
-			}
 		}
-		lastKey = ""
 		// After a value inside an object, the next token is a key.
 		expectKey = len(stack) > 0 && stack[len(stack)-1].object
 	}
