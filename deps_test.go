@@ -14,6 +14,7 @@ var layers = []string{
 	"cmd/mcp-analytics",
 	"internal/cli",
 	"internal/bench",
+	"internal/admin",
 	"internal/server",
 	"internal/auth",
 	"internal/mcpserver",

@@ -216,6 +216,9 @@ func (a *Authenticator) Verify(ctx context.Context, token string) (*sdkauth.Toke
 	c.Grant.Subject = a.cfg.Issuer + " " + user
 	c.Grant.Principal = "oauth:" + user
 	c.Grant.Scopes = []string{catalog.ScopeMCP}
+	if c.Admin {
+		c.Grant.Scopes = append(c.Grant.Scopes, catalog.ScopeAdmin)
+	}
 	return &sdkauth.TokenInfo{UserID: "oauth:" + user, Expiration: c.Expiry, Extra: map[string]any{grantKey: c.Grant}}, nil
 }
 
@@ -382,6 +385,16 @@ func GrantFromRequest(req mcp.Request) (Grant, bool) {
 		return Grant{Subject: extra.TokenInfo.UserID, Datasets: []int64{}}, true
 	}
 	return g, true
+}
+
+// GrantOf returns the grant of a TokenInfo returned by
+// [Authenticator.Verify].
+func GrantOf(ti *sdkauth.TokenInfo) (Grant, bool) {
+	if ti == nil {
+		return Grant{}, false
+	}
+	g, ok := ti.Extra[grantKey].(Grant)
+	return g, ok
 }
 
 // ScopeMiddleware is an MCP receiving middleware that narrows every call to

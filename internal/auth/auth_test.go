@@ -176,6 +176,49 @@ func TestAuthenticator_VerifyJWT(t *testing.T) {
 	}
 }
 
+// TestAuthenticator_AdminClaim checks which JWTs carry the admin scope
+// (the admin console's sign-in): only a true admin claim.
+func TestAuthenticator_AdminClaim(t *testing.T) {
+	iss := newIssuer(t)
+	cfg := iss.config()
+	a, err := New(context.Background(), cfg, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.AdminClaim = "https://example.com/is_admin"
+	custom, err := New(context.Background(), cfg, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name  string
+		a     *Authenticator
+		claim string
+		value any
+		admin bool
+	}{
+		{"true", a, "mcpa_admin", true, true},
+		{"string true", a, "mcpa_admin", "TRUE", true},
+		{"false", a, "mcpa_admin", false, false},
+		{"absent", a, "other", true, false},
+		{"not a boolean", a, "mcpa_admin", "yes", false},
+		{"array", a, "mcpa_admin", []string{"true"}, false},
+		{"custom claim", custom, "https://example.com/is_admin", true, true},
+		{"default claim under a custom name", custom, "mcpa_admin", true, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ti, err := tt.a.Verify(context.Background(), iss.sign("RS256", "rsa-1", claimsWith(tt.claim, tt.value)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, ok := GrantOf(ti)
+			if !ok || g.HasScope(catalog.ScopeAdmin) != tt.admin || !g.HasScope(catalog.ScopeMCP) {
+				t.Errorf("grant %+v: admin scope %v, want %v (and always mcp)", g, g.HasScope(catalog.ScopeAdmin), tt.admin)
+			}
+		})
+	}
+}
+
 var cmpIgnoreSubject = cmp.Comparer(func(a, b Grant) bool {
 	return a.All == b.All && cmp.Equal(a.Datasets, b.Datasets)
 })

@@ -24,6 +24,9 @@ func withDefaults(c Config) Config {
 	if c.DatasetsClaim == "" {
 		c.DatasetsClaim = "mcpa_datasets"
 	}
+	if c.AdminClaim == "" {
+		c.AdminClaim = "mcpa_admin"
+	}
 	if c.ClockSkew == 0 {
 		c.ClockSkew = 60 * time.Second
 	}

@@ -92,6 +92,8 @@ type claims struct {
 	Expiry   time.Time
 	Grant    Grant
 	ClientID string
+	// Admin is set by the admin claim (Config.AdminClaim).
+	Admin bool
 }
 
 // verify checks the signature, issuer, audience and validity period of
@@ -165,6 +167,12 @@ func (v *jwtVerifier) verify(ctx context.Context, token string) (claims, error) 
 		c.ClientID = s
 	} else if s, ok := payload["azp"].(string); ok {
 		c.ClientID = s
+	}
+	switch a := payload[v.cfg.AdminClaim].(type) {
+	case bool:
+		c.Admin = a
+	case string:
+		c.Admin = strings.EqualFold(a, "true")
 	}
 	c.Grant, err = grantFromClaim(payload[v.cfg.DatasetsClaim])
 	if err != nil {

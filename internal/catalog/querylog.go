@@ -44,6 +44,12 @@ const (
 	// KindQuery is one query inside an execute_multi_query call; CallID
 	// names its call and Position its place in the request (1-based).
 	KindQuery = "query"
+	// KindAdmin is an action taken in the admin console (a dataset added,
+	// changed, tested, re-profiled or removed; a token created or revoked).
+	// Tool names the action ("admin.dataset_added"...), Principal who took
+	// it and Message what changed. Such records are not tool calls: the
+	// dashboard and the MCP metrics count only KindCall.
+	KindAdmin = "admin"
 )
 
 // Outcomes of a call or query.
@@ -281,8 +287,8 @@ func (f LogFilter) Validate() error {
 	if f.Outcome != "" && !slices.Contains(Outcomes, f.Outcome) {
 		return fmt.Errorf("outcome must be one of %s, not %q", strings.Join(Outcomes, ", "), f.Outcome)
 	}
-	if f.Kind != "" && f.Kind != KindCall && f.Kind != KindQuery {
-		return fmt.Errorf("kind must be %s or %s, not %q", KindCall, KindQuery, f.Kind)
+	if f.Kind != "" && f.Kind != KindCall && f.Kind != KindQuery && f.Kind != KindAdmin {
+		return fmt.Errorf("kind must be %s, %s or %s, not %q", KindCall, KindQuery, KindAdmin, f.Kind)
 	}
 	if f.Limit < 0 || f.Limit > MaxLogLimit {
 		return fmt.Errorf("limit must be between 1 and %d, not %d", MaxLogLimit, f.Limit)

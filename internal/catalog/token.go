@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Tokens are the API tokens kept in the catalog store, so that every
@@ -85,6 +87,26 @@ func ValidateToken(t Token) error {
 	for _, s := range t.Scopes {
 		if !slices.Contains(Scopes, s) {
 			return fmt.Errorf("unknown token scope %q (known: %s)", s, strings.Join(Scopes, ", "))
+		}
+	}
+	return nil
+}
+
+// CheckTokenName refuses names that could be mistaken for an id or that
+// would garble a listing.
+func CheckTokenName(name string) error {
+	if name == "" {
+		return errors.New("token name is empty")
+	}
+	if len(name) > 100 {
+		return errors.New("token name longer than 100 characters")
+	}
+	if _, err := strconv.ParseInt(name, 10, 64); err == nil {
+		return fmt.Errorf("token name %q is a number; names must not look like ids", name)
+	}
+	for _, r := range name {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune("-_.@", r) {
+			return fmt.Errorf("token name %q contains %q", name, r)
 		}
 	}
 	return nil

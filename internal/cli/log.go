@@ -27,7 +27,7 @@ func runLog(ctx context.Context, env Env, args []string) error {
 	fs.StringVar(&f.Tool, "tool", "", "only this tool, e.g. query_dataset")
 	fs.StringVar(&f.Client, "client", "", "only this client name (from the MCP handshake), e.g. claude-ai")
 	fs.StringVar(&f.Outcome, "outcome", "", "only this outcome: "+strings.Join(catalog.Outcomes, ", "))
-	fs.StringVar(&f.Kind, "kind", "", "only calls (call) or the queries of execute_multi_query (query)")
+	fs.StringVar(&f.Kind, "kind", "", "only calls (call), the queries of execute_multi_query (query) or admin console actions (admin)")
 	fs.StringVar(&f.Principal, "principal", "", "only this caller, as logged: token:NAME or oauth:SUBJECT")
 	token := fs.String("token", "", "only calls made with this API token name (same as --principal token:NAME)")
 	fs.StringVar(&f.SessionID, "session", "", "only this MCP session id")

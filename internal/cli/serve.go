@@ -16,6 +16,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcp-analytics/mcp-analytics/internal/admin"
 	"github.com/mcp-analytics/mcp-analytics/internal/auth"
 	"github.com/mcp-analytics/mcp-analytics/internal/config"
 	"github.com/mcp-analytics/mcp-analytics/internal/mcpserver"
@@ -135,8 +136,22 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		mux.Handle("GET /metrics", mx.Handler())
 		extra = append(extra, server.Listener{Listener: mln, Handler: mux})
 	}
+	console, err := admin.New(ctx, admin.Options{Store: a.store, Registry: a.reg, Service: a.svc, MCP: srv, QueryLog: qlog,
+		Auth: authn, Loopback: listenLoopback(cfg.Listen), Limits: cfg.Limits, Instance: recOpts.Instance, Logger: log})
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	endpoint := "http://" + displayAddr(ln.Addr().String()) + "/mcp"
 	banner(env.Stderr, a, endpoint, authMode)
+	adminAccess := "sign in with a token that has the admin scope"
+	if !authn.Required(ctx) {
+		adminAccess = "OPEN on loopback (no tokens, no OAuth)"
+		if !listenLoopback(cfg.Listen) {
+			adminAccess = "closed until a token with the admin scope exists"
+		}
+	}
+	fmt.Fprintf(env.Stderr, "  admin:        http://%s/admin/ (%s)\n", displayAddr(ln.Addr().String()), adminAccess)
 	if len(extra) > 0 {
 		fmt.Fprintf(env.Stderr, "  metrics:      http://%s/metrics (no auth: keep this address private)\n", displayAddr(extra[0].Listener.Addr().String()))
 	}
@@ -151,6 +166,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		},
 		Drain:   drain,
 		Metrics: mx.Handler(),
+		Admin:   console.Handler(),
 		Logger:  log,
 	})
 	// Last, so outermost: calls refused by the middleware Handler installs
@@ -194,7 +210,7 @@ func describeAuth(ctx context.Context, a *auth.Authenticator) string {
 	c := a.Config()
 	switch {
 	case c.OAuth():
-		return "OAuth JWTs from " + c.Issuer + " (datasets from claim " + c.DatasetsClaim + "; metadata at " + a.MetadataURL() + "), and API tokens"
+		return "OAuth JWTs from " + c.Issuer + " (datasets from claim " + c.DatasetsClaim + ", console admins from claim " + c.AdminClaim + "; metadata at " + a.MetadataURL() + "), and API tokens"
 	case a.Required(ctx):
 		return "API tokens required (mcp-analytics tokens create / list)"
 	}

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
 
 	"github.com/mcp-analytics/mcp-analytics/internal/auth"
 	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
@@ -93,20 +92,7 @@ func tokensCreate(ctx context.Context, env Env, args []string) error {
 
 // checkTokenName refuses names that could be mistaken for an id or that
 // would garble the list.
-func checkTokenName(name string) error {
-	if len(name) > 100 {
-		return errors.New("token name longer than 100 characters")
-	}
-	if _, err := strconv.ParseInt(name, 10, 64); err == nil {
-		return fmt.Errorf("token name %q is a number; names must not look like ids", name)
-	}
-	for _, r := range name {
-		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune("-_.@", r) {
-			return fmt.Errorf("token name %q contains %q", name, r)
-		}
-	}
-	return nil
-}
+func checkTokenName(name string) error { return catalog.CheckTokenName(name) }
 
 func describeGrant(t catalog.Token) string {
 	if t.AllDatasets {

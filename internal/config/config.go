@@ -88,6 +88,10 @@ type Auth struct {
 	// token without the claim sees no dataset. Default "mcpa_datasets".
 	// (MCPA_AUTH_DATASETS_CLAIM)
 	DatasetsClaim string `yaml:"datasets_claim"`
+	// AdminClaim names the JWT claim that lets its subject sign in to the
+	// admin console: the claim must be true (or "true"). Default
+	// "mcpa_admin". (MCPA_AUTH_ADMIN_CLAIM)
+	AdminClaim string `yaml:"admin_claim"`
 	// Scopes are advertised as scopes_supported in the metadata.
 	// (MCPA_AUTH_SCOPES, separated by spaces or commas)
 	Scopes []string `yaml:"scopes"`
@@ -323,6 +327,7 @@ func envVars() []envVar {
 		{"MCPA_AUTH_RESOURCE", str(func(c *Config) *string { return &c.Auth.Resource })},
 		{"MCPA_AUTH_AUDIENCE", str(func(c *Config) *string { return &c.Auth.Audience })},
 		{"MCPA_AUTH_DATASETS_CLAIM", str(func(c *Config) *string { return &c.Auth.DatasetsClaim })},
+		{"MCPA_AUTH_ADMIN_CLAIM", str(func(c *Config) *string { return &c.Auth.AdminClaim })},
 		{"MCPA_AUTH_SCOPES", list(func(c *Config) *[]string { return &c.Auth.Scopes })},
 		{"MCPA_AUTH_ALLOWED_ORIGINS", list(func(c *Config) *[]string { return &c.Auth.AllowedOrigins })},
 		{"MCPA_AUTH_ALLOW_UNAUTHENTICATED", boolean(func(c *Config) *bool { return &c.Auth.AllowUnauthenticated })},

@@ -1,6 +1,6 @@
 // Package server composes the HTTP surface: the MCP endpoint (Streamable
-// HTTP) at /mcp, /healthz, /readyz and, in OAuth mode, the protected
-// resource metadata. Every /mcp request passes, in order:
+// HTTP) at /mcp, the admin console at /admin, /healthz, /readyz, /metrics
+// and, in OAuth mode, the protected resource metadata. Every /mcp request passes, in order:
 //
 //  1. the Origin check: a browser request from another origin is refused
 //     (403) unless the origin is allow-listed, which also answers its CORS
@@ -53,7 +53,10 @@ type Options struct {
 	// Metrics serves /metrics; nil serves no metrics. With Auth, it needs
 	// a token with the metrics scope.
 	Metrics http.Handler
-	Logger  *slog.Logger
+	// Admin serves the admin console at /admin (it does its own sign-in,
+	// CSRF and security headers); nil serves none.
+	Admin  http.Handler
+	Logger *slog.Logger
 }
 
 // Handler returns the HTTP handler serving srv. It installs
@@ -107,6 +110,10 @@ func Handler(srv *mcp.Server, opts Options) http.Handler {
 		meta := opts.Auth.MetadataHandler()
 		mux.Handle(auth.MetadataPath, meta)
 		mux.Handle(auth.MetadataPath+"/", meta)
+	}
+	if opts.Admin != nil {
+		mux.Handle("/admin", opts.Admin)
+		mux.Handle("/admin/", opts.Admin)
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
