@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/mcp-analytics/mcp-analytics/internal/apptest"
 	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
+	"github.com/mcp-analytics/mcp-analytics/internal/pgtest"
 )
 
 // The browser test uses the console as an administrator would, in real
@@ -28,27 +28,6 @@ import (
 // refused. Every page is screenshotted into $MCPA_ADMIN_SHOTS (default a
 // temporary directory), and any console error — a Content-Security-Policy
 // violation among them — fails the test.
-
-// chromium finds the browser; without it the test skips loudly, except
-// under MCPA_REQUIRE_BROWSER=1 (CI), where it fails.
-func chromium(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("MCPA_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	msg := "SKIPPING the admin console browser test: no Chromium found (apt-get install -y chromium, or set MCPA_CHROMIUM)"
-	if os.Getenv("MCPA_REQUIRE_BROWSER") == "1" {
-		t.Fatal(msg + "; MCPA_REQUIRE_BROWSER=1 requires it")
-	}
-	fmt.Fprintln(os.Stderr, "!!!", msg)
-	t.Skip(msg)
-	return ""
-}
 
 func shotsDir(t *testing.T) string {
 	dir := os.Getenv("MCPA_ADMIN_SHOTS")
@@ -72,7 +51,7 @@ type tab struct {
 
 func newTab(t *testing.T, base string) *tab {
 	t.Helper()
-	exe := chromium(t)
+	exe := pgtest.Chromium(t)
 	opts := append(slices.Clone(chromedp.DefaultExecAllocatorOptions[:]),
 		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
 		chromedp.Flag("disable-component-update", true), chromedp.WindowSize(1280, 900))
@@ -158,7 +137,7 @@ func (b *tab) errors() []string {
 }
 
 func TestBrowser_Console(t *testing.T) {
-	chromium(t)
+	pgtest.Chromium(t)
 	s, tokens := newStack(t, stackOptions{Postgres: true, Tokens: map[string][]string{
 		"admin": {catalog.ScopeAdmin}, "analyst": {catalog.ScopeMCP},
 	}})

@@ -9,7 +9,6 @@ import (
 	"math"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -37,26 +36,6 @@ import (
 // server returned. Screenshots go to .artifacts/mcpapp at the repository
 // root (or $MCPA_ARTIFACTS_DIR).
 
-// chromium finds the browser; without it the test skips loudly, except
-// under MCPA_REQUIRE_BROWSER=1 (CI), where it fails.
-func chromium(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("MCPA_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	msg := "SKIPPING the MCP Apps browser test: no Chromium found (apt-get install -y chromium, or set MCPA_CHROMIUM)"
-	if os.Getenv("MCPA_REQUIRE_BROWSER") == "1" {
-		t.Fatal(msg + "; MCPA_REQUIRE_BROWSER=1 requires it")
-	}
-	pgtest.Skip(t, "Chromium", msg)
-	return ""
-}
-
 func artifactsDir(t *testing.T) string {
 	t.Helper()
 	dir := os.Getenv("MCPA_ARTIFACTS_DIR")
@@ -79,7 +58,7 @@ type host struct {
 
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
-	exe := chromium(t)
+	exe := pgtest.Chromium(t)
 	opts := append(slices.Clone(chromedp.DefaultExecAllocatorOptions[:]),
 		chromedp.ExecPath(exe),
 		chromedp.NoSandbox,
