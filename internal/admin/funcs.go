@@ -6,18 +6,23 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
 	"github.com/mcp-analytics/mcp-analytics/internal/render"
+	"github.com/mcp-analytics/mcp-analytics/internal/result"
 )
 
 // funcs are the templates' helpers. None returns template.HTML: every
 // value a page shows is escaped by html/template.
 var funcs = template.FuncMap{
-	"cell":  func(v any) string { return render.Cell(v, 120) },
-	"num":   func(n int64) string { return render.Number(n) },
-	"ms":    fmtMS,
-	"clip":  clip,
-	"join":  strings.Join,
-	"first": func(s string) string { l, _, _ := strings.Cut(strings.TrimSpace(s), "\n"); return clip(l, 90) },
+	"cell": func(v any) string { return render.Cell(v, 120) },
+	// cells formats a result's cells as the Markdown the assistant reads.
+	"cells":       func(r result.Result) [][]string { return render.Cells(r, 120) },
+	"nccsPresets": catalog.NCCSPresetNames,
+	"num":         func(n int64) string { return render.Number(n) },
+	"ms":          fmtMS,
+	"clip":        clip,
+	"join":        strings.Join,
+	"first":       func(s string) string { l, _, _ := strings.Cut(strings.TrimSpace(s), "\n"); return clip(l, 90) },
 	"when": func(t time.Time) string {
 		if t.IsZero() {
 			return "never"

@@ -94,7 +94,6 @@ func (c *Console) try(w http.ResponseWriter, r *http.Request, s *session) {
 	if res.StructuredContent != nil {
 		b, _ := json.Marshal(res.StructuredContent)
 		_ = json.Unmarshal(b, &d.Result)
-		labelTotals(&d.Result)
 	}
 	c.render(w, r, s, http.StatusOK, "try", "Try it", d)
 }
@@ -116,34 +115,4 @@ func (c *Console) callTool(ctx context.Context, s *session, name string, args an
 	}
 	defer cs.Close()
 	return cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
-}
-
-// labelTotals writes "Total" in the grouping columns of Total rows
-// (is_total), as the Markdown does, instead of NULL.
-func labelTotals(r *result.Result) {
-	total := -1
-	group := map[int]bool{}
-	for i, c := range r.Columns {
-		if c.Name == "is_total" {
-			total = i
-		}
-		for _, g := range r.GroupColumns {
-			if c.Name == g {
-				group[i] = true
-			}
-		}
-	}
-	if total < 0 {
-		return
-	}
-	for _, row := range r.Rows {
-		if total >= len(row) || row[total] != true {
-			continue
-		}
-		for i := range row {
-			if group[i] && row[i] == nil {
-				row[i] = "Total"
-			}
-		}
-	}
 }

@@ -285,3 +285,28 @@ func writeRow(b *strings.Builder, cells []string, width []int) {
 	}
 	b.WriteByte('\n')
 }
+
+// Cells formats every cell of r as the Markdown table does: by the
+// column's kind, unit and decimals, "Total" in the grouping columns of a
+// Total row, each cut to maxCell runes. Other views of the same answer (the
+// admin console's table) use it, so a figure reads the same everywhere.
+func Cells(r result.Result, maxCell int) [][]string {
+	formats := columnFormats(r.Columns, r.Rows)
+	rolled := totalColumns(r.Columns, r.Rows, formats, displayOf(r).groups)
+	out := make([][]string, len(r.Rows))
+	for j, row := range r.Rows {
+		line := make([]string, len(r.Columns))
+		for i := range r.Columns {
+			if i >= len(row) {
+				continue
+			}
+			v := row[i]
+			if v == nil && rolled[i] && isTotal(r.Columns, row) {
+				v = "Total"
+			}
+			line[i] = Cell(formats[i].format(v), maxCell)
+		}
+		out[j] = line
+	}
+	return out
+}
