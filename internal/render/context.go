@@ -57,7 +57,7 @@ The datasets are **weighted consumer panels**: every panelist (one row of the us
 - **Report weighted figures.** Write plain SQL (`+"`COUNT(*)`, `SUM(x)`, `AVG(x)`, `COUNT(DISTINCT user_id)`"+`); the server rewrites aggregated queries to add weighted columns (weighted_count, weighted %%, effective base, margin of error, low-base flags). Quote the weighted columns, not the raw counts; mention low bases.
 - **Weigh people, not events.** Reach is `+"`COUNT(DISTINCT user_id)`"+` over an event table: each panelist counts once. `+"`COUNT(*)`"+` over events is event volume.
 - **Do not weight by hand** unless you mean to: a query that uses the weight column is left as written.
-- **NCCS** (socio-economic class) is reported merged: A1 and A → A; C, D, E → C/D/E. Filters (`+"`WHERE nccs = 'A1'`"+`) still use the raw labels.
+- **NCCS** (socio-economic class) is reported merged: A1 and A → A; C, D, E → C/D/E. A filter on a merged label matches its class (`+"`WHERE nccs = 'C/D/E'`"+` is C, D or E); a raw label (`+"`'A1'`"+`) matches itself.
 - **Output limits:** raw (non-aggregated) queries return at most %d rows; aggregate with GROUP BY to see whole populations (up to %d rows).
 - Only a single read-only SELECT per query.
 
@@ -68,6 +68,7 @@ The datasets are **weighted consumer panels**: every panelist (one row of the us
 func contextDatasets(list result.DatasetList) string {
 	var b strings.Builder
 	b.WriteString("# Datasets\n\n")
+	b.WriteString("Grouped weighted answers end with a Total row (is_total). When the user asks which differences between groups are real, pass compare_by (a grouping column): a letter on a figure names each group it is significantly higher than.\n\n")
 	for _, d := range list.Datasets {
 		fmt.Fprintf(&b, "- **%d. %s** — %s\n", d.ID, d.Name, d.Description)
 		fmt.Fprintf(&b, "  tables: %s; panelists: %s; weight: %s; respondent key: %s; NCCS: %s",

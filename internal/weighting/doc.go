@@ -68,7 +68,10 @@
 // per dataset with [PanelSQL]: then they are literals and a query reads only the
 // rows it asks for. A universe after user-level filters is always computed in
 // the query.
-// HAVING and ORDER BY are kept as written and act on the unweighted expressions.
+// ORDER BY, LIMIT and HAVING on aggregates act on their weighted twins
+// (ranking.go): "the top 10 cities by order value" are the ten largest by
+// projected value; in HAVING the base column (n) still names the unweighted
+// base, so a sample-size filter stays one. The notes say what was ranked.
 //
 // # When weights are not applied
 //
