@@ -7,12 +7,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/chromedp"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -41,12 +38,11 @@ func shotsDir(t *testing.T) string {
 }
 
 type tab struct {
-	t     *testing.T
-	ctx   context.Context
-	base  string
-	shots string
-	mu    sync.Mutex
-	bad   []string
+	t       *testing.T
+	ctx     context.Context
+	base    string
+	shots   string
+	console *pgtest.Console
 }
 
 func newTab(t *testing.T, base string) *tab {
@@ -63,24 +59,7 @@ func newTab(t *testing.T, base string) *tab {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start Chromium (%s): %v", exe, err)
 	}
-	// Console errors and exceptions, and the browser log's errors (where
-	// Content-Security-Policy violations are reported).
-	console := chromedp.Console(ctx)
-	go func() {
-		for m, err := range console {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException {
-				tb.mu.Lock()
-				tb.bad = append(tb.bad, m.String())
-				tb.mu.Unlock()
-			}
-		}
-	}()
-	if _, err := chromedp.Call(ctx, cdplog.Enable, cdp.Empty{}); err != nil {
-		t.Fatal(err)
-	}
+	tb.console = pgtest.WatchConsole(t, ctx)
 	return tb
 }
 
@@ -130,11 +109,7 @@ func (b *tab) count(sel string) int {
 	return n
 }
 
-func (b *tab) errors() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return slices.Clone(b.bad)
-}
+func (b *tab) errors() []string { return b.console.Errors() }
 
 func TestBrowser_Console(t *testing.T) {
 	pgtest.Chromium(t)

@@ -55,7 +55,7 @@ func (c *Console) showTokens(w http.ResponseWriter, r *http.Request, s *session,
 	// Newest first; the last use comes from the query log.
 	slices.Reverse(tokens)
 	for _, t := range tokens {
-		row := tokenRow{Token: t, Grant: describeGrant(t)}
+		row := tokenRow{Token: t, Grant: catalog.DescribeGrant(t)}
 		if recs, err := c.opts.Store.QueryLogRecords(ctx, catalog.LogFilter{Principal: "token:" + t.Name, Limit: 1}); err == nil && len(recs) > 0 {
 			row.LastUsed = recs[0].Time
 		}
@@ -63,20 +63,6 @@ func (c *Console) showTokens(w http.ResponseWriter, r *http.Request, s *session,
 	}
 	d.Scopes = catalog.Scopes
 	c.render(w, r, s, status, "tokens", "Tokens", d)
-}
-
-func describeGrant(t catalog.Token) string {
-	if t.AllDatasets {
-		return "all datasets"
-	}
-	if len(t.Datasets) == 0 {
-		return "no dataset"
-	}
-	ids := make([]string, len(t.Datasets))
-	for i, id := range t.Datasets {
-		ids[i] = strconv.FormatInt(id, 10)
-	}
-	return "datasets " + strings.Join(ids, ", ")
 }
 
 // tokenCreate creates a token from the form; its value is shown once, in
@@ -131,7 +117,7 @@ func (c *Console) tokenCreate(w http.ResponseWriter, r *http.Request, s *session
 		c.showTokens(w, r, s, http.StatusServiceUnavailable, d)
 		return
 	}
-	c.event(ctx, s, ActionTokenCreated, catalog.Dataset{}, "created token %d %q for %s (scopes: %s)", t.ID, t.Name, describeGrant(t), strings.Join(t.Scopes, ", "))
+	c.event(ctx, s, ActionTokenCreated, catalog.Dataset{}, "created token %d %q for %s (scopes: %s)", t.ID, t.Name, catalog.DescribeGrant(t), strings.Join(t.Scopes, ", "))
 	w.Header().Set("Cache-Control", "no-store")
 	c.showTokens(w, r, s, http.StatusOK, tokensData{Created: secret, CreatedName: t.Name,
 		Form: tokenForm{Scopes: []string{catalog.ScopeMCP}, Datasets: "all"}})

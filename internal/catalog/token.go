@@ -154,3 +154,19 @@ func DecodeTokenGrant(t *Token, datasets, scopes string) error {
 	t.Scopes = strings.Fields(scopes)
 	return nil
 }
+
+// DescribeGrant says which datasets t may query, for listings: "all
+// datasets", "no dataset" or "datasets 1, 4".
+func DescribeGrant(t Token) string {
+	if t.AllDatasets {
+		return "all datasets"
+	}
+	if len(t.Datasets) == 0 {
+		return "no dataset"
+	}
+	ids := make([]string, len(t.Datasets))
+	for i, id := range t.Datasets {
+		ids[i] = strconv.FormatInt(id, 10)
+	}
+	return "datasets " + strings.Join(ids, ", ")
+}

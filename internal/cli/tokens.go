@@ -86,27 +86,13 @@ func tokensCreate(ctx context.Context, env Env, args []string) error {
 	}
 	fmt.Fprintln(env.Stdout, secret)
 	fmt.Fprintf(env.Stderr, "created token %d %q for %s (scopes: %s).\nThe token above is shown only now; the catalog keeps only its hash. Clients send it as 'Authorization: Bearer <token>'.\n",
-		t.ID, t.Name, describeGrant(t), strings.Join(t.Scopes, ", "))
+		t.ID, t.Name, catalog.DescribeGrant(t), strings.Join(t.Scopes, ", "))
 	return nil
 }
 
 // checkTokenName refuses names that could be mistaken for an id or that
 // would garble the list.
 func checkTokenName(name string) error { return catalog.CheckTokenName(name) }
-
-func describeGrant(t catalog.Token) string {
-	if t.AllDatasets {
-		return "all datasets"
-	}
-	if len(t.Datasets) == 0 {
-		return "no dataset"
-	}
-	s := make([]string, len(t.Datasets))
-	for i, id := range t.Datasets {
-		s[i] = strconv.FormatInt(id, 10)
-	}
-	return "datasets " + strings.Join(s, ", ")
-}
 
 func tokensList(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet("tokens list", env)
@@ -137,7 +123,7 @@ func tokensList(ctx context.Context, env Env, args []string) error {
 		if !t.Active() {
 			revoked = t.RevokedAt.Local().Format(time.DateTime)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, strings.Join(t.Scopes, ","), describeGrant(t), t.CreatedAt.Local().Format(time.DateTime), revoked)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, strings.Join(t.Scopes, ","), catalog.DescribeGrant(t), t.CreatedAt.Local().Format(time.DateTime), revoked)
 	}
 	return tw.Flush()
 }

@@ -12,12 +12,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
-	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -50,10 +48,9 @@ func artifactsDir(t *testing.T) string {
 
 // host is one tab of the test host page.
 type host struct {
-	t   *testing.T
-	ctx context.Context
-	mu  sync.Mutex
-	bad []string // console errors and exceptions, from the page and the views
+	t       *testing.T
+	ctx     context.Context
+	console *pgtest.Console // console errors and exceptions, from the page and the views
 }
 
 func newBrowser(t *testing.T) context.Context {
@@ -88,22 +85,7 @@ func open(t *testing.T, bctx context.Context, ts *testServer, token string, anno
 	ctx, cancel := chromedp.NewContext(bctx)
 	t.Cleanup(cancel)
 	h := &host{t: t, ctx: ctx}
-	console := chromedp.Console(ctx)
-	go func() {
-		for m, err := range console {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException {
-				h.mu.Lock()
-				h.bad = append(h.bad, m.String())
-				h.mu.Unlock()
-			}
-		}
-	}()
-	if _, err := chromedp.Call(ctx, cdplog.Enable, cdp.Empty{}); err != nil {
-		t.Fatal(err)
-	}
+	h.console = pgtest.WatchConsole(t, ctx)
 	url := ts.url + "/host.html#token=" + token
 	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
 		t.Fatalf("load the host page: %v", err)
@@ -316,9 +298,7 @@ func (h *host) screenshot(id, name string) {
 
 func (h *host) checkClean() {
 	h.t.Helper()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, b := range h.bad {
+	for _, b := range h.console.Errors() {
 		h.t.Errorf("browser reported: %s", b)
 	}
 }

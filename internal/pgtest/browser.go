@@ -1,9 +1,16 @@
 package pgtest
 
 import (
+	"context"
 	"os"
 	"os/exec"
+	"slices"
+	"sync"
 	"testing"
+
+	"github.com/chromedp/cdproto/cdp"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/chromedp"
 )
 
 // Chromium finds the browser the browser tests drive ($MCPA_CHROMIUM, else
@@ -25,4 +32,42 @@ func Chromium(tb testing.TB) string {
 	}
 	Skip(tb, "Chromium", msg)
 	return ""
+}
+
+// Console collects a Chromium tab's console errors and exceptions and its
+// log's errors (where Content-Security-Policy violations are reported), so
+// a browser test can fail on any of them.
+type Console struct {
+	mu  sync.Mutex
+	bad []string
+}
+
+// WatchConsole starts collecting the messages of the tab of ctx (a
+// chromedp context).
+func WatchConsole(tb testing.TB, ctx context.Context) *Console {
+	tb.Helper()
+	c := &Console{}
+	go func() {
+		for m, err := range chromedp.Console(ctx) {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException {
+				c.mu.Lock()
+				c.bad = append(c.bad, m.String())
+				c.mu.Unlock()
+			}
+		}
+	}()
+	if _, err := chromedp.Call(ctx, cdplog.Enable, cdp.Empty{}); err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// Errors returns the messages collected so far.
+func (c *Console) Errors() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.bad)
 }
