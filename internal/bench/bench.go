@@ -209,7 +209,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 
 	start := time.Now()
-	made, err := EnsurePanel(ctx, cfg.DSN, cfg.Users)
+	made, err := EnsurePanel(ctx, cfg.DSN, Panel{Users: cfg.Users})
 	if err != nil {
 		return nil, err
 	}
@@ -294,11 +294,11 @@ func multiQueries(users, n int) []string {
 		case 1:
 			out[i] = fmt.Sprintf("SELECT gender, SUM(spend) AS spend FROM users WHERE user_id BETWEEN %d AND %d GROUP BY gender", lo, hi)
 		case 2:
-			out[i] = fmt.Sprintf("SELECT app, SUM(minutes) AS minutes FROM app_usage WHERE user_id BETWEEN %d AND %d GROUP BY app", lo, hi)
+			out[i] = fmt.Sprintf("SELECT app_name, SUM(usage_minutes) AS minutes FROM app_usage WHERE user_id BETWEEN %d AND %d GROUP BY app_name", lo, hi)
 		case 3:
 			out[i] = fmt.Sprintf("SELECT age_group, AVG(spend) AS avg_spend FROM users WHERE user_id BETWEEN %d AND %d GROUP BY age_group", lo, hi)
 		default:
-			out[i] = fmt.Sprintf("SELECT app, COUNT(DISTINCT user_id) AS reach FROM app_usage WHERE user_id BETWEEN %d AND %d GROUP BY app", lo, hi)
+			out[i] = fmt.Sprintf("SELECT app_name, COUNT(DISTINCT user_id) AS reach FROM app_usage WHERE user_id BETWEEN %d AND %d GROUP BY app_name", lo, hi)
 		}
 	}
 	return out
@@ -324,13 +324,13 @@ func (b *run) rewrite(ctx context.Context, r *Report) error {
 		{"primary-key lookup (raw)", func(i int) string { return pkLookup(users, i) }},
 		{"grouped aggregate", func(i int) string { return smallAggregate(users, i) }},
 		{"event-level reach (join to users)", func(i int) string {
-			return fmt.Sprintf("SELECT app, COUNT(DISTINCT user_id) AS reach FROM app_usage WHERE minutes > %d GROUP BY app", 2+i%50)
+			return fmt.Sprintf("SELECT app_name, COUNT(DISTINCT user_id) AS reach FROM app_usage WHERE usage_minutes > %d GROUP BY app_name", 2+i%50)
 		}},
 		{"weighted mean", func(i int) string {
 			return fmt.Sprintf("SELECT age_group, AVG(spend) FROM users WHERE spend > %d GROUP BY age_group", 2+i%500)
 		}},
 		{"share of total (window over aggregate)", fixed("SELECT nccs, COUNT(*) AS n, 100.0 * COUNT(*) / SUM(COUNT(*)) OVER () AS pct FROM users GROUP BY nccs")},
-		{"two-stage mean (CTE per panelist)", fixed("WITH per_user AS (SELECT user_id, SUM(minutes) AS total FROM app_usage GROUP BY user_id) SELECT AVG(total) FROM per_user")},
+		{"two-stage mean (CTE per panelist)", fixed("WITH per_user AS (SELECT user_id, SUM(usage_minutes) AS total FROM app_usage GROUP BY user_id) SELECT AVG(total) FROM per_user")},
 	}
 	for _, c := range cases {
 		req := analysis.Request{DatasetID: b.h.local, Query: c.sql(0), ApplyWeights: true, MergeNCCS: true}

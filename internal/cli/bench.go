@@ -132,7 +132,7 @@ func runBench(ctx context.Context, env Env, args []string) error {
 		}
 	}
 	if *drop {
-		return bench.DropPanel(ctx, *dsn, *users)
+		return bench.DropPanel(ctx, *dsn, bench.Panel{Users: *users})
 	}
 	return nil
 }
