@@ -36,7 +36,7 @@ func (r *rewriter) addTotals(p *plan) {
 	}
 	sel := p.sel
 	var part, flag *pg.Node
-	var groups []*pg.Node // the level-2 group expressions
+	var groups []*pg.Node   // the level-2 group expressions
 	var oneLevel []*pg.Node // the group expressions of a one-level answer
 	if p.twoLevel {
 		l1 := p.level1
