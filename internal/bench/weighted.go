@@ -372,6 +372,9 @@ func openWeighted(ctx context.Context, cfg Config, p Panel) (_ *weightedHarness,
 	settings := provision.DemoSettings
 	settings.Limits.WorkMem = cfg.WorkMem
 	settings.Limits.MaxParallelWorkersPerGather = cfg.ParallelWorkers
+	// Time what is slow instead of failing it: the 60 s goal is judged on
+	// the measured times (the server's default timeout is 60 s).
+	settings.Limits.QueryTimeout = max(cfg.Limits.QueryTimeout, 10*time.Minute)
 	w.ds, err = w.store.Add(ctx, catalog.Dataset{Name: "Bench Panel (weighted)", Description: fmt.Sprintf("benchmark panel, %d users, %d events", p.Users, p.events()),
 		DSN: provision.WithSearchPath(cfg.DSN, p.Schema()), Driver: catalog.DriverPostgres, Settings: settings})
 	if err != nil {
@@ -456,42 +459,41 @@ func (w *weightedHarness) measure(ctx context.Context, cfg Config, step func(str
 	}
 	rep.SessionWorkMem, _ = t.Rows[0][0].(string)
 	rep.SessionParallelWorkers, _ = t.Rows[0][1].(string)
+	// Read both tables once, so that the first question timed does not
+	// pay for bringing them into memory.
+	if _, _, err := w.direct(ctx, "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM app_usage)"); err != nil {
+		return nil, fmt.Errorf("warm up: %w", err)
+	}
 	type timings struct{ plain, ours, expert samples }
 	times := make([]timings, len(weightedQuestions))
 	rows := make([]int, len(weightedQuestions))
-	// A first round warms the caches and checks the answers.
-	for i, q := range weightedQuestions {
-		step("weighted: checking %q", q.name)
-		ours, _, err := w.ours(ctx, q.sql)
-		if err != nil {
-			return nil, err
-		}
-		expert, _, err := w.direct(ctx, q.expert(k))
-		if err != nil {
-			return nil, fmt.Errorf("expert SQL of %q: %w", q.name, err)
-		}
-		if err := sameAnswer(ours, expert); err != nil {
-			return nil, fmt.Errorf("%q: the expert baseline and our answer differ: %w", q.name, err)
-		}
-		if _, _, err := w.direct(ctx, q.sql); err != nil {
-			return nil, fmt.Errorf("unweighted %q: %w", q.sql, err)
-		}
-		rows[i] = len(ours.Rows)
-	}
 	for rep := range cfg.WeightedReps {
 		for i, q := range weightedQuestions {
 			step("weighted: repetition %d of %d: %s", rep+1, cfg.WeightedReps, q.name)
+			var ours result.Result
+			var expert *result.Table
 			runs := []func() error{
 				func() error {
 					_, d, err := w.direct(ctx, q.sql)
+					if err != nil {
+						return fmt.Errorf("as written: %w", err)
+					}
 					times[i].plain = append(times[i].plain, d)
+					return nil
+				},
+				func() (err error) {
+					var d time.Duration
+					ours, d, err = w.ours(ctx, q.sql)
+					times[i].ours = append(times[i].ours, d)
 					return err
 				},
-				func() error { _, d, err := w.ours(ctx, q.sql); times[i].ours = append(times[i].ours, d); return err },
-				func() error {
-					_, d, err := w.direct(ctx, q.expert(k))
+				func() (err error) {
+					var d time.Duration
+					if expert, d, err = w.direct(ctx, q.expert(k)); err != nil {
+						return fmt.Errorf("expert SQL: %w", err)
+					}
 					times[i].expert = append(times[i].expert, d)
-					return err
+					return nil
 				},
 			}
 			// Rotate which form goes first, so that none always runs on
@@ -501,6 +503,12 @@ func (w *weightedHarness) measure(ctx context.Context, cfg Config, step func(str
 					return nil, fmt.Errorf("%q: %w", q.name, err)
 				}
 			}
+			// Every repetition checks the answers: a wrong baseline is
+			// worse than a slow one.
+			if err := sameAnswer(ours, expert); err != nil {
+				return nil, fmt.Errorf("%q: the expert baseline and our answer differ: %w", q.name, err)
+			}
+			rows[i] = len(ours.Rows)
 		}
 	}
 	for i, q := range weightedQuestions {
