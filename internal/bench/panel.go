@@ -164,10 +164,12 @@ FROM (SELECT e, %s AS uid, %s AS ra, %s AS rd, %s AS rm
 	if err := tx.Commit(ctx); err != nil {
 		return false, fmt.Errorf("commit the panel: %w", err)
 	}
-	// ANALYZE outside the transaction so the planner's statistics are
-	// those of the committed tables.
+	// VACUUM ANALYZE outside the transaction (VACUUM cannot run in one),
+	// so the planner's statistics are those of the committed tables and
+	// the visibility map is set, as autovacuum leaves a table that was
+	// loaded: index-only scans then read no heap pages.
 	for _, t := range []string{"users", "app_usage"} {
-		if _, err := conn.Exec(ctx, "ANALYZE "+s+"."+t); err != nil {
+		if _, err := conn.Exec(ctx, "VACUUM (ANALYZE) "+s+"."+t); err != nil {
 			return false, fmt.Errorf("analyze the panel: %w", err)
 		}
 	}
