@@ -619,8 +619,9 @@ func number(v any) (float64, bool) {
 	return 0, false
 }
 
-// sameValue compares two cells: numbers up to a relative 1e-9 (sums in
-// another order), anything else exactly.
+// sameValue compares two cells: numbers up to a relative 1e-9 or an
+// absolute 1e-6 (sums in another order; a margin of error of a Total
+// that is 0 up to rounding), anything else exactly.
 func sameValue(a, b any) bool {
 	fa, okA := number(a)
 	fb, okB := number(b)
@@ -628,7 +629,7 @@ func sameValue(a, b any) bool {
 		if math.IsNaN(fa) || math.IsNaN(fb) {
 			return math.IsNaN(fa) && math.IsNaN(fb)
 		}
-		return math.Abs(fa-fb) <= 1e-9*math.Max(1, math.Max(math.Abs(fa), math.Abs(fb)))
+		return math.Abs(fa-fb) <= math.Max(1e-6, 1e-9*math.Max(math.Abs(fa), math.Abs(fb)))
 	}
 	return a == b
 }
