@@ -509,6 +509,11 @@ func (w *weightedHarness) measure(ctx context.Context, cfg Config, step func(str
 				return nil, fmt.Errorf("%q: the expert baseline and our answer differ: %w", q.name, err)
 			}
 			rows[i] = len(ours.Rows)
+			// A line per question as it finishes: a long run stopped
+			// early still leaves its figures.
+			t := times[i]
+			step("weighted: %s: as written %.2f s, ours %.2f s, expert %.2f s: ours/expert %.2f×", q.name,
+				t.plain[rep].Seconds(), t.ours[rep].Seconds(), t.expert[rep].Seconds(), ratio(float64(t.ours[rep]), float64(t.expert[rep])))
 		}
 	}
 	for i, q := range weightedQuestions {
