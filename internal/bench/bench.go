@@ -76,10 +76,13 @@ type Config struct {
 	// many times each of its questions is timed each way (the median is
 	// reported). WorkMem and ParallelWorkers are the benchmark dataset's
 	// session settings in that part ("" and nil: the database's).
-	Events          int
-	WeightedReps    int
-	WorkMem         string
-	ParallelWorkers *int
+	Events       int
+	WeightedReps int
+	// WeightedQuestions keeps the questions whose names contain one of
+	// these (all when empty).
+	WeightedQuestions []string
+	WorkMem           string
+	ParallelWorkers   *int
 }
 
 // DefaultConfig returns the settings of a quick run (a few minutes on two

@@ -446,7 +446,29 @@ func (w *weightedHarness) constants(ctx context.Context) (designConstants, error
 	return designConstants{N: n, U: u, U2: u2}, nil
 }
 
+// chosen returns the questions whose names contain one of filters (all
+// when there are none).
+func chosen(filters []string) ([]weightedQuestion, error) {
+	if len(filters) == 0 {
+		return weightedQuestions, nil
+	}
+	var out []weightedQuestion
+	for _, q := range weightedQuestions {
+		if slices.ContainsFunc(filters, func(f string) bool { return strings.Contains(q.name, f) }) {
+			out = append(out, q)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no question matches %q", strings.Join(filters, ", "))
+	}
+	return out, nil
+}
+
 func (w *weightedHarness) measure(ctx context.Context, cfg Config, step func(string, ...any)) (*WeightedReport, error) {
+	weightedQuestions, err := chosen(cfg.WeightedQuestions)
+	if err != nil {
+		return nil, err
+	}
 	k, err := w.constants(ctx)
 	if err != nil {
 		return nil, err

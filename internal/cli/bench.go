@@ -47,6 +47,7 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	soakDuration := fs.Duration("soak-duration", bench.DefaultConfig().SoakDuration, "how long the soak part runs (--parts soak; it starts a PostgreSQL primary and replica of its own)")
 	events := fs.Int("events", 0, "part weighted: app_usage rows of its panel of --users panelists (default: five per panelist; the issue's figures are 5000000 and 20000000)")
 	weightedReps := fs.Int("weighted-reps", d.WeightedReps, "part weighted: times each question is run each way (the median is reported)")
+	questions := fs.String("questions", "", "part weighted: comma-separated parts of question names to run, e.g. 'users),reach' (default: all ten)")
 	workMem := fs.String("work-mem", "", "part weighted: work_mem of the benchmark dataset's sessions, e.g. 64MB (default: the database's)")
 	parallel := fs.String("max-parallel-workers", "", "part weighted: max_parallel_workers_per_gather of the benchmark dataset's sessions (default: the database's)")
 	if err := parse(fs, args); err != nil {
@@ -65,6 +66,11 @@ func runBench(ctx context.Context, env Env, args []string) error {
 		ImportRespondents: *importN, ImportVariables: *importVars, ParquetRows: *parquetRows, ImportDir: *importDir,
 		SoakDuration: *soakDuration,
 		Events:       *events, WeightedReps: *weightedReps, WorkMem: *workMem,
+	}
+	for q := range strings.SplitSeq(*questions, ",") {
+		if q = strings.TrimSpace(q); q != "" {
+			bc.WeightedQuestions = append(bc.WeightedQuestions, q)
+		}
 	}
 	if *parallel != "" {
 		n, err := strconv.Atoi(*parallel)
