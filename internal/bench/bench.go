@@ -71,6 +71,18 @@ type Config struct {
 	Progress io.Writer
 	// SoakDuration is how long the soak part (asked for by name) runs.
 	SoakDuration time.Duration
+	// Events is the number of app_usage rows of part "weighted"'s panel
+	// (of Users panelists); 0 means five per panelist. WeightedReps is how
+	// many times each of its questions is timed each way (the median is
+	// reported). WorkMem and ParallelWorkers are the benchmark dataset's
+	// session settings in that part ("" and nil: the database's).
+	Events       int
+	WeightedReps int
+	// WeightedQuestions keeps the questions whose names contain one of
+	// these (all when empty).
+	WeightedQuestions []string
+	WorkMem           string
+	ParallelWorkers   *int
 }
 
 // DefaultConfig returns the settings of a quick run (a few minutes on two
@@ -92,6 +104,7 @@ func DefaultConfig() Config {
 		ParquetRows:       10_000_000,
 		// Long enough for every fault and the recovery after it.
 		SoakDuration: 3 * time.Minute,
+		WeightedReps: 3,
 	}
 }
 
@@ -139,6 +152,9 @@ func (c Config) withDefaults() Config {
 	if c.SoakDuration == 0 {
 		c.SoakDuration = d.SoakDuration
 	}
+	if c.WeightedReps == 0 {
+		c.WeightedReps = d.WeightedReps
+	}
 	return c
 }
 
@@ -150,7 +166,20 @@ func (c Config) validate() error {
 	if c.ImportVariables < 3 {
 		errs = append(errs, fmt.Errorf("the import's .sav needs at least 3 variables, not %d", c.ImportVariables))
 	}
-	for name, v := range map[string]int{"users": c.Users, "iterations": c.Iterations, "repeats": c.Repeats, "sessions": c.Sessions, "calls": c.Calls, "clients": c.Clients} {
+	if c.Events < 0 {
+		errs = append(errs, fmt.Errorf("events must be 0 (five per panelist) or more, not %d", c.Events))
+	}
+	if c.WorkMem != "" {
+		if _, err := config.WorkMemKB(c.WorkMem); err != nil {
+			errs = append(errs, fmt.Errorf("work_mem: %w", err))
+		}
+	}
+	if c.ParallelWorkers != nil {
+		if err := config.CheckParallelWorkers(*c.ParallelWorkers); err != nil {
+			errs = append(errs, fmt.Errorf("parallel workers: %w", err))
+		}
+	}
+	for name, v := range map[string]int{"users": c.Users, "iterations": c.Iterations, "repeats": c.Repeats, "sessions": c.Sessions, "calls": c.Calls, "clients": c.Clients, "weighted repetitions": c.WeightedReps} {
 		if v < 1 {
 			errs = append(errs, fmt.Errorf("%s must be at least 1, not %d", name, v))
 		}
@@ -184,12 +213,21 @@ var Parts = []string{"rewrite", "overhead", "multi", "throughput", "load", "fair
 
 // ExtraParts run only when asked for by name: the import part runs the
 // mcp-analytics binary on files of gigabytes, the soak takes minutes and
-// starts PostgreSQL clusters of its own.
-var ExtraParts = []string{"import", "soak"}
+// starts PostgreSQL clusters of its own, and the weighted part runs on a
+// panel of its own (millions of events: minutes to generate, and its
+// questions take seconds each).
+var ExtraParts = []string{"import", "soak", "weighted"}
 
 // importOnly reports whether the run measures only the import, which needs
 // neither PostgreSQL nor the panel.
 func (c Config) importOnly() bool { return len(c.Parts) == 1 && c.Parts[0] == "import" }
+
+// standalone reports whether every part of the run brings its own data
+// (import, weighted), so that the default panel and the MCP harness are
+// not needed.
+func (c Config) standalone() bool {
+	return len(c.Parts) > 0 && !slices.ContainsFunc(c.Parts, func(p string) bool { return p != "import" && p != "weighted" })
+}
 
 // Run generates the panel if needed, starts the server in-process and
 // measures everything in one run.
@@ -200,16 +238,24 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	r := &Report{Users: cfg.Users, RTTMS: millis(goalRTT(cfg.RTTs)), Machine: machine(ctx, cfg.DSN)}
 	step := func(format string, args ...any) { fmt.Fprintf(cfg.Progress, format+"\n", args...) }
-	if cfg.importOnly() {
+	if cfg.standalone() {
 		b := &run{cfg: cfg, step: step}
-		if err := b.measureImport(ctx, r); err != nil {
-			return nil, err
+		if slices.Contains(cfg.Parts, "import") {
+			if err := b.measureImport(ctx, r); err != nil {
+				return nil, err
+			}
 		}
+		if slices.Contains(cfg.Parts, "weighted") {
+			if err := b.weighted(ctx, r); err != nil {
+				return nil, err
+			}
+		}
+		r.Goals = goals(r)
 		return r, nil
 	}
 
 	start := time.Now()
-	made, err := EnsurePanel(ctx, cfg.DSN, cfg.Users)
+	made, err := EnsurePanel(ctx, cfg.DSN, Panel{Users: cfg.Users})
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +270,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	b := &run{cfg: cfg, h: h, step: step}
 	measure := map[string]func(context.Context, *Report) error{
 		"rewrite": b.rewrite, "overhead": b.overhead, "multi": b.multi, "throughput": b.throughput, "load": b.load,
-		"fairshare": b.fairshare, "against": b.against, "import": b.measureImport, "soak": b.soak,
+		"fairshare": b.fairshare, "against": b.against, "import": b.measureImport, "soak": b.soak, "weighted": b.weighted,
 	}
 	for _, part := range append(slices.Clone(Parts), ExtraParts...) {
 		if len(cfg.Parts) > 0 && !slices.Contains(cfg.Parts, part) || len(cfg.Parts) == 0 && slices.Contains(ExtraParts, part) {
@@ -294,11 +340,11 @@ func multiQueries(users, n int) []string {
 		case 1:
 			out[i] = fmt.Sprintf("SELECT gender, SUM(spend) AS spend FROM users WHERE user_id BETWEEN %d AND %d GROUP BY gender", lo, hi)
 		case 2:
-			out[i] = fmt.Sprintf("SELECT app, SUM(minutes) AS minutes FROM app_usage WHERE user_id BETWEEN %d AND %d GROUP BY app", lo, hi)
+			out[i] = fmt.Sprintf("SELECT app_name, SUM(usage_minutes) AS minutes FROM app_usage WHERE user_id BETWEEN %d AND %d GROUP BY app_name", lo, hi)
 		case 3:
 			out[i] = fmt.Sprintf("SELECT age_group, AVG(spend) AS avg_spend FROM users WHERE user_id BETWEEN %d AND %d GROUP BY age_group", lo, hi)
 		default:
-			out[i] = fmt.Sprintf("SELECT app, COUNT(DISTINCT user_id) AS reach FROM app_usage WHERE user_id BETWEEN %d AND %d GROUP BY app", lo, hi)
+			out[i] = fmt.Sprintf("SELECT app_name, COUNT(DISTINCT user_id) AS reach FROM app_usage WHERE user_id BETWEEN %d AND %d GROUP BY app_name", lo, hi)
 		}
 	}
 	return out
@@ -324,13 +370,13 @@ func (b *run) rewrite(ctx context.Context, r *Report) error {
 		{"primary-key lookup (raw)", func(i int) string { return pkLookup(users, i) }},
 		{"grouped aggregate", func(i int) string { return smallAggregate(users, i) }},
 		{"event-level reach (join to users)", func(i int) string {
-			return fmt.Sprintf("SELECT app, COUNT(DISTINCT user_id) AS reach FROM app_usage WHERE minutes > %d GROUP BY app", 2+i%50)
+			return fmt.Sprintf("SELECT app_name, COUNT(DISTINCT user_id) AS reach FROM app_usage WHERE usage_minutes > %d GROUP BY app_name", 2+i%50)
 		}},
 		{"weighted mean", func(i int) string {
 			return fmt.Sprintf("SELECT age_group, AVG(spend) FROM users WHERE spend > %d GROUP BY age_group", 2+i%500)
 		}},
 		{"share of total (window over aggregate)", fixed("SELECT nccs, COUNT(*) AS n, 100.0 * COUNT(*) / SUM(COUNT(*)) OVER () AS pct FROM users GROUP BY nccs")},
-		{"two-stage mean (CTE per panelist)", fixed("WITH per_user AS (SELECT user_id, SUM(minutes) AS total FROM app_usage GROUP BY user_id) SELECT AVG(total) FROM per_user")},
+		{"two-stage mean (CTE per panelist)", fixed("WITH per_user AS (SELECT user_id, SUM(usage_minutes) AS total FROM app_usage GROUP BY user_id) SELECT AVG(total) FROM per_user")},
 	}
 	for _, c := range cases {
 		req := analysis.Request{DatasetID: b.h.local, Query: c.sql(0), ApplyWeights: true, MergeNCCS: true}

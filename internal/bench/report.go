@@ -23,6 +23,7 @@ type Report struct {
 	Soak       *SoakReport     `json:"soak,omitempty"`
 	Against    []AgainstReport `json:"against,omitempty"`
 	Import     *ImportReport   `json:"import,omitempty"`
+	Weighted   *WeightedReport `json:"weighted,omitempty"`
 	Goals      []Goal          `json:"goals"`
 }
 
@@ -176,6 +177,16 @@ func goals(r *Report) []Goal {
 	if f := r.FairShare; f != nil {
 		add("fair share: a single query while another client floods", "≤ 2× idle (p50)", fmt.Sprintf("%.2f× (%s ms vs %s ms idle)", f.RatioP50, num(f.FloodP50), num(f.IdleP50)), f.RatioP50 <= 2 && f.Errors == 0)
 	}
+	if w := r.Weighted; w != nil {
+		for _, x := range w.Rows {
+			add(fmt.Sprintf("weighted, %s events: %s", thousands(w.Events), x.Question), "≤ 1.25× expert SQL", fmt.Sprintf("%.2f×", x.OursToExpert), x.OursToExpert <= 1.25)
+		}
+		worst := 0.0
+		for _, x := range w.Rows {
+			worst = max(worst, x.OursMaxMS)
+		}
+		add(fmt.Sprintf("weighted, %s events: slowest answer", thousands(w.Events)), "< 60 s", fmt.Sprintf("%s s", num(worst/1000)), worst < 60_000)
+	}
 	if s := r.Soak; s != nil {
 		add("soak: wrong answers", "0", fmt.Sprint(s.Wrong), s.Wrong == 0)
 		add("soak: errors outside outages", "0", fmt.Sprint(s.ErrorsOutsideOutages), s.ErrorsOutsideOutages == 0)
@@ -254,6 +265,10 @@ func (r *Report) Markdown() string {
 		t := a.Throughput
 		fmt.Fprintf(&b, "\n%d clients, primary-key lookups: %s calls/s (raw pgx %s, %.2f×), p99 %s ms (raw %s, %.2f×), %d errors.\n",
 			t.Clients, num(t.OursPerSec), num(t.RawPerSec), t.ThroughputRatio, num(t.OursP99), num(t.RawP99), t.P99Ratio, t.Errors)
+	}
+
+	if w := r.Weighted; w != nil {
+		b.WriteString(w.markdown())
 	}
 
 	if im := r.Import; im != nil {

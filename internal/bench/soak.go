@@ -93,7 +93,7 @@ func (b *run) soak(ctx context.Context, r *Report) (err error) {
 	}
 	defer primary.Close()
 	schema := PanelSchema(cfg.Users)
-	if _, err := EnsurePanel(ctx, primary.DSN(""), cfg.Users); err != nil {
+	if _, err := EnsurePanel(ctx, primary.DSN(""), Panel{Users: cfg.Users}); err != nil {
 		return fmt.Errorf("soak: %w", err)
 	}
 	// The panel is UNLOGGED, which a replica cannot read: log it.

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcp-analytics/mcp-analytics/internal/config"
 	"github.com/mcp-analytics/mcp-analytics/internal/secret"
 )
 
@@ -126,6 +127,11 @@ type Limits struct {
 	// MinCell overrides the minimum cell size of disclosure control for the
 	// dataset (0 switches it off); nil keeps the server's.
 	MinCell *int `json:"min_cell,omitempty"`
+	// WorkMem and MaxParallelWorkersPerGather are PostgreSQL runtime
+	// parameters set on the server's own connections to the dataset
+	// ("" and nil: the server's setting, by default the database's).
+	WorkMem                     string `json:"work_mem,omitempty"`
+	MaxParallelWorkersPerGather *int   `json:"max_parallel_workers_per_gather,omitempty"`
 }
 
 var nameRE = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N} _.,()&'/-]{0,99}$`)
@@ -151,6 +157,21 @@ func (d Dataset) Validate() error {
 	if p := d.Settings.Roles.NCCSPreset; p != "" {
 		if _, ok := NCCSPreset(p); !ok {
 			errs = append(errs, fmt.Errorf("nccs preset must be %s, not %q", strings.Join(quoted(NCCSPresetNames()), " or "), p))
+		}
+	}
+	if l := d.Settings.Limits; l.WorkMem != "" || l.MaxParallelWorkersPerGather != nil {
+		if d.Driver != DriverPostgres {
+			errs = append(errs, errors.New("work_mem and max_parallel_workers_per_gather are for postgres datasets only"))
+		}
+		if l.WorkMem != "" {
+			if _, err := config.WorkMemKB(l.WorkMem); err != nil {
+				errs = append(errs, fmt.Errorf("work_mem: %w", err))
+			}
+		}
+		if l.MaxParallelWorkersPerGather != nil {
+			if err := config.CheckParallelWorkers(*l.MaxParallelWorkersPerGather); err != nil {
+				errs = append(errs, fmt.Errorf("max_parallel_workers_per_gather: %w", err))
+			}
 		}
 	}
 	if rp := d.Settings.Replicas; len(rp.DSNs) > 0 || rp.Fallback != "" || rp.MaxLag != 0 {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,6 +45,11 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server and clients) to this file")
 	memProfile := fs.String("memprofile", "", "write an allocation profile of the whole run to this file")
 	soakDuration := fs.Duration("soak-duration", bench.DefaultConfig().SoakDuration, "how long the soak part runs (--parts soak; it starts a PostgreSQL primary and replica of its own)")
+	events := fs.Int("events", 0, "part weighted: app_usage rows of its panel of --users panelists (default: five per panelist; the issue's figures are 5000000 and 20000000)")
+	weightedReps := fs.Int("weighted-reps", d.WeightedReps, "part weighted: times each question is run each way (the median is reported)")
+	questions := fs.String("questions", "", "part weighted: comma-separated parts of question names to run, e.g. 'users),reach' (default: all ten)")
+	workMem := fs.String("work-mem", "", "part weighted: work_mem of the benchmark dataset's sessions, e.g. 64MB (default: the database's)")
+	parallel := fs.String("max-parallel-workers", "", "part weighted: max_parallel_workers_per_gather of the benchmark dataset's sessions (default: the database's)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -59,6 +65,19 @@ func runBench(ctx context.Context, env Env, args []string) error {
 		Sessions: *sessions, Calls: *calls, Clients: *clients, Limits: cfg.Limits, Progress: env.Stderr,
 		ImportRespondents: *importN, ImportVariables: *importVars, ParquetRows: *parquetRows, ImportDir: *importDir,
 		SoakDuration: *soakDuration,
+		Events:       *events, WeightedReps: *weightedReps, WorkMem: *workMem,
+	}
+	for q := range strings.SplitSeq(*questions, ",") {
+		if q = strings.TrimSpace(q); q != "" {
+			bc.WeightedQuestions = append(bc.WeightedQuestions, q)
+		}
+	}
+	if *parallel != "" {
+		n, err := strconv.Atoi(*parallel)
+		if err != nil {
+			return &UsageError{Message: fmt.Sprintf("--max-parallel-workers: %q is not a number", *parallel), Hint: "--max-parallel-workers 2"}
+		}
+		bc.ParallelWorkers = &n
 	}
 	if *against != "" {
 		a := bench.Against{Name: *againstName, Tool: *againstTool, SQLArg: *againstSQL}
@@ -132,7 +151,12 @@ func runBench(ctx context.Context, env Env, args []string) error {
 		}
 	}
 	if *drop {
-		return bench.DropPanel(ctx, *dsn, *users)
+		if err := bench.DropPanel(ctx, *dsn, bench.Panel{Users: *users}); err != nil {
+			return err
+		}
+		if slices.Contains(bc.Parts, "weighted") {
+			return bench.DropPanel(ctx, *dsn, bench.Panel{Users: *users, Events: bc.WeightedEvents()})
+		}
 	}
 	return nil
 }

@@ -80,6 +80,8 @@ func datasetFlags(fs *flag.FlagSet, d *catalog.Dataset, timeout *time.Duration, 
 	fs.IntVar(&d.Settings.Limits.AggregatedRows, "aggregated-rows", 0, "rows returned by aggregated queries (default: server setting)")
 	fs.DurationVar(timeout, "query-timeout", 0, "per-query timeout (default: server setting)")
 	fs.Var(optionalInt{&d.Settings.Limits.MinCell}, "min-cell", "minimum cell size of disclosure control: rows of an aggregated answer behind fewer distinct panelists lose their figures (default: server setting, 3; 0 switches it off)")
+	fs.StringVar(&d.Settings.Limits.WorkMem, "work-mem", "", "PostgreSQL work_mem for the server's connections to the dataset, e.g. 64MB: memory per sort or hash before it spills to disk, per plan node and worker (default: the database's; '' resets; see README, Database settings)")
+	fs.Var(optionalInt{&d.Settings.Limits.MaxParallelWorkersPerGather}, "max-parallel-workers", "PostgreSQL max_parallel_workers_per_gather for the server's connections to the dataset: workers one query may start, 0 for none (default: the database's; '' resets)")
 	fs.StringVar(dictionary, "dictionary", "", "data dictionary to import: CSV (table,column,description[,unit]) or YAML")
 	rp := &d.Settings.Replicas
 	fs.Var((*replicaList)(&rp.DSNs), "replica", "connection string of a read replica (postgres only; repeat for several; stored encrypted); queries go to healthy replicas. With update, the replicas given replace the old ones; --replica '' removes them")
@@ -99,6 +101,10 @@ func (o optionalInt) String() string {
 }
 
 func (o optionalInt) Set(v string) error {
+	if strings.TrimSpace(v) == "" { // back to the server's setting
+		*o.p = nil
+		return nil
+	}
 	n, err := strconv.Atoi(strings.TrimSpace(v))
 	if err != nil || n < 0 {
 		return fmt.Errorf("must be a whole number of 0 or more, not %q", v)
@@ -218,8 +224,12 @@ func datasetsUpdate(ctx context.Context, env Env, args []string) error {
 		"aggregated-rows": func() {
 			l.AggregatedRows = in.Settings.Limits.AggregatedRows
 		},
-		"query-timeout":    func() { l.QueryTimeout = in.Settings.Limits.QueryTimeout },
-		"min-cell":         func() { l.MinCell = in.Settings.Limits.MinCell },
+		"query-timeout": func() { l.QueryTimeout = in.Settings.Limits.QueryTimeout },
+		"min-cell":      func() { l.MinCell = in.Settings.Limits.MinCell },
+		"work-mem":      func() { l.WorkMem = in.Settings.Limits.WorkMem },
+		"max-parallel-workers": func() {
+			l.MaxParallelWorkersPerGather = in.Settings.Limits.MaxParallelWorkersPerGather
+		},
 		"replica":          func() { d.Settings.Replicas.DSNs = in.Settings.Replicas.DSNs },
 		"replica-fallback": func() { d.Settings.Replicas.Fallback = in.Settings.Replicas.Fallback },
 		"max-replica-lag":  func() { d.Settings.Replicas.MaxLag = in.Settings.Replicas.MaxLag },

@@ -154,6 +154,11 @@ type Limits struct {
 	// aggregated answer behind fewer distinct panelists keeps its labels
 	// but loses its figures. 0 switches it off.
 	MinCell int `yaml:"min_cell"`
+	// WorkMem and MaxParallelWorkersPerGather are set on every pooled
+	// PostgreSQL connection (see session.go); "" and nil leave the
+	// database's defaults.
+	WorkMem                     string `yaml:"work_mem"`
+	MaxParallelWorkersPerGather *int   `yaml:"max_parallel_workers_per_gather"`
 }
 
 // Default returns the configuration used when nothing is configured.
@@ -423,6 +428,16 @@ func (c Config) Validate() error {
 	}
 	if l.MinCell < 0 {
 		bad("limits.min_cell", "must be 0 (off) or more, not %d", l.MinCell)
+	}
+	if l.WorkMem != "" {
+		if _, err := WorkMemKB(l.WorkMem); err != nil {
+			bad("limits.work_mem", "%s", err.Error())
+		}
+	}
+	if l.MaxParallelWorkersPerGather != nil {
+		if err := CheckParallelWorkers(*l.MaxParallelWorkersPerGather); err != nil {
+			bad("limits.max_parallel_workers_per_gather", "%s", err.Error())
+		}
 	}
 	if l.MaxConcurrentPerClient < 0 || l.MaxConcurrentPerClient > l.MaxConcurrent {
 		bad("limits.max_concurrent_per_client", "must be between 0 (half of max_concurrent) and max_concurrent (%d), not %d", l.MaxConcurrent, l.MaxConcurrentPerClient)

@@ -20,6 +20,7 @@ func SourceOpener(log *slog.Logger) Opener {
 			opts := postgres.Options{
 				MinConns: l.PoolMinConns, MaxConns: l.PoolMaxConns, IdleTimeout: l.PoolIdle,
 				ConnectTimeout: l.ConnectTimeout, QueryTimeout: l.QueryTimeout, MaxResultBytes: l.MaxResultBytes,
+				WorkMem: l.WorkMem, MaxParallelWorkersPerGather: l.MaxParallelWorkersPerGather,
 				Logger: log.With("dataset", d.ID),
 			}
 			if rp := d.Settings.Replicas; len(rp.DSNs) > 0 {

@@ -130,6 +130,12 @@ func effectiveLimits(l config.Limits, o catalog.Limits) config.Limits {
 	if o.MinCell != nil {
 		l.MinCell = *o.MinCell
 	}
+	if o.WorkMem != "" {
+		l.WorkMem = o.WorkMem
+	}
+	if o.MaxParallelWorkersPerGather != nil {
+		l.MaxParallelWorkersPerGather = o.MaxParallelWorkersPerGather
+	}
 	return l
 }
 

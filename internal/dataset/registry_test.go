@@ -2,7 +2,9 @@ package dataset_test
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/mcp-analytics/mcp-analytics/internal/apptest"
@@ -173,5 +175,108 @@ func TestRegistry_Warm(t *testing.T) {
 	f.Registry.Warm(ctx)
 	if _, err := f.Registry.Open(ctx, unreachable.ID); err == nil {
 		t.Error("the unreachable dataset opened")
+	}
+}
+
+// TestRegistry_SessionSettings shows a dataset's work_mem and
+// max_parallel_workers_per_gather in effect on the server's own
+// connections to it, and the database's defaults left alone when unset.
+func TestRegistry_SessionSettings(t *testing.T) {
+	f := apptest.New(t, apptest.Options{Postgres: true})
+	ctx := context.Background()
+	var id int64
+	for _, d := range f.Registry.List(ctx) {
+		if d.Driver == catalog.DriverPostgres {
+			id = d.ID
+			break
+		}
+	}
+	if id == 0 {
+		t.Fatal("no PostgreSQL dataset in the fixture")
+	}
+	conn := pgtest.Connect(ctx, t, f.PostgresURL)
+	defer conn.Close(ctx)
+	var defaultWorkMem, defaultWorkers string
+	if err := conn.QueryRow(ctx, "SELECT current_setting('work_mem'), current_setting('max_parallel_workers_per_gather')").Scan(&defaultWorkMem, &defaultWorkers); err != nil {
+		t.Fatal(err)
+	}
+	show := func(setting string) string {
+		t.Helper()
+		h, err := f.Registry.Open(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer h.Release()
+		tbl, err := h.Source.Query(ctx, "SHOW "+setting, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(tbl.Rows) != 1 {
+			t.Fatalf("SHOW %s: %d rows", setting, len(tbl.Rows))
+		}
+		s, _ := tbl.Rows[0][0].(string)
+		return s
+	}
+	if got := show("work_mem"); got != defaultWorkMem {
+		t.Errorf("work_mem unset: %q, want the database's %q", got, defaultWorkMem)
+	}
+	if got := show("max_parallel_workers_per_gather"); got != defaultWorkers {
+		t.Errorf("max_parallel_workers_per_gather unset: %q, want the database's %q", got, defaultWorkers)
+	}
+	// Values that differ from any default, so that a setting not sent
+	// cannot pass.
+	workers := 0
+	if defaultWorkers == "0" {
+		workers = 1
+	}
+	f.UpdateDataset(t, id, func(d *catalog.Dataset) {
+		d.Settings.Limits.WorkMem = "37MB"
+		d.Settings.Limits.MaxParallelWorkersPerGather = &workers
+	})
+	if got := show("work_mem"); got != "37MB" {
+		t.Errorf("work_mem = %q, want 37MB", got)
+	}
+	if got, want := show("max_parallel_workers_per_gather"), fmt.Sprint(workers); got != want {
+		t.Errorf("max_parallel_workers_per_gather = %q, want %s", got, want)
+	}
+	// Other sessions of the database keep its defaults.
+	var after string
+	if err := conn.QueryRow(ctx, "SHOW work_mem").Scan(&after); err != nil || after != defaultWorkMem {
+		t.Errorf("another session's work_mem = %q (%v), want %q", after, err, defaultWorkMem)
+	}
+}
+
+func TestDataset_SessionSettingsValidated(t *testing.T) {
+	two := 2
+	tooMany := 5000
+	tests := []struct {
+		name string
+		d    catalog.Dataset
+		want string // "" valid
+	}{
+		{"valid", catalog.Dataset{Driver: catalog.DriverPostgres, Settings: catalog.Settings{Limits: catalog.Limits{WorkMem: "256MB", MaxParallelWorkersPerGather: &two}}}, ""},
+		{"bare kB", catalog.Dataset{Driver: catalog.DriverPostgres, Settings: catalog.Settings{Limits: catalog.Limits{WorkMem: "65536"}}}, ""},
+		{"lower-case unit", catalog.Dataset{Driver: catalog.DriverPostgres, Settings: catalog.Settings{Limits: catalog.Limits{WorkMem: "64mb"}}}, `work_mem: "64mb" is not a size`},
+		{"too small", catalog.Dataset{Driver: catalog.DriverPostgres, Settings: catalog.Settings{Limits: catalog.Limits{WorkMem: "10kB"}}}, "less than PostgreSQL's minimum of 64kB"},
+		{"too large", catalog.Dataset{Driver: catalog.DriverPostgres, Settings: catalog.Settings{Limits: catalog.Limits{WorkMem: "3TB"}}}, "more than PostgreSQL allows"},
+		{"workers", catalog.Dataset{Driver: catalog.DriverPostgres, Settings: catalog.Settings{Limits: catalog.Limits{MaxParallelWorkersPerGather: &tooMany}}}, "max_parallel_workers_per_gather: must be between 0"},
+		{"duckdb", catalog.Dataset{Driver: catalog.DriverDuckDB, Settings: catalog.Settings{Limits: catalog.Limits{WorkMem: "64MB"}}}, "for postgres datasets only"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.d.Name = "Panel"
+			if tt.d.Driver == catalog.DriverPostgres {
+				tt.d.DSN = "postgres://localhost/db"
+			} else {
+				tt.d.DSN = "/tmp/panel.duckdb"
+			}
+			err := tt.d.Validate()
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("Validate() = %v, want nil", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("Validate() = %v, want an error containing %q", err, tt.want)
+			}
+		})
 	}
 }

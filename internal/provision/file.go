@@ -56,6 +56,10 @@ type FileLimits struct {
 	QueryTimeout   time.Duration `yaml:"query_timeout"`
 	PoolMaxConns   int           `yaml:"pool_max_conns"`
 	MinCell        *int          `yaml:"min_cell"`
+	// WorkMem and MaxParallelWorkersPerGather are set on the server's
+	// connections to the dataset (postgres only).
+	WorkMem                     string `yaml:"work_mem"`
+	MaxParallelWorkersPerGather *int   `yaml:"max_parallel_workers_per_gather"`
 }
 
 // FileStore is what applying a provisioning file needs of a catalog store.

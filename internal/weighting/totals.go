@@ -36,7 +36,8 @@ func (r *rewriter) addTotals(p *plan) {
 	}
 	sel := p.sel
 	var part, flag *pg.Node
-	var groups []*pg.Node // the level-2 group expressions
+	var groups []*pg.Node   // the level-2 group expressions
+	var oneLevel []*pg.Node // the group expressions of a one-level answer
 	if p.twoLevel {
 		l1 := p.level1
 		full := make([]*pg.Node, 0, len(p.groupBy)+1)
@@ -59,6 +60,7 @@ func (r *rewriter) addTotals(p *plan) {
 			exprs[i] = clone(resolveGroupExpr(g, sel.TargetList))
 		}
 		groups = cloneAll(exprs)
+		oneLevel = cloneAll(exprs)
 		sel.GroupClause = []*pg.Node{groupingSets(exprs, dropAt(exprs, col))}
 		part = groupingFunc(clone(exprs[col]))
 		flag = binOp("=", groupingFunc(clone(exprs[col])), intConst(1))
@@ -98,6 +100,9 @@ func (r *rewriter) addTotals(p *plan) {
 		}
 	}
 	sel.SortClause = append([]*pg.Node{sortBy(colRef(name), true)}, sel.SortClause...)
+	if !p.twoLevel {
+		r.preAggregate(p, oneLevel, col)
+	}
 }
 
 // totalsPlan is what addTotals did.

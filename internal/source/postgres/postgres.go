@@ -71,7 +71,13 @@ type Options struct {
 	// [Source.Query]); 0 means [source.DefaultMaxResultBytes], a negative
 	// value no bound.
 	MaxResultBytes int
-	Logger         *slog.Logger
+	// WorkMem and MaxParallelWorkersPerGather, when set, are sent as
+	// runtime parameters when each connection starts (no round trip):
+	// the memory a sort or hash may use before spilling to disk, and the
+	// workers one Gather may start. "" and nil keep the database's own.
+	WorkMem                     string
+	MaxParallelWorkersPerGather *int
+	Logger                      *slog.Logger
 }
 
 // Source is a pool of read-only connections to one PostgreSQL database.
@@ -147,6 +153,12 @@ func Config(dsn string, opts Options) (*pgxpool.Config, error) {
 	if opts.QueryTimeout > 0 {
 		cc.RuntimeParams["statement_timeout"] = strconv.FormatInt(opts.QueryTimeout.Milliseconds(), 10)
 		cc.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(opts.QueryTimeout.Milliseconds(), 10)
+	}
+	if opts.WorkMem != "" {
+		cc.RuntimeParams["work_mem"] = opts.WorkMem
+	}
+	if opts.MaxParallelWorkersPerGather != nil {
+		cc.RuntimeParams["max_parallel_workers_per_gather"] = strconv.Itoa(*opts.MaxParallelWorkersPerGather)
 	}
 	if _, ok := cc.RuntimeParams["application_name"]; !ok {
 		cc.RuntimeParams["application_name"] = "mcp-analytics"
