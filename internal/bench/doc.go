@@ -13,6 +13,12 @@
 // trip, so a local database behaves like a warehouse tens of
 // milliseconds away: there round trips, not CPU, decide the time.
 //
+// Each part is a file: rewrite.go, overhead.go, multi.go, throughput.go,
+// load.go, fairshare.go, against.go, importing.go, soak.go and weighted.go;
+// bench.go holds the configuration and [Run], harness.go the server, the
+// sessions and the drivers they share, panel.go the panel generator and
+// report.go the report.
+//
 // Timing assertions do not belong in unit tests; [Report.Goals] states
 // whether a run met the targets and the command prints it.
 package bench

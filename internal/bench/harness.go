@@ -14,11 +14,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/mcp-analytics/mcp-analytics/internal/analysis"
 	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
@@ -303,4 +305,85 @@ func withAddress(dsn string, addr *net.TCPAddr) (string, error) {
 	}
 	// In key=value form a later key wins.
 	return fmt.Sprintf("%s host=%s port=%d", dsn, addr.IP, addr.Port), nil
+}
+
+// sessions opens n MCP sessions concurrently. On error, the ones opened
+// are returned too so that the caller closes them.
+func (b *run) sessions(ctx context.Context, n int) ([]*mcp.ClientSession, error) {
+	out := make([]*mcp.ClientSession, n)
+	var g errgroup.Group
+	g.SetLimit(16)
+	for i := range out {
+		g.Go(func() (err error) {
+			out[i], err = b.h.connect(ctx)
+			return err
+		})
+	}
+	err := g.Wait()
+	if err != nil {
+		return out, err
+	}
+	return out, nil
+}
+
+func closeAll(sessions []*mcp.ClientSession) {
+	for _, cs := range sessions {
+		if cs != nil {
+			cs.Close()
+		}
+	}
+}
+
+// driven is the outcome of a closed-loop load.
+type driven struct {
+	lat    samples
+	perSec float64
+	errors int
+}
+
+// drive runs clients goroutines making Calls calls each, one after the
+// other, and collects every call's latency. Failed calls are counted, not
+// fatal, unless nothing succeeds.
+func (b *run) drive(ctx context.Context, clients int, call func(ctx context.Context, client, i int) error) (driven, error) {
+	lat := make([]samples, clients)
+	errs := make([]int, clients)
+	var firstErr error
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	start := time.Now()
+	for c := range clients {
+		wg.Go(func() {
+			for i := range b.cfg.Calls {
+				d, err := timed(func() error { return call(ctx, c, i) })
+				if err != nil {
+					errs[c]++
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					continue
+				}
+				lat[c] = append(lat[c], d)
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	var out driven
+	for c := range clients {
+		out.lat = append(out.lat, lat[c]...)
+		out.errors += errs[c]
+	}
+	if len(out.lat) == 0 && firstErr != nil {
+		return out, fmt.Errorf("every call failed: %w", firstErr)
+	}
+	out.perSec = round(float64(len(out.lat))/elapsed.Seconds(), 1)
+	return out, nil
+}
+
+func timed(f func() error) (time.Duration, error) {
+	start := time.Now()
+	err := f()
+	return time.Since(start), err
 }
