@@ -53,6 +53,11 @@ const placeholder = '\x00'
 // shapeOf returns the shape of sql, or false when sql has no literal to
 // replace or contains anything the lexer does not fully understand.
 func shapeOf(sql string) (shape, bool) {
+	// The guard refuses a NUL anywhere (the C parser stops reading at it),
+	// also inside a comment, so such text gets no shape either.
+	if strings.IndexByte(sql, 0) >= 0 {
+		return shape{}, false
+	}
 	var (
 		key      strings.Builder
 		lits     []literal
@@ -78,7 +83,7 @@ func shapeOf(sql string) (shape, bool) {
 		switch {
 		case c == 0 || c == '$':
 			return shape{}, false
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f':
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
 			i++
 			continue
 		case c == '-' && i+1 < len(sql) && sql[i+1] == '-':
@@ -174,16 +179,37 @@ func isIdentStart(c byte) bool {
 func isIdentPart(c byte) bool { return isIdentStart(c) || isDigit(c) || c == '$' }
 
 // stringEnd returns the end of the string constant starting at sql[i].
-// Adjacent constants separated by a newline are one constant in SQL; such
-// text gets no shape.
+// Adjacent constants separated by whitespace holding a line break are one
+// constant in SQL; such text gets no shape. PostgreSQL's scanner counts
+// space, \t, \f and \v as whitespace, \n and \r as line breaks, and a
+// "--" comment as whitespace too ('a' -- note⏎ 'b' is 'ab').
 func stringEnd(sql string, i int) (int, bool) {
 	end, ok := quotedEnd(sql, i)
 	if !ok {
 		return 0, false
 	}
-	rest := strings.TrimLeft(sql[end:], " \t\r\f")
-	if strings.HasPrefix(rest, "\n") && strings.HasPrefix(strings.TrimLeft(rest, " \t\r\n\f"), "'") {
-		return 0, false
+	broke := false
+	for j := end; j < len(sql); {
+		switch c := sql[j]; {
+		case c == ' ' || c == '\t' || c == '\f' || c == '\v':
+			j++
+		case c == '\n' || c == '\r':
+			broke = true
+			j++
+		case c == '-' && j+1 < len(sql) && sql[j+1] == '-':
+			k := strings.IndexAny(sql[j:], "\n\r")
+			if k < 0 {
+				return end, true
+			}
+			j += k
+		case c == '\'':
+			if broke {
+				return 0, false
+			}
+			return end, true
+		default:
+			return end, true
+		}
 	}
 	return end, true
 }

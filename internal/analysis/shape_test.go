@@ -162,6 +162,10 @@ func TestShapeOf_MatchesPostgresScanner(t *testing.T) {
 		"SELECT 'a' 'b', 10",
 		"SELECT 'a'\n'b', 10",
 		"SELECT -5, - 7.25, 1e3, .5, 5., 0.5, 10.0 FROM t",
+		"SELECT 'a' \v\n 'b', 10",
+		"SELECT 'a' -- note\n 'b', 10",
+		"SELECT 'a'\r'b', 10",
+		"SELECT 'a' \v 'b'",
 	} {
 		checkAgainstScanner(t, sql)
 	}
