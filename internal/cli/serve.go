@@ -146,7 +146,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	banner(env.Stderr, a, endpoint, authMode)
 	adminAccess := "sign in with a token that has the admin scope"
 	if !authn.Required(ctx) {
-		adminAccess = "OPEN on loopback (no tokens, no OAuth)"
+		adminAccess = "OPEN on loopback: no tokens, no OAuth"
 		if !listenLoopback(cfg.Listen) {
 			adminAccess = "closed until a token with the admin scope exists"
 		}
