@@ -33,6 +33,7 @@ type Service struct {
 	// templateFills counts plans filled in from a shape's template.
 	templateFills atomic.Int64
 	results       *resultCache // nil: no result cache (the default)
+	examples      *exampleCache
 	stats         stats
 	log           *slog.Logger
 }
@@ -40,7 +41,7 @@ type Service struct {
 // New returns a service over the registry's datasets. maxQueries bounds
 // execute_multi_query (SPEC §3: 30).
 func New(reg *dataset.Registry, exec *executor.Executor, maxQueries int, log *slog.Logger, opts ...Option) *Service {
-	s := &Service{reg: reg, exec: exec, maxQueries: maxQueries, plans: newPlanCache[QueryPlan](1024), shapes: newPlanCache[shapeEntry](1024), log: log.With("component", "analysis")}
+	s := &Service{reg: reg, exec: exec, maxQueries: maxQueries, plans: newPlanCache[QueryPlan](1024), shapes: newPlanCache[shapeEntry](1024), examples: &exampleCache{maxEntries: 256}, log: log.With("component", "analysis")}
 	for _, o := range opts {
 		o(s)
 	}

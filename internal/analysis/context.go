@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
@@ -79,7 +80,7 @@ func (s *Service) detail(ctx context.Context, id int64, table string) (result.Co
 		d.Unavailable = s.message(ctx, err, Request{DatasetID: id})
 		return d, nil
 	}
-	tables, roles, prof, rawRows := h.Tables, h.Roles, h.Profile, h.Limits.RawRows
+	tables, roles, prof, rawRows, version := h.Tables, h.Roles, h.Profile, h.Limits.RawRows, h.Dataset.UpdatedAt
 	h.Release()
 	if prof == nil {
 		p, err := s.reg.Reprofile(ctx, id)
@@ -89,7 +90,17 @@ func (s *Service) detail(ctx context.Context, id int64, table string) (result.Co
 			prof = &p
 		}
 	}
-	examples := s.checkedExamples(ctx, id, tables, roles, prof, table)
+	key := exampleKey{dataset: id, version: version, table: strings.ToLower(table)}
+	if prof != nil {
+		key.profiled = prof.ProfiledAt
+	}
+	examples, ok := s.examples.get(key)
+	if !ok {
+		examples = s.checkedExamples(ctx, id, tables, roles, prof, table)
+		if ctx.Err() == nil {
+			s.examples.put(key, examples)
+		}
+	}
 	if prof != nil {
 		d.Profiled, d.Method = prof.ProfiledAt, prof.Method
 	}
@@ -125,19 +136,69 @@ func (s *Service) detail(ctx context.Context, id int64, table string) (result.Co
 // groups are all large enough to be shown (an example mostly blanked by
 // disclosure control teaches nothing).
 func (s *Service) checkedExamples(ctx context.Context, id int64, tables []source.Table, roles dataset.Roles, prof *catalog.Profile, table string) []result.ContextExample {
-	var out []result.ContextExample
+	var candidates []result.ContextExample
+	var reqs []Request
 	for _, e := range exampleQueries(tables, roles, prof) {
 		if table != "" && !strings.Contains(e.SQL, " "+ident(table)) {
 			continue
 		}
-		r := s.Query(ctx, Request{DatasetID: id, Query: e.SQL, ApplyWeights: true, MergeNCCS: true})
+		candidates = append(candidates, e)
+		reqs = append(reqs, Request{DatasetID: id, Query: e.SQL, ApplyWeights: true, MergeNCCS: true})
+	}
+	if len(reqs) == 0 {
+		return nil
+	}
+	// Run together, as one execute_multi_query: they share the caller's
+	// slots and run concurrently.
+	m, err := s.Multi(ctx, reqs)
+	if err != nil {
+		s.log.Warn("example queries", "dataset", id, "err", err)
+		return nil
+	}
+	var out []result.ContextExample
+	for i, r := range m.Results {
 		if !r.OK || !r.Weighting.Applied || len(r.Suppressed) > 0 {
-			s.log.Debug("example query dropped", "dataset", id, "sql", e.SQL, "error", r.Error, "weighted", r.Weighting.Applied, "suppressed_rows", len(r.Suppressed))
+			s.log.Debug("example query dropped", "dataset", id, "sql", candidates[i].SQL, "error", r.Error, "weighted", r.Weighting.Applied, "suppressed_rows", len(r.Suppressed))
 			continue
 		}
-		out = append(out, e)
+		out = append(out, candidates[i])
 	}
 	return out
+}
+
+// exampleKey identifies a dataset's checked examples: the same version of
+// the dataset and of its profile proposes and passes the same ones, so
+// get_context level 3 (and the console's dataset page) runs them once per
+// version instead of on every call.
+type exampleKey struct {
+	dataset  int64
+	version  time.Time
+	profiled time.Time
+	table    string
+}
+
+// exampleCache holds checked examples by exampleKey; a small map, as there
+// are a few keys per dataset, cleared when it grows past maxEntries.
+type exampleCache struct {
+	mu         sync.Mutex
+	entries    map[exampleKey][]result.ContextExample
+	maxEntries int
+}
+
+func (c *exampleCache) get(k exampleKey) ([]result.ContextExample, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[k]
+	return e, ok
+}
+
+func (c *exampleCache) put(k exampleKey, e []result.ContextExample) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= c.maxEntries {
+		c.entries = map[exampleKey][]result.ContextExample{}
+	}
+	c.entries[k] = e
 }
 
 // exampleQueries proposes queries from the roles and the profile: splits of

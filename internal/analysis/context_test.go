@@ -8,8 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/mcp-analytics/mcp-analytics/internal/analysis"
 	"github.com/mcp-analytics/mcp-analytics/internal/apptest"
+	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
 	"github.com/mcp-analytics/mcp-analytics/internal/render"
 	"github.com/mcp-analytics/mcp-analytics/internal/result"
 )
@@ -190,5 +192,37 @@ func TestService_SchemaAndList(t *testing.T) {
 				t.Errorf("users.nccs role = %q", c.Role)
 			}
 		}
+	}
+}
+
+// TestService_ContextExamplesCached: level 3's example queries are run and
+// checked once per version of the dataset and its profile; a second call
+// runs only the sample rows, and a changed dataset runs them again.
+func TestService_ContextExamplesCached(t *testing.T) {
+	f := apptest.New(t, apptest.Options{})
+	ctx := context.Background()
+	lookups := func() int64 { st := f.Service.Stats(); return st.PlanHits + st.PlanMisses }
+	level3 := func() (result.Context, int64) {
+		before := lookups()
+		doc, err := f.Service.Context(ctx, 3, apptest.DuckSample, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return doc, lookups() - before
+	}
+	first, ran1 := level3()
+	second, ran2 := level3()
+	if len(first.Examples) == 0 {
+		t.Fatal("no examples at level 3")
+	}
+	if d := cmp.Diff(first.Examples, second.Examples); d != "" {
+		t.Errorf("cached examples differ (-first +second):\n%s", d)
+	}
+	if ran2 > ran1-int64(len(first.Examples)) {
+		t.Errorf("the second call ran %d queries, the first %d with %d examples: the examples ran again", ran2, ran1, len(first.Examples))
+	}
+	f.UpdateDataset(t, apptest.DuckSample, func(d *catalog.Dataset) { d.Description = "wave 2" })
+	if _, ran3 := level3(); ran3 != ran1 {
+		t.Errorf("after the dataset changed: %d queries, want %d as the first time", ran3, ran1)
 	}
 }
