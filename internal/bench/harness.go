@@ -387,3 +387,29 @@ func timed(f func() error) (time.Duration, error) {
 	err := f()
 	return time.Since(start), err
 }
+
+// peakRSS samples the process's resident memory every interval, starting
+// from start, until the returned function is called; it returns the
+// highest value seen.
+func peakRSS(start int64, every time.Duration) (stop func() int64) {
+	peak := start
+	done := make(chan struct{})
+	var sampler sync.WaitGroup
+	sampler.Go(func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				peak = max(peak, rssBytes())
+			}
+		}
+	})
+	return func() int64 {
+		close(done)
+		sampler.Wait()
+		return peak
+	}
+}

@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"runtime"
-	"sync"
 	"time"
 )
 
@@ -13,21 +12,7 @@ func (b *run) load(ctx context.Context, r *Report) error {
 	b.step("load: %d sessions x %d calls", b.cfg.Sessions, b.cfg.Calls)
 	runtime.GC()
 	goroutinesBefore, idle := runtime.NumGoroutine(), rssBytes()
-	peak := idle
-	stopSampling := make(chan struct{})
-	var sampler sync.WaitGroup
-	sampler.Go(func() {
-		t := time.NewTicker(10 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-stopSampling:
-				return
-			case <-t.C:
-				peak = max(peak, rssBytes())
-			}
-		}
-	})
+	stopSampling := peakRSS(idle, 10*time.Millisecond)
 	sessions, err := b.sessions(ctx, b.cfg.Sessions)
 	var res driven
 	if err == nil {
@@ -36,8 +21,7 @@ func (b *run) load(ctx context.Context, r *Report) error {
 		})
 	}
 	closeAll(sessions)
-	close(stopSampling)
-	sampler.Wait()
+	peak := stopSampling()
 	if err != nil {
 		return err
 	}

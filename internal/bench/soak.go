@@ -260,20 +260,7 @@ func (b *run) soak(ctx context.Context, r *Report) (err error) {
 		}
 	})
 	// RSS sampling.
-	stopSampling := make(chan struct{})
-	var sampler sync.WaitGroup
-	sampler.Go(func() {
-		t := time.NewTicker(20 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-stopSampling:
-				return
-			case <-t.C:
-				peak = max(peak, rssBytes())
-			}
-		}
-	})
+	stopSampling := peakRSS(peak, 20*time.Millisecond)
 
 	// The faults, spread over the run.
 	at := func(frac float64) {
@@ -307,8 +294,7 @@ func (b *run) soak(ctx context.Context, r *Report) (err error) {
 	wg.Wait()
 	stopLoad()
 	closeAll(clients)
-	close(stopSampling)
-	sampler.Wait()
+	peak = stopSampling()
 	s.client.CloseIdleConnections()
 	rep.GoroutinesAfter = runtime.NumGoroutine()
 	for end := time.Now().Add(5 * time.Second); rep.GoroutinesAfter > rep.GoroutinesBefore && time.Now().Before(end); {
