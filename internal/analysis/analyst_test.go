@@ -712,6 +712,7 @@ func TestAnalyst(t *testing.T) {
 	f := apptest.New(t, apptest.Options{Postgres: true})
 	t.Run("Questions", func(t *testing.T) { testQuestions(t, f) })
 	t.Run("Batch", func(t *testing.T) { testBatch(t, f) })
+	t.Run("EventTotals", func(t *testing.T) { testEventTotals(t, f) })
 	t.Run("ExplainedOnce", func(t *testing.T) { testExplainedOnce(t, f) })
 	t.Run("UnnamedColumns", func(t *testing.T) { testUnnamedColumns(t, f) })
 	t.Run("RawRowsSayWhetherMerged", func(t *testing.T) { testRawRowsSayWhetherMerged(t, f) })

@@ -44,6 +44,9 @@ type plan struct {
 	// first (twolevel.go); partials are its split aggregates by canonical form.
 	twoLevel bool
 	partials map[string]*partial
+	// perPanelist: a two-level rewrite whose level 1 is one row per
+	// panelist, its groups taken from the weights table (perpanelist.go).
+	perPanelist bool
 
 	keyItems   []*item  // the relations with the respondent key but no weight
 	stageAlias string   // an inner stage whose rows are per panelist and rowsAre

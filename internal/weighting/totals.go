@@ -8,6 +8,7 @@ import (
 const (
 	totalCol      = "mcpa_t"   // 1 on a Total row of level 1 (two-level rewrite), else 0
 	isTotalColumn = "is_total" // the answer's column marking Total rows
+	level1CTE     = "mcpa_l1"  // level 1 of a two-level answer with Total rows, read twice
 )
 
 // addTotals gives a grouped weighted answer its Total rows, computed in the
@@ -20,8 +21,8 @@ const (
 // weighted_pct is unchanged and the Total's is 100.
 //
 // Events are rolled up at level 1, before the weights join, so a panelist who
-// used two apps is one panelist of the Total (GROUPING SETS at level 1);
-// panelists are rolled up at level 2. Rows of a two-stage query that are per
+// used two apps is one panelist of the Total (see unionTotals); panelists are
+// rolled up at level 2. Rows of a two-stage query that are per
 // panelist and inner group, and the one-level event rewrite, get no Total: a
 // panelist would count once per group in it.
 func (r *rewriter) addTotals(p *plan) {
@@ -38,15 +39,17 @@ func (r *rewriter) addTotals(p *plan) {
 	var part, flag *pg.Node
 	var groups []*pg.Node   // the level-2 group expressions
 	var oneLevel []*pg.Node // the group expressions of a one-level answer
-	if p.twoLevel {
+	if p.twoLevel && !p.perPanelist {
 		l1 := p.level1
-		full := make([]*pg.Node, 0, len(p.groupBy)+1)
-		for _, g := range p.groupBy {
-			full = append(full, clone(g))
+		if !r.unionTotals(p, col) {
+			full := make([]*pg.Node, 0, len(p.groupBy)+1)
+			for _, g := range p.groupBy {
+				full = append(full, clone(g))
+			}
+			full = append(full, colRef(p.keyAlias, r.key))
+			l1.GroupClause = []*pg.Node{groupingSets(full, dropAt(full, col))}
+			l1.TargetList = append(l1.TargetList, resTarget(totalCol, groupingFunc(clone(p.groupBy[col]))))
 		}
-		full = append(full, colRef(p.keyAlias, r.key))
-		l1.GroupClause = []*pg.Node{groupingSets(full, dropAt(full, col))}
-		l1.TargetList = append(l1.TargetList, resTarget(totalCol, groupingFunc(clone(p.groupBy[col]))))
 		if p.base != l1 {
 			p.base.TargetList = append(p.base.TargetList, resTarget(totalCol, colRef(eventsAlias, totalCol)))
 		}
@@ -103,6 +106,93 @@ func (r *rewriter) addTotals(p *plan) {
 	if !p.twoLevel {
 		r.preAggregate(p, oneLevel, col)
 	}
+}
+
+// unionTotals adds the Total's rows to level 1 of a two-level answer from its
+// own per-(group, panelist) rows, re-aggregated per panelist:
+//
+//	WITH mcpa_l1 AS (<level 1: GROUP BY groups, panelist>)
+//	SELECT <groups>, mcpa_p, <partials>, 0 AS mcpa_t FROM mcpa_l1
+//	UNION ALL
+//	SELECT <groups, NULL for the rolled-up one>, mcpa_p, <partials re-aggregated>, 1
+//	FROM mcpa_l1 GROUP BY <the other groups>, mcpa_p
+//
+// GROUPING SETS ((groups, panelist), (other groups, panelist)) at level 1
+// give the same rows, but PostgreSQL cannot hash the two sets of a million
+// panelists each within work_mem, so it sorts by the panelist they share and
+// reads a 20-million-event table through its index on the key, in random
+// heap order: 2–4× the time of this form at 20,000,000 events, where level 1
+// is one hashed pass over the events and the Total's panelists a second,
+// smaller aggregate over its rows (BENCHMARKS.md, issue 18).
+//
+// Every partial re-aggregates per panelist to the same figure (a count is
+// the sum of the group's counts, a sum their sum, an extreme the extreme of
+// the extremes, a weight or a design constant the same value in every row).
+// It reports false, and changes nothing, when level 1 has a column it does
+// not know how to re-aggregate; the caller then uses GROUPING SETS.
+func (r *rewriter) unionTotals(p *plan, col int) bool {
+	l1 := p.level1
+	how := map[string]string{panelistCol: "group", weightCol: "max"}
+	for i := range p.groupBy {
+		how[groupCol(i)] = "group"
+	}
+	how[groupCol(col)] = "null"
+	if p.base == l1 {
+		for name := range p.consts {
+			how[name] = "max"
+		}
+	}
+	for _, pt := range p.partials {
+		switch pt.kind {
+		case "count_star", "count":
+			how[pt.a] = "count"
+		case "sum", "min", "max":
+			how[pt.a] = pt.kind
+		case "avg":
+			how[pt.a], how[pt.c] = "sum", "count"
+		}
+	}
+	groups := &pg.SelectStmt{FromClause: []*pg.Node{rangeVar(level1CTE, "")}, Op: pg.SetOperation_SETOP_NONE, LimitOption: pg.LimitOption_LIMIT_OPTION_DEFAULT}
+	total := &pg.SelectStmt{FromClause: []*pg.Node{rangeVar(level1CTE, "")}, Op: pg.SetOperation_SETOP_NONE, LimitOption: pg.LimitOption_LIMIT_OPTION_DEFAULT}
+	for _, t := range l1.TargetList {
+		name := t.GetResTarget().GetName()
+		col := colRef(level1CTE, name)
+		var v *pg.Node
+		switch how[name] {
+		case "group":
+			v = col
+			total.GroupClause = append(total.GroupClause, clone(col))
+		case "null":
+			v = nullConst()
+		case "count":
+			// A sum of bigint counts is numeric (hugeint on DuckDB): back
+			// to bigint, so both halves of the UNION have the same type.
+			v = castBigint(funcCall("sum", col))
+		case "sum", "min", "max":
+			v = funcCall(how[name], col)
+		default:
+			return false
+		}
+		groups.TargetList = append(groups.TargetList, resTarget(name, clone(col)))
+		total.TargetList = append(total.TargetList, resTarget(name, v))
+	}
+	groups.TargetList = append(groups.TargetList, resTarget(totalCol, intConst(0)))
+	total.TargetList = append(total.TargetList, resTarget(totalCol, intConst(1)))
+	union := &pg.SelectStmt{
+		Op: pg.SetOperation_SETOP_UNION, All: true, Larg: groups, Rarg: total,
+		LimitOption: pg.LimitOption_LIMIT_OPTION_DEFAULT,
+		WithClause: &pg.WithClause{Ctes: []*pg.Node{{Node: &pg.Node_CommonTableExpr{CommonTableExpr: &pg.CommonTableExpr{
+			Ctename:  level1CTE,
+			Ctequery: &pg.Node{Node: &pg.Node_SelectStmt{SelectStmt: l1}},
+			Location: -1,
+		}}}}},
+	}
+	if p.base == l1 {
+		p.sel.FromClause = []*pg.Node{subselect(union, baseAlias)}
+		return true
+	}
+	p.base.FromClause[0].GetJoinExpr().Larg = subselect(union, eventsAlias)
+	return true
 }
 
 // totalsPlan is what addTotals did.

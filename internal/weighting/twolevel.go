@@ -125,7 +125,11 @@ func (r *rewriter) planTwoLevel(p *plan) (reason string, ok bool) {
 			pt.c = fmt.Sprintf("%s%d", countPrefix, n)
 		}
 	}
-	r.buildTwoLevel(p, parts)
+	if split := r.splitPerPanelist(p); split != nil {
+		r.buildPerPanelist(p, parts, split)
+	} else {
+		r.buildTwoLevel(p, parts)
+	}
 	return "", true
 }
 
