@@ -80,6 +80,12 @@ var totalsCases = []totalsCase{
 			FROM app_usage a JOIN users u ON u.user_id = a.user_id WHERE a.app_name = 'YouTube' AND u.town_class = 'Metro'`,
 	},
 	{
+		name:     "sessions by age group since signing up (a condition on both tables)",
+		question: "SELECT u.age_group, COUNT(*) AS sessions FROM app_usage a JOIN users u ON u.user_id = a.user_id WHERE a.event_date >= u.signup_date GROUP BY u.age_group",
+		expect: `SELECT COUNT(*) AS sessions, SUM(u.weight) * 1000 AS weighted_count, COUNT(DISTINCT a.user_id) AS n
+			FROM app_usage a JOIN users u ON u.user_id = a.user_id WHERE a.event_date >= u.signup_date`,
+	},
+	{
 		name:     "YouTube reach by merged NCCS in metros",
 		question: "SELECT u.nccs, COUNT(DISTINCT a.user_id) AS reach FROM app_usage a JOIN users u ON u.user_id = a.user_id WHERE a.app_name = 'YouTube' AND u.town_class = 'Metro' GROUP BY u.nccs",
 		expect: `SELECT COUNT(*) AS reach, SUM(u.weight) * 1000 AS weighted_reach,

@@ -65,10 +65,8 @@ func (r *rewriter) splitPerPanelist(p *plan) *perPanelistSplit {
 	if !joined {
 		return nil
 	}
-	for _, g := range p.groupBy {
-		if on, ok := aliasesOf(g); !ok || len(on) != 1 || !on[w.alias] {
-			return nil
-		}
+	if !groupsOn(p.groupBy, w.alias) {
+		return nil
 	}
 	for _, pt := range p.partials {
 		fc := &pg.Node{Node: &pg.Node_FuncCall{FuncCall: pt.fc}}
@@ -100,6 +98,17 @@ func aliasesOf(n *pg.Node) (on map[string]bool, ok bool) {
 		return ok
 	})
 	return on, ok
+}
+
+// groupsOn reports whether every group expression refers to the relation
+// alias, and to no other.
+func groupsOn(groups []*pg.Node, alias string) bool {
+	for _, g := range groups {
+		if on, ok := aliasesOf(g); !ok || len(on) != 1 || !on[alias] {
+			return false
+		}
+	}
+	return true
 }
 
 // isKeyJoin reports whether c is a.key = b.key, either way round.

@@ -45,7 +45,8 @@ type plan struct {
 	twoLevel bool
 	partials map[string]*partial
 	// perPanelist: a two-level rewrite whose level 1 is one row per
-	// panelist, its groups taken from the weights table (perpanelist.go).
+	// panelist, its groups taken from the weights table (perpanelist.go,
+	// or a join that also filters on both tables).
 	perPanelist bool
 
 	keyItems   []*item  // the relations with the respondent key but no weight

@@ -295,6 +295,10 @@ func (r *rewriter) buildTwoLevel(p *plan, parts []*partial) {
 			subselect(l1, eventsAlias), rangeVar(r.weightsTable, usersAlias), quals)}
 	}
 	p.base, p.level1 = base, l1
+	// Groups of the weights table's own columns are attributes of the
+	// panelist: level 1 is then one row per panelist, as in
+	// buildPerPanelist, and Total rows roll up at level 2.
+	p.perPanelist = p.joinItem == nil && groupsOn(p.groupBy, p.wItem.alias)
 	sel.GroupClause = nil
 	for i := range p.groupBy {
 		sel.GroupClause = append(sel.GroupClause, colRef(baseAlias, groupCol(i)))
