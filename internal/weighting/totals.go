@@ -1,14 +1,16 @@
 package weighting
 
 import (
+	"slices"
+
 	pg "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/proto"
 )
 
 // Names of the Total rows' own columns.
 const (
 	totalCol      = "mcpa_t"   // 1 on a Total row of level 1 (two-level rewrite), else 0
 	isTotalColumn = "is_total" // the answer's column marking Total rows
-	level1CTE     = "mcpa_l1"  // level 1 of a two-level answer with Total rows, read twice
 )
 
 // addTotals gives a grouped weighted answer its Total rows, computed in the
@@ -41,7 +43,8 @@ func (r *rewriter) addTotals(p *plan) {
 	var oneLevel []*pg.Node // the group expressions of a one-level answer
 	if p.twoLevel && !p.perPanelist {
 		l1 := p.level1
-		if !r.unionTotals(p, col) {
+		if volatile(l1.FromClause, l1.WhereClause) {
+			// Two scans could see different rows: roll up in one.
 			full := make([]*pg.Node, 0, len(p.groupBy)+1)
 			for _, g := range p.groupBy {
 				full = append(full, clone(g))
@@ -49,6 +52,8 @@ func (r *rewriter) addTotals(p *plan) {
 			full = append(full, colRef(p.keyAlias, r.key))
 			l1.GroupClause = []*pg.Node{groupingSets(full, dropAt(full, col))}
 			l1.TargetList = append(l1.TargetList, resTarget(totalCol, groupingFunc(clone(p.groupBy[col]))))
+		} else {
+			r.unionTotals(p, col)
 		}
 		if p.base != l1 {
 			p.base.TargetList = append(p.base.TargetList, resTarget(totalCol, colRef(eventsAlias, totalCol)))
@@ -108,91 +113,71 @@ func (r *rewriter) addTotals(p *plan) {
 	}
 }
 
-// unionTotals adds the Total's rows to level 1 of a two-level answer from its
-// own per-(group, panelist) rows, re-aggregated per panelist:
+// unionTotals adds the Total's rows to level 1 of a two-level answer as a
+// second aggregate of the same events, per panelist:
 //
-//	WITH mcpa_l1 AS (<level 1: GROUP BY groups, panelist>)
-//	SELECT <groups>, mcpa_p, <partials>, 0 AS mcpa_t FROM mcpa_l1
+//	SELECT <groups>, mcpa_p, <partials>, 0 AS mcpa_t FROM <FROM> WHERE <WHERE>
+//	GROUP BY <groups>, mcpa_p
 //	UNION ALL
-//	SELECT <groups, NULL for the rolled-up one>, mcpa_p, <partials re-aggregated>, 1
-//	FROM mcpa_l1 GROUP BY <the other groups>, mcpa_p
+//	SELECT <groups, NULL for the rolled-up one>, mcpa_p, <partials>, 1 AS mcpa_t
+//	FROM <FROM> WHERE <WHERE> GROUP BY <the other groups>, mcpa_p
 //
-// GROUPING SETS ((groups, panelist), (other groups, panelist)) at level 1
-// give the same rows, but PostgreSQL cannot hash the two sets of a million
-// panelists each within work_mem, so it sorts by the panelist they share and
-// reads a 20-million-event table through its index on the key, in random
-// heap order: 2–4× the time of this form at 20,000,000 events, where level 1
-// is one hashed pass over the events and the Total's panelists a second,
-// smaller aggregate over its rows (BENCHMARKS.md, issue 18).
-//
-// Every partial re-aggregates per panelist to the same figure (a count is
-// the sum of the group's counts, a sum their sum, an extreme the extreme of
-// the extremes, a weight or a design constant the same value in every row).
-// It reports false, and changes nothing, when level 1 has a column it does
-// not know how to re-aggregate; the caller then uses GROUPING SETS.
-func (r *rewriter) unionTotals(p *plan, col int) bool {
+// GROUPING SETS ((groups, panelist), (other groups, panelist)) give the same
+// rows, but PostgreSQL cannot hash the two sets of a million panelists each
+// within work_mem, so it sorts by the panelist they share and reads a
+// 20-million-event table through its index on the key, in random heap
+// order. Computing the Total's rows from the per-(group, panelist) rows (a
+// CTE read twice) is no better: the CTE is materialized, and the whole
+// answer took twice the time of the same answer without Total rows. Two
+// plain aggregates are each hashed over a sequential scan, and PostgreSQL
+// runs the two branches of the UNION ALL side by side (Parallel Append):
+// with Total rows the answer costs about what it costs without
+// (BENCHMARKS.md, issue 18). Each branch computes its partials from the
+// events themselves, so both have the same types.
+func (r *rewriter) unionTotals(p *plan, col int) {
 	l1 := p.level1
-	how := map[string]string{panelistCol: "group", weightCol: "max"}
-	for i := range p.groupBy {
-		how[groupCol(i)] = "group"
-	}
-	how[groupCol(col)] = "null"
-	if p.base == l1 {
-		for name := range p.consts {
-			how[name] = "max"
+	total := proto.Clone(l1).(*pg.SelectStmt)
+	total.TargetList[col] = resTarget(groupCol(col), nullConst())
+	total.GroupClause = nil
+	for i, g := range p.groupBy {
+		if i != col {
+			total.GroupClause = append(total.GroupClause, clone(g))
 		}
 	}
-	for _, pt := range p.partials {
-		switch pt.kind {
-		case "count_star", "count":
-			how[pt.a] = "count"
-		case "sum", "min", "max":
-			how[pt.a] = pt.kind
-		case "avg":
-			how[pt.a], how[pt.c] = "sum", "count"
-		}
-	}
-	groups := &pg.SelectStmt{FromClause: []*pg.Node{rangeVar(level1CTE, "")}, Op: pg.SetOperation_SETOP_NONE, LimitOption: pg.LimitOption_LIMIT_OPTION_DEFAULT}
-	total := &pg.SelectStmt{FromClause: []*pg.Node{rangeVar(level1CTE, "")}, Op: pg.SetOperation_SETOP_NONE, LimitOption: pg.LimitOption_LIMIT_OPTION_DEFAULT}
-	for _, t := range l1.TargetList {
-		name := t.GetResTarget().GetName()
-		col := colRef(level1CTE, name)
-		var v *pg.Node
-		switch how[name] {
-		case "group":
-			v = col
-			total.GroupClause = append(total.GroupClause, clone(col))
-		case "null":
-			v = nullConst()
-		case "count":
-			// A sum of bigint counts is numeric (hugeint on DuckDB): back
-			// to bigint, so both halves of the UNION have the same type.
-			v = castBigint(funcCall("sum", col))
-		case "sum", "min", "max":
-			v = funcCall(how[name], col)
-		default:
-			return false
-		}
-		groups.TargetList = append(groups.TargetList, resTarget(name, clone(col)))
-		total.TargetList = append(total.TargetList, resTarget(name, v))
-	}
-	groups.TargetList = append(groups.TargetList, resTarget(totalCol, intConst(0)))
+	total.GroupClause = append(total.GroupClause, colRef(p.keyAlias, r.key))
+	l1.TargetList = append(l1.TargetList, resTarget(totalCol, intConst(0)))
 	total.TargetList = append(total.TargetList, resTarget(totalCol, intConst(1)))
 	union := &pg.SelectStmt{
-		Op: pg.SetOperation_SETOP_UNION, All: true, Larg: groups, Rarg: total,
+		Op: pg.SetOperation_SETOP_UNION, All: true, Larg: l1, Rarg: total,
 		LimitOption: pg.LimitOption_LIMIT_OPTION_DEFAULT,
-		WithClause: &pg.WithClause{Ctes: []*pg.Node{{Node: &pg.Node_CommonTableExpr{CommonTableExpr: &pg.CommonTableExpr{
-			Ctename:  level1CTE,
-			Ctequery: &pg.Node{Node: &pg.Node_SelectStmt{SelectStmt: l1}},
-			Location: -1,
-		}}}}},
 	}
 	if p.base == l1 {
 		p.sel.FromClause = []*pg.Node{subselect(union, baseAlias)}
-		return true
+		return
 	}
 	p.base.FromClause[0].GetJoinExpr().Larg = subselect(union, eventsAlias)
-	return true
+}
+
+// volatile reports whether rows read by a FROM clause and its WHERE could
+// differ from one scan to the next: a TABLESAMPLE or a volatile function
+// such as random().
+func volatile(from []*pg.Node, where *pg.Node) bool {
+	found := false
+	for _, n := range append(slices.Clone(from), where) {
+		walk(n, func(x *pg.Node) bool {
+			if x.GetRangeTableSample() != nil {
+				found = true
+			}
+			if fc := x.GetFuncCall(); fc != nil {
+				switch funcName(fc) {
+				case "random", "random_normal", "setseed", "gen_random_uuid", "uuid", "uuidv4", "uuidv7", "clock_timestamp", "timeofday", "nextval":
+					found = true
+				}
+			}
+			return !found
+		})
+	}
+	return found
 }
 
 // totalsPlan is what addTotals did.
