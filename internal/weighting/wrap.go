@@ -129,18 +129,32 @@ func (r *rewriter) wrap(stmt *pg.Node, p *plan) {
 				Lexpr: colRef(uniAlias, name), Rexpr: w.lift(u.level2[i]), Location: -1,
 			}}})
 		}
-		if t := p.totals; t != nil && u.totalIdx >= 0 {
-			// The Total rows' universe: the same panelists, the rolled-up
-			// attribute rolled up too.
-			uni.GroupClause = []*pg.Node{groupingSets(cloneAll(u.groups), dropAt(u.groups, u.totalIdx))}
-			uni.TargetList = append(uni.TargetList, resTarget(totalCol, groupingFunc(clone(u.groups[u.totalIdx]))))
-			on = append(on, binOp("=", binOp("=", colRef(uniAlias, totalCol), intConst(1)), w.lift(t.flag)))
-		}
 		we := func() *pg.Node { return r.weightExpr(colRef(u.alias, r.weight)) }
 		uni.TargetList = append(uni.TargetList,
 			resTarget(universeCol, funcCall("sum", we())),
 			resTarget(universe2Col, funcCall("sum", binOp("*", we(), we()))),
 			resTarget(universeN, funcCall("count", we())))
+		if t := p.totals; t != nil && u.totalIdx >= 0 {
+			// The Total rows' universe: the same panelists, the rolled-up
+			// attribute rolled up too. Per group first, then GROUPING SETS
+			// over the group rows: PostgreSQL never aggregates GROUPING
+			// SETS in parallel, and the universe reads every panelist.
+			refs := make([]*pg.Node, len(u.groups))
+			outer := &pg.SelectStmt{Op: pg.SetOperation_SETOP_NONE, LimitOption: pg.LimitOption_LIMIT_OPTION_DEFAULT}
+			for i := range u.groups {
+				refs[i] = colRef(preAlias, groupCol(i))
+				outer.TargetList = append(outer.TargetList, resTarget(groupCol(i), clone(refs[i])))
+			}
+			outer.TargetList = append(outer.TargetList,
+				resTarget(totalCol, groupingFunc(clone(refs[u.totalIdx]))),
+				resTarget(universeCol, funcCall("sum", colRef(preAlias, universeCol))),
+				resTarget(universe2Col, funcCall("sum", colRef(preAlias, universe2Col))),
+				resTarget(universeN, castBigint(funcCall("sum", colRef(preAlias, universeN)))))
+			outer.FromClause = []*pg.Node{subselect(uni, preAlias)}
+			outer.GroupClause = []*pg.Node{groupingSets(refs, dropAt(refs, u.totalIdx))}
+			uni = outer
+			on = append(on, binOp("=", binOp("=", colRef(uniAlias, totalCol), intConst(1)), w.lift(t.flag)))
+		}
 		from = pg.MakeJoinExprNode(pg.JoinType_JOIN_LEFT, from, subselect(uni, uniAlias), and(on...))
 	}
 	outer.FromClause = []*pg.Node{from}
