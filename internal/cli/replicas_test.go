@@ -141,9 +141,15 @@ func TestServe_TwoReplicasFollowOneStore(t *testing.T) {
 	seen("the removal", "query_dataset", map[string]any{"dataset_id": id, "query": "SELECT COUNT(*) FROM users"},
 		func(md string, isErr bool) bool { return isErr && strings.Contains(md, "not found") })
 
+	// The changes can all be seen within a few hundred milliseconds: let the
+	// clients make at least ten calls before stopping them, so the check
+	// below does not depend on how fast the machine is.
+	for deadline := time.Now().Add(liveChangeLimit); calls.Load() < 10 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
 	close(stop)
 	wg.Wait()
-	t.Logf("%d calls on the untouched dataset during the changes, %d failed", calls.Load(), failures.Load())
+	t.Logf("%d calls on the untouched dataset during and just after the changes, %d failed", calls.Load(), failures.Load())
 	if calls.Load() < 10 || failures.Load() > 0 {
 		t.Errorf("%d of %d calls on the untouched dataset failed; first: %v", failures.Load(), calls.Load(), firstFailure.Load())
 	}
