@@ -917,22 +917,12 @@ func same(a, b any) bool {
 	if aInt && bInt {
 		return ai == bi
 	}
-	af, aNum := number(a)
-	bf, bNum := number(b)
+	af, aNum := result.Float(a)
+	bf, bNum := result.Float(b)
 	if aNum && bNum {
 		return math.Abs(af-bf) <= 1e-9*math.Max(1, math.Max(math.Abs(af), math.Abs(bf)))
 	}
 	return a == b
-}
-
-func number(v any) (float64, bool) {
-	switch x := v.(type) {
-	case int64:
-		return float64(x), true
-	case float64:
-		return x, true
-	}
-	return 0, false
 }
 
 // keyOf is a row's group, its grouping values joined as the low-base note

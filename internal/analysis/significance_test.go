@@ -208,7 +208,7 @@ func str(s *string) string {
 
 func near(t *testing.T, what string, got any, want float64) {
 	t.Helper()
-	g, ok := number(got)
+	g, ok := result.Float(got)
 	if !ok || math.Abs(g-want) > 1e-6*math.Max(1e-12, math.Abs(want)) && math.Abs(g-want) > 1e-12 {
 		t.Errorf("%s = %v, want %v", what, got, want)
 	}

@@ -631,30 +631,18 @@ func sameAnswer(ours result.Result, expert *result.Table) error {
 // normalize makes numbers of either type compare as numbers in row keys
 // (EXTRACT gives numeric, the expert may give another type).
 func normalize(v any) any {
-	if f, ok := number(v); ok {
+	if f, ok := result.Float(v); ok {
 		return f
 	}
 	return v
-}
-
-func number(v any) (float64, bool) {
-	switch x := v.(type) {
-	case int64:
-		return float64(x), true
-	case float64:
-		return x, true
-	case int32:
-		return float64(x), true
-	}
-	return 0, false
 }
 
 // sameValue compares two cells: numbers up to a relative 1e-9 or an
 // absolute 1e-6 (sums in another order; a margin of error of a Total
 // that is 0 up to rounding), anything else exactly.
 func sameValue(a, b any) bool {
-	fa, okA := number(a)
-	fb, okB := number(b)
+	fa, okA := result.Float(a)
+	fb, okB := result.Float(b)
 	if okA && okB {
 		if math.IsNaN(fa) || math.IsNaN(fb) {
 			return math.IsNaN(fa) && math.IsNaN(fb)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mcp-analytics/mcp-analytics/internal/result"
 	"github.com/mcp-analytics/mcp-analytics/internal/source"
 	"github.com/mcp-analytics/mcp-analytics/internal/weighting"
 )
@@ -38,23 +39,12 @@ func loadPanel(ctx context.Context, src source.Source, roles Roles, limit time.D
 		return nil, fmt.Errorf("compute panel constants: got %d rows", len(t.Rows))
 	}
 	row := t.Rows[0]
-	n, ok1 := number(row[0])
-	sw, ok2 := number(row[1])
-	sw2, ok3 := number(row[2])
+	n, ok1 := result.Float(row[0])
+	sw, ok2 := result.Float(row[1])
+	sw2, ok3 := result.Float(row[2])
 	if !ok1 || !ok2 || !ok3 || n < 1 {
 		// An empty weights table: no constant to give.
 		return nil, nil
 	}
 	return &weighting.Panel{N: int64(n), SumW: sw, SumW2: sw2}, nil
-}
-
-// number reads a value of a result row as a float64.
-func number(v any) (float64, bool) {
-	switch x := v.(type) {
-	case int64:
-		return float64(x), true
-	case float64:
-		return x, true
-	}
-	return 0, false
 }

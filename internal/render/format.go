@@ -58,7 +58,7 @@ func columnFormats(cols []result.Column, rows [][]any) []columnFormat {
 				}
 				continue
 			}
-			x, ok := toFloat(row[i])
+			x, ok := result.Float(row[i])
 			if !ok || math.IsInf(x, 0) {
 				continue
 			}
@@ -105,7 +105,7 @@ func (f columnFormat) format(v any) any {
 		}
 		return v
 	}
-	x, ok := toFloat(v)
+	x, ok := result.Float(v)
 	if !ok || math.IsNaN(x) || math.IsInf(x, 0) {
 		return v
 	}
@@ -224,23 +224,6 @@ func isSymbol(unit string) bool {
 		}
 	}
 	return true
-}
-
-// toFloat returns a numeric value as float64.
-func toFloat(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case float32:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case int:
-		return float64(x), true
-	case int32:
-		return float64(x), true
-	}
-	return 0, false
 }
 
 // isTemporalType reports a date or timestamp type name as PostgreSQL and

@@ -158,3 +158,22 @@ type Multi struct {
 	TotalMS   float64  `json:"total_ms" jsonschema:"wall time of the whole call in milliseconds"`
 	Parallel  bool     `json:"parallel" jsonschema:"true when the queries ran concurrently"`
 }
+
+// Float returns a numeric cell value (as the sources scan them: int64,
+// float64, and the narrower integer and float types) as a float64; ok is
+// false for any other value, NULL included.
+func Float(v any) (f float64, ok bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case float32:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case int:
+		return float64(x), true
+	case int32:
+		return float64(x), true
+	}
+	return 0, false
+}
