@@ -178,7 +178,7 @@ func (s *stack) mcpClient(t testing.TB, name, token string) *mcp.ClientSession {
 	t.Helper()
 	hc := http.DefaultClient
 	if token != "" {
-		hc = &http.Client{Transport: bearer{token}}
+		hc = &http.Client{Transport: apptest.Bearer{Token: token}}
 	}
 	client := mcp.NewClient(&mcp.Implementation{Name: name, Version: "1.0"}, nil)
 	cs, err := client.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: s.url + "/mcp", MaxRetries: -1, HTTPClient: hc}, nil)
@@ -189,21 +189,13 @@ func (s *stack) mcpClient(t testing.TB, name, token string) *mcp.ClientSession {
 	return cs
 }
 
-type bearer struct{ token string }
-
-func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+b.token)
-	return http.DefaultTransport.RoundTrip(r)
-}
-
 // tryCall connects with token and calls list_available_datasets.
 func (s *stack) tryCall(token string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	client := mcp.NewClient(&mcp.Implementation{Name: "probe", Version: "1"}, nil)
 	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: s.url + "/mcp", MaxRetries: -1,
-		HTTPClient: &http.Client{Transport: bearer{token}}}, nil)
+		HTTPClient: &http.Client{Transport: apptest.Bearer{Token: token}}}, nil)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ package apptest
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"testing"
 	"time"
@@ -114,4 +115,16 @@ func (f *Fixture) UpdateDataset(tb testing.TB, id int64, change func(*catalog.Da
 	if err := f.Registry.Refresh(ctx); err != nil {
 		tb.Fatal(err)
 	}
+}
+
+// Bearer is an HTTP transport that sends Token as a bearer token with
+// every request, for MCP clients of a server with tokens:
+// &http.Client{Transport: apptest.Bearer{Token: token}}.
+type Bearer struct{ Token string }
+
+// RoundTrip sends a copy of r with the Authorization header set.
+func (b Bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.Token)
+	return http.DefaultTransport.RoundTrip(r)
 }

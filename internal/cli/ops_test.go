@@ -21,6 +21,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcp-analytics/mcp-analytics/internal/apptest"
 	"github.com/mcp-analytics/mcp-analytics/internal/catalog"
 	"github.com/mcp-analytics/mcp-analytics/internal/demo"
 	"github.com/mcp-analytics/mcp-analytics/internal/pgtest"
@@ -92,20 +93,11 @@ func startServer(ctx context.Context, t *testing.T, environ []string, out *bytes
 
 var metricsRE = regexp.MustCompile(`metrics: +(http://\S+)`)
 
-// bearer adds a bearer token to every request.
-type bearer struct{ token string }
-
-func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+b.token)
-	return http.DefaultTransport.RoundTrip(r)
-}
-
 func connectAs(ctx context.Context, t *testing.T, base, token, client string) *mcp.ClientSession {
 	t.Helper()
 	c := mcp.NewClient(&mcp.Implementation{Name: client, Version: "2.0.1"}, nil)
 	cs, err := c.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: base + "/mcp", MaxRetries: -1,
-		HTTPClient: &http.Client{Transport: bearer{token}}}, nil)
+		HTTPClient: &http.Client{Transport: apptest.Bearer{Token: token}}}, nil)
 	if err != nil {
 		t.Fatalf("connect to %s: %v", base, err)
 	}

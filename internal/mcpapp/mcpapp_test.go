@@ -57,16 +57,6 @@ func newServer(t *testing.T, stateless bool, tokens map[string]string, users int
 	return ts
 }
 
-type bearer struct{ token string }
-
-func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	if b.token != "" {
-		r.Header.Set("Authorization", "Bearer "+b.token)
-	}
-	return http.DefaultTransport.RoundTrip(r)
-}
-
 // connect opens a go-sdk client session; announce adds the extension to
 // the client's capabilities, version picks the protocol ("" = the SDK's
 // latest, with per-request capabilities).
@@ -79,7 +69,7 @@ func (ts *testServer) connect(t *testing.T, token string, announce bool, version
 	client := mcp.NewClient(&mcp.Implementation{Name: "mcpapp-test", Version: "1"}, &mcp.ClientOptions{Capabilities: caps})
 	cs, err := client.Connect(context.Background(), &mcp.StreamableClientTransport{
 		Endpoint: ts.url + "/mcp", MaxRetries: -1,
-		HTTPClient: &http.Client{Transport: bearer{token}},
+		HTTPClient: &http.Client{Transport: apptest.Bearer{Token: token}},
 	}, &mcp.ClientSessionOptions{ProtocolVersion: version})
 	if err == nil {
 		t.Cleanup(func() { cs.Close() })

@@ -58,22 +58,13 @@ func newEnv(t *testing.T, stateless bool, tokens map[string]string, opts server.
 	return e
 }
 
-// bearerTransport adds a token to every request.
-type bearerTransport struct{ token string }
-
-func (b bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+b.token)
-	return http.DefaultTransport.RoundTrip(r)
-}
-
 // connect opens a go-sdk client session with a token.
 func (e *env) connect(t *testing.T, token string) (*mcp.ClientSession, error) {
 	t.Helper()
 	client := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil)
 	cs, err := client.Connect(context.Background(), &mcp.StreamableClientTransport{
 		Endpoint: e.url + "/mcp", MaxRetries: -1,
-		HTTPClient: &http.Client{Transport: bearerTransport{token}},
+		HTTPClient: &http.Client{Transport: apptest.Bearer{Token: token}},
 	}, nil)
 	if err == nil {
 		t.Cleanup(func() { cs.Close() })
