@@ -475,20 +475,7 @@ func (r *rewriter) universe(p *plan, whereConds []*pg.Node) (from *pg.Node, alia
 	}
 	from = clone(p.wItem.node)
 	for _, c := range whereConds {
-		only := true
-		walk(c, func(x *pg.Node) bool {
-			if cr := x.GetColumnRef(); cr != nil {
-				f := fields(cr)
-				if len(f) != 2 || f[0] != p.wItem.alias {
-					only = false
-				}
-			}
-			if x.GetSubLink() != nil {
-				only = false
-			}
-			return only
-		})
-		if only {
+		if on, ok := aliasesOf(c); ok && (len(on) == 0 || len(on) == 1 && on[p.wItem.alias]) {
 			conds = append(conds, clone(c))
 		}
 	}
